@@ -1,0 +1,86 @@
+/**
+ * Compiles the request-parameter schemas of the Stripe OpenAPI spec into a
+ * compact JSON table the sandbox validates against. Run it when the spec
+ * changes: `npm run gen:spec [path/to/spec3.yaml]`.
+ *
+ * Only the paths the sandbox serves are kept (PATH_PREFIXES), so the table
+ * stays small enough to load at start-up in a few milliseconds.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { ParamSchema } from '../src/sandbox/params/schema.js';
+
+const PATH_PREFIXES = [
+  '/v1/customers', '/v1/products', '/v1/prices', '/v1/payment_methods', '/v1/payment_intents',
+  '/v1/setup_intents', '/v1/charges', '/v1/refunds', '/v1/balance', '/v1/balance_transactions',
+  '/v1/disputes', '/v1/coupons', '/v1/events', '/v1/tokens', '/v1/checkout/sessions',
+  '/v1/payment_links', '/v1/subscriptions', '/v1/subscription_items', '/v1/invoices',
+  '/v1/invoiceitems', '/v1/promotion_codes', '/v1/test_helpers/test_clocks', '/v1/webhook_endpoints',
+  '/v1/accounts', '/v1/plans',
+];
+
+type Json = any;
+const specPath = process.argv[2] ?? new URL('../../shared/reference/stripe-openapi/spec3-2023-08-16.yaml', import.meta.url).pathname;
+const spec: Json = parse(readFileSync(specPath, 'utf8'), { maxAliasCount: -1 });
+
+function compile(s: Json, depth = 0): ParamSchema {
+  if (!s || depth > 12) return { t: 'x' };
+  if (s.$ref) return { t: 'x' };
+  if (s.anyOf) {
+    const options = s.anyOf.map((o: Json) => compile(o, depth + 1));
+    // `enum: ['']` is Stripe's way of saying "send an empty string to unset".
+    const unsettable = options.some((o: ParamSchema) => o.t === 's' && o.e?.length === 1 && o.e[0] === '');
+    const rest = options.filter((o: ParamSchema) => !(o.t === 's' && o.e?.length === 1 && o.e[0] === ''));
+    const base: ParamSchema = rest.length === 1 ? rest[0] : { t: 'u', o: rest };
+    return unsettable ? { ...base, z: 1 } : base;
+  }
+  switch (s.type) {
+    case 'object': {
+      const out: ParamSchema = { t: 'o' };
+      if (s.properties) {
+        out.p = {};
+        for (const [k, v] of Object.entries(s.properties)) out.p[k] = compile(v, depth + 1);
+      }
+      if (s.required?.length) out.r = s.required;
+      if (s.additionalProperties && typeof s.additionalProperties === 'object') out.ap = compile(s.additionalProperties, depth + 1);
+      else if (!s.properties) out.ap = { t: 'x' };
+      return out;
+    }
+    case 'array': return { t: 'a', i: compile(s.items, depth + 1) };
+    case 'string': {
+      const out: ParamSchema = { t: 's' };
+      if (s.enum) out.e = s.enum;
+      if (s.maxLength) out.m = s.maxLength;
+      return out;
+    }
+    case 'integer': return { t: 'i' };
+    case 'number': return { t: 'n' };
+    case 'boolean': return { t: 'b' };
+    default: return { t: 'x' };
+  }
+}
+
+const operations: Record<string, ParamSchema> = {};
+for (const [path, item] of Object.entries<Json>(spec.paths)) {
+  if (!PATH_PREFIXES.some((p) => path === p || path.startsWith(p + '/'))) continue;
+  for (const method of ['get', 'post', 'delete']) {
+    const op = item[method];
+    if (!op) continue;
+    let schema: ParamSchema = { t: 'o', p: {} };
+    const body = op.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+    if (body) schema = compile(body);
+    for (const param of op.parameters ?? []) {
+      if (param.in !== 'query') continue;
+      schema.p ??= {};
+      schema.p[param.name] = compile(param.schema);
+      if (param.required) (schema.r ??= []).push(param.name);
+    }
+    if (schema.t === 'o' && !schema.p) schema.p = {};
+    delete schema.ap; // request bodies never accept arbitrary top-level keys
+    operations[`${method.toUpperCase()} ${path}`] = schema;
+  }
+}
+
+const out = new URL('../src/sandbox/spec/operations.json', import.meta.url);
+writeFileSync(out, JSON.stringify(operations));
+console.log(`wrote ${Object.keys(operations).length} operations to ${out.pathname}`);

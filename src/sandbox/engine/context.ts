@@ -1,0 +1,96 @@
+/**
+ * One request's view of the store: reads see the request's own staged
+ * writes, and nothing is visible to others until the pipeline commits.
+ * Stored objects are immutable; `edit` hands out a copy to change.
+ */
+import { resourceMissing } from '../errors.js';
+import type { Change, Store, StripeObject } from '../store/store.js';
+import type { Collection } from '../store/collection.js';
+import { newId } from './ids.js';
+
+export interface SandboxEnv {
+  /** Public base URL of the sandbox, for hosted pages and receipts. */
+  baseUrl: string;
+  apiVersion: string;
+}
+
+export interface RequestInfo {
+  id: string;
+  idempotencyKey?: string;
+  apiVersion: string;
+}
+
+export class Ctx {
+  private staged = new Map<string, Change>();
+  readonly events: StripeObject[] = [];
+  private clock: number;
+
+  constructor(
+    readonly store: Store,
+    readonly account: string,
+    readonly env: SandboxEnv,
+    readonly request: RequestInfo,
+  ) {
+    this.clock = Math.floor(Date.now() / 1000);
+  }
+
+  /** Current time in seconds. */
+  now(): number {
+    return this.clock;
+  }
+
+  get(collection: string, id: string): StripeObject | undefined {
+    const staged = this.staged.get(collection + '\0' + id);
+    if (staged) return staged[2] ?? undefined;
+    return this.store.get(this.account, collection, id);
+  }
+
+  /** The object, or Stripe's `No such <noun>: 'id'` 404. */
+  require(collection: string, id: string, noun: string, param?: string): StripeObject {
+    const obj = typeof id === 'string' ? this.get(collection, id) : undefined;
+    if (!obj || obj.deleted) throw resourceMissing(noun, String(id), param);
+    return obj;
+  }
+
+  /** A private copy of a stored object, to change and `put` back. */
+  edit<T extends StripeObject>(obj: T): T {
+    return structuredClone(obj);
+  }
+
+  put(collection: string, obj: StripeObject): StripeObject {
+    this.staged.set(collection + '\0' + obj.id, [collection, obj.id, obj]);
+    return obj;
+  }
+
+  remove(collection: string, id: string): void {
+    this.staged.set(collection + '\0' + id, [collection, id, null]);
+  }
+
+  /** Committed objects of one kind, for lists and searches. */
+  collection(name: string): Collection {
+    return this.store.collection(this.account, name);
+  }
+
+  /** Records a Stripe event about `obj` (a snapshot: stored objects never change). */
+  emit(type: string, obj: StripeObject, previous?: Record<string, unknown>): StripeObject {
+    const event: StripeObject = {
+      id: newId('evt'),
+      object: 'event',
+      account: undefined,
+      api_version: this.request.apiVersion,
+      context: undefined,
+      created: this.now(),
+      data: previous ? { object: obj, previous_attributes: previous } : { object: obj },
+      livemode: false,
+      pending_webhooks: 0,
+      request: { id: this.request.id, idempotency_key: this.request.idempotencyKey ?? null },
+      type,
+    };
+    this.events.push(event);
+    return this.put('events', event);
+  }
+
+  changes(): Change[] {
+    return [...this.staged.values()];
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Pages the sandbox serves outside `/v1`: the 3-D Secure challenge that
+ * `next_action.redirect_to_url` points to, charge receipts, and the
+ * `/_sandbox/` admin routes (reset, health).
+ */
+import type { FastifyInstance } from 'fastify';
+import { resourceMissing, StripeError } from '../errors.js';
+import { Ctx, type SandboxEnv } from '../engine/context.js';
+import { newId } from '../engine/ids.js';
+import { formatAmount } from '../money.js';
+import { completeAuthentication } from '../resources/payment_intents.js';
+import { completeSetupAuthentication } from '../resources/setup_intents.js';
+import type { Store, StripeObject } from '../store/store.js';
+import { escapeHtml, page } from './html.js';
+
+type OnEvents = ((account: string, events: StripeObject[]) => void) | undefined;
+
+/** Runs `fn` as one committed transaction on `account`, outside the API pipeline. */
+export function transact<T>(store: Store, env: SandboxEnv, account: string, onEvents: OnEvents, fn: (ctx: Ctx) => T): T {
+  const ctx = new Ctx(store, account, env, { id: newId('req', 14), apiVersion: env.apiVersion });
+  const commit = () => {
+    store.commit(account, ctx.changes());
+    if (ctx.events.length) onEvents?.(account, ctx.events);
+  };
+  try {
+    const result = fn(ctx);
+    commit();
+    return result;
+  } catch (e) {
+    if (e instanceof StripeError && e.fields.commit) commit();
+    throw e;
+  }
+}
+
+export function registerPages(app: FastifyInstance, store: Store, env: SandboxEnv, onEvents: OnEvents): void {
+  const findIntent = (id: string) => store.locate(id.startsWith('seti_') ? 'setup_intents' : 'payment_intents', id);
+
+  app.get<{ Params: { id: string }; Querystring: { return_url?: string } }>('/_sandbox/3ds/:id', async (req, reply) => {
+    const found = findIntent(req.params.id);
+    if (!found) throw resourceMissing('payment_intent', req.params.id);
+    const intent = found.obj;
+    const amount = intent.object === 'payment_intent' ? `<div class="row total"><span>Amount</span><span>${escapeHtml(formatAmount(intent.amount, intent.currency))}</span></div>` : '';
+    const rt = req.query.return_url ? `<input type="hidden" name="return_url" value="${escapeHtml(req.query.return_url)}">` : '';
+    const done = intent.status !== 'requires_action';
+    return reply.type('text/html').send(page('3D Secure authentication', `
+      <span class="badge">Test mode</span>
+      <h1>3D Secure authentication</h1>
+      <p>Your bank asks you to confirm this ${intent.object === 'payment_intent' ? 'payment' : 'card'}. This is the sandbox's test challenge: choose how it ends.</p>
+      ${amount}
+      ${done ? `<p>This authentication is finished (status: ${escapeHtml(intent.status)}).</p>` : `
+      <form method="post" action="/_sandbox/3ds/${escapeHtml(intent.id)}/complete">${rt}<button class="primary" type="submit">Complete authentication</button></form>
+      <form method="post" action="/_sandbox/3ds/${escapeHtml(intent.id)}/fail">${rt}<button class="secondary" type="submit">Fail authentication</button></form>`}
+    `));
+  });
+
+  for (const outcome of ['complete', 'fail'] as const) {
+    app.post<{ Params: { id: string }; Body: { return_url?: string } }>(`/_sandbox/3ds/:id/${outcome}`, async (req, reply) => {
+      const found = findIntent(req.params.id);
+      if (!found) throw resourceMissing('payment_intent', req.params.id);
+      const approved = outcome === 'complete';
+      let intent: StripeObject;
+      try {
+        intent = transact(store, env, found.account, onEvents, (ctx) =>
+          found.obj.object === 'setup_intent' ? completeSetupAuthentication(ctx, found.obj.id, approved) : completeAuthentication(ctx, found.obj.id, approved),
+        );
+      } catch (e) {
+        // A card that declines after authentication: the decline is recorded like any other.
+        if (!(e instanceof StripeError && e.fields.commit)) throw e;
+        intent = store.get(found.account, found.obj.object === 'setup_intent' ? 'setup_intents' : 'payment_intents', found.obj.id) ?? found.obj;
+      }
+      const returnUrl = req.body?.return_url ?? (req.query as { return_url?: string }).return_url;
+      if (returnUrl) {
+        const url = new URL(returnUrl);
+        const kind = intent.object === 'setup_intent' ? 'setup_intent' : 'payment_intent';
+        url.searchParams.set(kind, intent.id);
+        url.searchParams.set(`${kind}_client_secret`, intent.client_secret);
+        url.searchParams.set('redirect_status', approved ? 'succeeded' : 'failed');
+        return reply.redirect(url.toString(), 303);
+      }
+      return reply.type('text/html').send(page('Authentication finished', `<h1>Authentication ${approved ? 'completed' : 'failed'}</h1><p>You can close this window.</p>`));
+    });
+  }
+
+  app.get<{ Params: { id: string } }>('/_sandbox/receipts/:id', async (req, reply) => {
+    const found = store.locate('charges', req.params.id);
+    if (!found) throw resourceMissing('charge', req.params.id);
+    const c = found.obj;
+    const card = c.payment_method_details?.card;
+    return reply.type('text/html').send(page('Receipt', `
+      <span class="badge">Test mode</span>
+      <h1>Receipt</h1>
+      <p class="muted">Receipt for ${escapeHtml(c.id)}</p>
+      <div class="row"><span>Date</span><span>${new Date((c.created ?? 0) * 1000).toISOString().slice(0, 10)}</span></div>
+      <div class="row"><span>Payment method</span><span>${escapeHtml(card?.brand)} •••• ${escapeHtml(card?.last4)}</span></div>
+      ${c.description ? `<div class="row"><span>Description</span><span>${escapeHtml(c.description)}</span></div>` : ''}
+      ${c.amount_refunded ? `<div class="row"><span>Refunded</span><span>−${escapeHtml(formatAmount(c.amount_refunded, c.currency))}</span></div>` : ''}
+      <div class="row total"><span>Amount paid</span><span>${escapeHtml(formatAmount(c.amount_captured || c.amount, c.currency))}</span></div>`));
+  });
+
+  app.post('/_sandbox/reset', async (_req, reply) => {
+    store.reset();
+    return reply.send({ object: 'sandbox.reset', ok: true });
+  });
+
+  app.get('/_sandbox/health', async () => ({ ok: true }));
+
+  app.get('/', async (_req, reply) => {
+    return reply.type('text/html').send(page('PayBridge sandbox', `<h1>PayBridge sandbox</h1><p>A Stripe-compatible test-mode API. Point the Stripe SDK at this host (host, port, protocol) with any <code>sk_test_</code> key.</p>`));
+  });
+
+}

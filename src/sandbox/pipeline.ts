@@ -1,0 +1,97 @@
+/**
+ * The one request pipeline every Stripe route goes through:
+ * authenticate → validate parameters → replay or reserve the idempotency
+ * key → run the operation on a private transaction → expand → commit →
+ * answer. Errors leave this function as Stripe-shaped JSON.
+ */
+import { createHash } from 'node:crypto';
+import { PUBLISHABLE_NOT_ALLOWED, readApiKey } from './auth.js';
+import { authenticationError, idempotencyError, StripeError } from './errors.js';
+import { Ctx, type SandboxEnv } from './engine/context.js';
+import type { Expander } from './engine/expand.js';
+import { newId } from './engine/ids.js';
+import type { Operation } from './engine/resource.js';
+import type { ParamSchema } from './params/schema.js';
+import { validateParams } from './params/validate.js';
+import type { Store, StripeObject } from './store/store.js';
+
+export const DEFAULT_ACCOUNT = 'acct_1PayBridgeSandbox0';
+
+export interface PipelineRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  params: Record<string, string>;
+  input: Record<string, unknown>;
+}
+
+export interface PipelineAnswer {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface PipelineDeps {
+  store: Store;
+  env: SandboxEnv;
+  expander: Expander;
+  /** Called with the events a committed request produced (webhook delivery hooks in here). */
+  onEvents?: (account: string, events: StripeObject[]) => void;
+}
+
+const header = (h: PipelineRequest['headers'], name: string): string | undefined => {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/** Parameter errors raised before the operation starts are not saved under an idempotency key (Stripe does the same). */
+export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSchema, req: PipelineRequest): PipelineAnswer {
+  const requestId = newId('req', 14);
+  const apiVersion = header(req.headers, 'stripe-version') ?? deps.env.apiVersion;
+  const headers: Record<string, string> = { 'request-id': requestId, 'stripe-version': apiVersion };
+  const idempotencyKey = req.method === 'POST' ? header(req.headers, 'idempotency-key') : undefined;
+  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+  try {
+    const key = readApiKey(header(req.headers, 'authorization'));
+    if (key.kind === 'publishable' && !op.publishable) throw authenticationError(PUBLISHABLE_NOT_ALLOWED);
+    if (key.kind === 'restricted') throw authenticationError(`Invalid API Key provided: ${key.key.slice(0, 8)}****`, 'api_key_invalid');
+    const account = DEFAULT_ACCOUNT;
+    const params = validateParams(schema, req.input);
+    let fingerprint = '';
+    if (idempotencyKey) {
+      if (idempotencyKey.length > 255) throw idempotencyError('Idempotency keys can be at most 255 characters long.');
+      fingerprint = createHash('sha1').update(`${req.method} ${op.path} ${JSON.stringify(req.params)} ${JSON.stringify(req.input)}`).digest('base64');
+      const saved = deps.store.answer(account, idempotencyKey);
+      if (saved) {
+        if (saved.fingerprint !== fingerprint) {
+          throw idempotencyError(
+            `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`,
+          );
+        }
+        return { status: saved.status, body: saved.body, headers: { ...headers, 'idempotent-replayed': 'true', 'original-request': saved.requestId ?? requestId } };
+      }
+    }
+    const ctx = new Ctx(deps.store, account, deps.env, { id: requestId, idempotencyKey, apiVersion });
+    let status = 200;
+    let body: string;
+    let commit = true;
+    try {
+      const expand = Array.isArray(params.expand) ? (params.expand as string[]).filter((e) => e !== 'total_count') : undefined;
+      body = JSON.stringify(deps.expander.expand(ctx, op.handle(ctx, params, req.params), expand));
+    } catch (e) {
+      if (!(e instanceof StripeError) || e.status >= 500) throw e;
+      status = e.status;
+      body = JSON.stringify(e.toJSON());
+      commit = e.fields.commit === true;
+      Object.assign(headers, e.fields.headers);
+    }
+    const answer = idempotencyKey ? { key: idempotencyKey, fingerprint, status, body, created: Date.now(), requestId } : undefined;
+    deps.store.commit(account, commit ? ctx.changes() : [], answer);
+    if (commit && ctx.events.length) deps.onEvents?.(account, ctx.events);
+    return { status, body, headers };
+  } catch (e) {
+    if (e instanceof StripeError) {
+      return { status: e.status, body: JSON.stringify(e.toJSON()), headers: { ...headers, ...e.fields.headers } };
+    }
+    throw Object.assign(e as Error, { requestId });
+  }
+}

@@ -1,0 +1,21 @@
+import { standardOperations, type Resource } from '../engine/resource.js';
+import type { StripeObject } from '../store/collection.js';
+
+/** Stripe's event type patterns: `customer.*` matches every customer event. */
+export function matchesEventType(pattern: string, type: string): boolean {
+  if (pattern === '*' || pattern === type) return true;
+  return pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1));
+}
+
+const declaration = {
+  collection: 'events', object: 'event', prefix: 'evt', noun: 'event', path: '/v1/events', permission: 'events',
+  listFilters: {
+    type: (v: string) => (e: StripeObject) => matchesEventType(v, e.type),
+    types: (v: string[]) => (e: StripeObject) => v.some((t) => matchesEventType(t, e.type)),
+  },
+};
+
+export const events: Resource = {
+  ...declaration,
+  operations: standardOperations(declaration, { idParam: 'id' }),
+};

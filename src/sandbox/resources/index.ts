@@ -1,0 +1,28 @@
+/**
+ * The table of Stripe resources the sandbox serves. The router, the
+ * expander and (later) the gateway's permission checks all read this.
+ */
+import type { VirtualExpansions } from '../engine/expand.js';
+import type { Resource } from '../engine/resource.js';
+import { coupons, prices, products } from './catalog.js';
+import { balance, balanceTransactions, charges, disputes, refunds } from './charges.js';
+import { customers } from './customers.js';
+import { events } from './events.js';
+import { paymentIntents } from './payment_intents.js';
+import { paymentMethods, tokens } from './payment_methods.js';
+import { setupIntents } from './setup_intents.js';
+
+export const RESOURCES: Resource[] = [
+  customers, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
+  charges, refunds, disputes, balanceTransactions, balance, events,
+];
+
+/** id prefix → collection, for expanding any id (`py_` charges share `ch_`'s collection). */
+export const COLLECTION_OF_PREFIX: Record<string, string> = {
+  ...Object.fromEntries(RESOURCES.map((r) => [r.prefix, r.collection])),
+  py: 'charges',
+};
+
+export const VIRTUAL_EXPANSIONS: VirtualExpansions = Object.fromEntries(
+  RESOURCES.filter((r) => r.virtual).map((r) => [r.object, r.virtual!]),
+);

@@ -1,0 +1,114 @@
+/**
+ * The sandbox's HTTP host: Fastify, with Stripe's form encoding, every
+ * declared route wired to the one pipeline, and Stripe-shaped errors for
+ * everything that goes wrong, including unknown routes and broken bodies.
+ */
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import qs from 'qs';
+import { apiError, invalidRequest, StripeError } from './errors.js';
+import type { SandboxEnv } from './engine/context.js';
+import { Expander } from './engine/expand.js';
+import { newId } from './engine/ids.js';
+import type { Operation } from './engine/resource.js';
+import { registerPages } from './pages/index.js';
+import type { ParamSchema } from './params/schema.js';
+import { runOperation, type PipelineDeps } from './pipeline.js';
+import { COLLECTION_OF_PREFIX, RESOURCES, VIRTUAL_EXPANSIONS } from './resources/index.js';
+import type { Store, StripeObject } from './store/store.js';
+
+const SPEC = JSON.parse(readFileSync(new URL('./spec/operations.json', import.meta.url), 'utf8')) as Record<string, ParamSchema>;
+const BODY_LIMIT = 1024 * 1024;
+const QS_OPTIONS: qs.IParseOptions = { depth: 8, arrayLimit: 100, parameterLimit: 5000, allowPrototypes: false };
+
+export interface SandboxServerOptions {
+  store: Store;
+  env: SandboxEnv;
+  logger?: boolean;
+  onEvents?: (account: string, events: StripeObject[]) => void;
+}
+
+/** Stripe's answer to a route it does not have. */
+export const unrecognizedUrl = (method: string, url: string) =>
+  invalidRequest(`Unrecognized request URL (${method}: ${url.split('?')[0]}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, {}, 404);
+
+function schemaFor(op: Operation): ParamSchema {
+  const schema = op.params ?? SPEC[`${op.method} ${op.path}`];
+  if (!schema) throw new Error(`No parameter schema for ${op.method} ${op.path}: add it to the spec table or declare op.params`);
+  return schema;
+}
+
+function sendError(reply: FastifyReply, error: StripeError, requestId = newId('req', 14)): FastifyReply {
+  return reply.code(error.status).header('request-id', requestId).type('application/json').send(JSON.stringify(error.toJSON()));
+}
+
+export function buildSandboxServer(options: SandboxServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+  const deps: PipelineDeps = {
+    store: options.store,
+    env: options.env,
+    expander: new Expander(COLLECTION_OF_PREFIX, VIRTUAL_EXPANSIONS),
+    onEvents: options.onEvents,
+  };
+
+  app.removeAllContentTypeParsers();
+  // Stripe's API takes form-encoded bodies; JSON is accepted too, and anything else is read as a form.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (!body) return done(null, {});
+    try {
+      const parsed = JSON.parse(body as string);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      done(null, parsed);
+    } catch {
+      done(invalidRequest('Invalid JSON body: the request body must be a JSON object or form-encoded parameters.'), undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, qs.parse(body as string, QS_OPTIONS));
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const q = req.url.indexOf('?');
+    (req as FastifyRequest & { formQuery?: unknown }).formQuery = q === -1 ? {} : qs.parse(req.url.slice(q + 1), QS_OPTIONS);
+  });
+
+  for (const resource of RESOURCES) {
+    for (const op of resource.operations) {
+      const schema = schemaFor(op);
+      const url = op.path.replace(/\{(\w+)\}/g, ':$1');
+      app.route({
+        method: op.method,
+        url,
+        handler: async (req, reply) => {
+          const query = (req as FastifyRequest & { formQuery?: Record<string, unknown> }).formQuery ?? {};
+          const body = (req.body ?? {}) as Record<string, unknown>;
+          const input = op.method === 'POST' ? { ...query, ...body } : query;
+          const answer = runOperation(deps, op, schema, { method: op.method, headers: req.headers, params: req.params as Record<string, string>, input });
+          return reply.code(answer.status).headers(answer.headers).type('application/json').send(answer.body);
+        },
+      });
+    }
+  }
+
+  registerPages(app, options.store, options.env, deps.onEvents);
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, unrecognizedUrl(req.method, req.url)));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; requestId?: string }, req, reply) => {
+    if (err instanceof StripeError) return sendError(reply, err);
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `Request body is too large: the limit is ${BODY_LIMIT} bytes.` : `Invalid request: ${err.message}`;
+      return sendError(reply, invalidRequest(message, {}, status === 413 ? 413 : 400));
+    }
+    req.log.error({ err, url: req.url }, 'sandbox fault');
+    if (!options.logger) console.error('[sandbox] internal error on', req.method, req.url.split('?')[0], err);
+    return sendError(reply, apiError(`An unknown error occurred (request ${err.requestId ?? 'unknown'})`), err.requestId);
+  });
+
+  return app;
+}

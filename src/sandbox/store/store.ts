@@ -1,0 +1,114 @@
+/**
+ * The sandbox's state: per account, one Collection per kind of object, plus
+ * saved idempotent answers. Writes arrive only as whole transactions through
+ * `commit`, so a failing request never leaves half its changes behind.
+ */
+import { Collection, type StripeObject } from './collection.js';
+import { Journal, type JournalEntry } from './journal.js';
+
+export type { StripeObject } from './collection.js';
+
+/** A saved answer for an idempotency key. */
+export interface IdempotentAnswer {
+  key: string;
+  /** method, path and parameters of the first request, to detect reuse with others */
+  fingerprint: string;
+  status: number;
+  body: string;
+  created: number;
+  requestId?: string;
+}
+
+export type Change = [collection: string, id: string, obj: StripeObject | null];
+
+const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/** Bounds memory under load tests that send a fresh key with every request. */
+const IDEMPOTENCY_MAX = 100_000;
+
+export class Store {
+  private accounts = new Map<string, Map<string, Collection>>();
+  private answers = new Map<string, IdempotentAnswer>();
+  private journal?: Journal;
+
+  /** An in-memory store, or one journaled under `dataDir` when given. */
+  static open(dataDir?: string, options: { fsync?: boolean } = {}): Store {
+    const store = new Store();
+    if (dataDir) {
+      store.journal = Journal.open(dataDir, (entry) => store.apply(entry), options);
+      store.journal.rewrite(store.snapshot());
+    }
+    return store;
+  }
+
+  collection(account: string, name: string): Collection {
+    let collections = this.accounts.get(account);
+    if (!collections) this.accounts.set(account, (collections = new Map()));
+    let collection = collections.get(name);
+    if (!collection) collections.set(name, (collection = new Collection()));
+    return collection;
+  }
+
+  get(account: string, name: string, id: string): StripeObject | undefined {
+    return this.accounts.get(account)?.get(name)?.get(id);
+  }
+
+  /** Finds an object in whichever account holds it (hosted pages carry only an id). */
+  locate(name: string, id: string): { account: string; obj: StripeObject } | undefined {
+    for (const [account, collections] of this.accounts) {
+      const obj = collections.get(name)?.get(id);
+      if (obj) return { account, obj };
+    }
+    return undefined;
+  }
+
+  answer(account: string, key: string): IdempotentAnswer | undefined {
+    const saved = this.answers.get(account + '\0' + key);
+    if (saved && Date.now() - saved.created > IDEMPOTENCY_TTL_MS) return undefined;
+    return saved;
+  }
+
+  /** Applies a transaction: journaled first, then made visible. */
+  commit(account: string, changes: Change[], answer?: IdempotentAnswer): void {
+    if (changes.length === 0 && !answer) return;
+    const entry: JournalEntry = { a: account, c: changes };
+    if (answer) entry.k = answer;
+    this.journal?.append(entry);
+    this.apply(entry);
+  }
+
+  reset(): void {
+    this.accounts.clear();
+    this.answers.clear();
+    this.journal?.rewrite([]);
+  }
+
+  close(): void {
+    this.journal?.close();
+  }
+
+  private apply(entry: JournalEntry): void {
+    for (const [name, id, obj] of entry.c) {
+      const collection = this.collection(entry.a, name);
+      if (obj) collection.put(obj as StripeObject);
+      else collection.remove(id);
+    }
+    if (entry.k) {
+      const answer = entry.k as IdempotentAnswer;
+      const key = entry.a + '\0' + answer.key;
+      this.answers.delete(key);
+      this.answers.set(key, answer);
+      if (this.answers.size > IDEMPOTENCY_MAX) this.answers.delete(this.answers.keys().next().value!);
+    }
+  }
+
+  private *snapshot(): Generator<JournalEntry> {
+    for (const [account, collections] of this.accounts) {
+      for (const [name, collection] of collections) {
+        for (const obj of collection.ascending()) yield { a: account, c: [[name, obj.id, obj]] };
+      }
+    }
+    for (const [key, answer] of this.answers) {
+      yield { a: key.slice(0, key.indexOf('\0')), c: [], k: answer };
+    }
+  }
+}
