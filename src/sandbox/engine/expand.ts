@@ -38,32 +38,32 @@ export class Expander {
   }
 
   private walk(ctx: Ctx, value: unknown, segments: string[], path: string): unknown {
-    if (segments.length === 0 || value === null || value === undefined) return value;
+    if (segments.length === 0 || value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) return value.map((v) => this.walk(ctx, v, segments, path));
-    if (typeof value !== 'object') return value;
     const obj = value as StripeObject;
     const [field, ...rest] = segments;
-    let child: unknown;
     if (obj.object === 'list' && field === 'data') {
       return { ...obj, data: obj.data.map((item: unknown) => this.walk(ctx, item, rest, path)) };
     }
     const virtual = obj.object ? this.virtual[obj.object]?.[field] : undefined;
-    if (virtual && (obj[field] === undefined || rest.length === 0)) child = virtual(ctx, obj);
-    else if (!(field in obj)) throw notExpandable(path);
-    else child = obj[field];
-    if (typeof child === 'string') {
-      const target = this.lookup(ctx, child);
-      if (!target) {
-        if (rest.length === 0 && segments.length === path.split('.').length) throw notExpandable(path);
-        return obj;
-      }
-      child = target;
-    } else if (rest.length === 0 && !virtual && (child === null || typeof child !== 'object')) {
-      if (child !== null) throw notExpandable(path);
-    }
+    let child: unknown = obj[field];
+    if (virtual && child === undefined) child = virtual(ctx, obj);
+    else if (typeof child === 'string') child = this.lookup(ctx, child) ?? child;
+    // A field is expandable when it names an object by id (or could: null ids, nested objects already expanded).
+    const expandable = virtual || ID_FIELDS.has(field) || (child !== null && typeof child === 'object');
+    if (!expandable || child === undefined) throw notExpandable(path);
     return { ...obj, [field]: this.walk(ctx, child, rest, path) };
   }
 }
+
+/** Fields that hold the id of another object, and so can be expanded even while null. */
+const ID_FIELDS = new Set([
+  'customer', 'payment_method', 'default_payment_method', 'latest_charge', 'charge', 'payment_intent', 'setup_intent',
+  'balance_transaction', 'failure_balance_transaction', 'product', 'price', 'default_price', 'invoice', 'latest_invoice',
+  'subscription', 'default_source', 'source', 'application', 'on_behalf_of', 'review', 'dispute', 'refund', 'promotion_code',
+  'coupon', 'test_clock', 'payment_link', 'account', 'destination', 'transfer', 'application_fee', 'mandate', 'latest_attempt',
+  'single_use_mandate', 'plan', 'schedule', 'pending_setup_intent', 'last_setup_error', 'billing_portal_session',
+]);
 
 const notExpandable = (path: string) =>
   invalidRequest(`This property cannot be expanded (${path}).`, { param: 'expand' });

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startHarness, stripeError, type Harness } from '../helpers.js';
+import Stripe from 'stripe';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(() => h.sandbox.close());
+
+describe('authentication', () => {
+  it('answers a missing key with 401 and Stripe’s message', async () => {
+    const res = await h.http('GET', '/v1/customers', { key: null });
+    assert.equal(res.status, 401);
+    assert.equal(res.json.error.type, 'invalid_request_error');
+    assert.match(res.json.error.message, /^You did not provide an API key/);
+    assert.match(res.headers.get('request-id')!, /^req_/);
+  });
+
+  it('masks a malformed key in the error', async () => {
+    const res = await h.http('GET', '/v1/customers', { key: 'sk_test_oops!secretvalue1234' });
+    assert.equal(res.status, 401);
+    assert.doesNotMatch(res.text, /secretvalue/);
+    assert.match(res.json.error.message, /^Invalid API Key provided: /);
+  });
+
+  it('refuses live keys with a clear message, the key masked', async () => {
+    const res = await h.http('GET', '/v1/customers', { key: 'sk_live_abcdefghijklmnop' });
+    assert.equal(res.status, 401);
+    assert.match(res.json.error.message, /test mode only/);
+    assert.doesNotMatch(res.text, /abcdefghijkl/);
+  });
+
+  it('accepts Basic auth with the key as user name', async () => {
+    const res = await h.http('GET', '/v1/customers', { headers: { authorization: `Basic ${Buffer.from('sk_test_basic:').toString('base64')}` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.json.object, 'list');
+  });
+
+  it('lets publishable keys create payment methods and tokens, and nothing secret', async () => {
+    const pk = new Stripe('pk_test_client', { host: '127.0.0.1', port: h.sandbox.port, protocol: 'http', maxNetworkRetries: 0 });
+    const pm = await pk.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2040, cvc: '123' } });
+    assert.match(pm.id, /^pm_/);
+    const tok = await pk.tokens.create({ card: { number: '5555555555554444', exp_month: '12', exp_year: '2040', cvc: '123' } } as any);
+    assert.equal(tok.card?.last4, '4444');
+    const err = await stripeError(() => pk.customers.list());
+    assert.equal(err.statusCode, 401);
+    assert.match(err.message, /publishable API key/);
+  });
+});
+
+describe('errors and routes', () => {
+  it('answers unknown routes and methods with Stripe’s 404', async () => {
+    for (const [method, path] of [['GET', '/v1/nothing'], ['DELETE', '/v1/charges'], ['PUT', '/v1/customers'], ['GET', '/elsewhere']]) {
+      const res = await h.http(method, path);
+      assert.equal(res.status, 404, `${method} ${path}`);
+      assert.equal(res.json.error.type, 'invalid_request_error');
+      assert.equal(res.json.error.message, `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`);
+    }
+  });
+
+  it('reports a missing required parameter with param set', async () => {
+    const res = await h.http('POST', '/v1/payment_intents', { body: 'currency=usd' });
+    assert.equal(res.status, 400);
+    assert.deepEqual(
+      { message: res.json.error.message, param: res.json.error.param, code: res.json.error.code },
+      { message: 'Missing required param: amount.', param: 'amount', code: 'parameter_missing' },
+    );
+  });
+
+  it('reads bracket syntax in bodies and in query strings', async () => {
+    const created = await h.http('POST', '/v1/customers', { body: 'email=bracket%40example.com&metadata[plan]=pro&preferred_locales[0]=fr&expand[]=tax_ids' });
+    assert.equal(created.status, 200);
+    assert.deepEqual(created.json.metadata, { plan: 'pro' });
+    assert.deepEqual(created.json.preferred_locales, ['fr']);
+    assert.equal(created.json.tax_ids.object, 'list');
+    const listed = await h.http('GET', `/v1/customers?email=bracket%40example.com&expand[]=data.tax_ids&limit=1`);
+    assert.equal(listed.json.data[0].id, created.json.id);
+    assert.equal(listed.json.data[0].tax_ids.object, 'list');
+  });
+
+  it('refuses to expand what cannot be expanded', async () => {
+    const c = await h.http('POST', '/v1/customers', { body: 'expand[]=email' });
+    assert.equal(c.status, 400);
+    assert.equal(c.json.error.message, 'This property cannot be expanded (email).');
+  });
+
+  it('filters lists by created ranges', async () => {
+    const c = await h.stripe.customers.create();
+    const res = await h.stripe.customers.list({ created: { gte: c.created, lte: c.created }, limit: 100 });
+    assert.ok(res.data.some((x) => x.id === c.id));
+    const none = await h.stripe.customers.list({ created: { gt: c.created + 1000 } });
+    assert.equal(none.data.length, 0);
+  });
+});
+
+describe('idempotency', () => {
+  it('replays the same answer with Idempotent-Replayed', async () => {
+    const key = `idem-${Date.now()}`;
+    const first = await h.http('POST', '/v1/customers', { body: 'email=once%40example.com', headers: { 'idempotency-key': key } });
+    const second = await h.http('POST', '/v1/customers', { body: 'email=once%40example.com', headers: { 'idempotency-key': key } });
+    assert.equal(second.status, first.status);
+    assert.equal(second.text, first.text);
+    assert.equal(second.headers.get('idempotent-replayed'), 'true');
+    assert.equal(first.headers.get('idempotent-replayed'), null);
+  });
+
+  it('replays declines too (the charge attempt is not repeated)', async () => {
+    const key = `idem-decline-${Date.now()}`;
+    const body = 'amount=1000&currency=usd&payment_method=pm_card_chargeDeclined&confirm=true';
+    const a = await h.http('POST', '/v1/payment_intents', { body, headers: { 'idempotency-key': key } });
+    const b = await h.http('POST', '/v1/payment_intents', { body, headers: { 'idempotency-key': key } });
+    assert.equal(a.status, 402);
+    assert.equal(b.status, 402);
+    assert.equal(a.json.error.payment_intent.id, b.json.error.payment_intent.id);
+  });
+
+  it('refuses a reused key with other parameters', async () => {
+    const key = `idem-mismatch-${Date.now()}`;
+    await h.http('POST', '/v1/customers', { body: 'email=a%40example.com', headers: { 'idempotency-key': key } });
+    const res = await h.http('POST', '/v1/customers', { body: 'email=b%40example.com', headers: { 'idempotency-key': key } });
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error.type, 'idempotency_error');
+    assert.match(res.json.error.message, /same parameters/);
+  });
+
+  it('creates exactly one object for concurrent requests with one key', async () => {
+    const key = `idem-concurrent-${Date.now()}`;
+    const email = `concurrent-${Date.now()}@example.com`;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => h.http('POST', '/v1/customers', { body: `email=${encodeURIComponent(email)}`, headers: { 'idempotency-key': key } })),
+    );
+    const ids = new Set(answers.filter((a) => a.status === 200).map((a) => a.json.id));
+    assert.equal(ids.size, 1);
+    const listed = await h.stripe.customers.list({ email });
+    assert.equal(listed.data.length, 1);
+  });
+
+  it('lets the SDK retry a POST safely with its automatic key', async () => {
+    const retrying = new Stripe('sk_test_retry', { host: '127.0.0.1', port: h.sandbox.port, protocol: 'http', maxNetworkRetries: 2 });
+    const c = await retrying.customers.create({ email: 'sdk@example.com' });
+    assert.ok(c.lastResponse.headers['idempotency-key']?.startsWith('stripe-node-retry-'));
+  });
+});
+
+describe('sandbox admin', () => {
+  it('resets all state', async () => {
+    const c = await h.stripe.customers.create();
+    const reset = await fetch(`${h.sandbox.url}/_sandbox/reset`, { method: 'POST' });
+    assert.equal(reset.status, 200);
+    const err = await stripeError(() => h.stripe.customers.retrieve(c.id));
+    assert.equal(err.statusCode, 404);
+  });
+});
