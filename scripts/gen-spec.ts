@@ -84,3 +84,13 @@ for (const [path, item] of Object.entries<Json>(spec.paths)) {
 const out = new URL('../src/sandbox/spec/operations.json', import.meta.url);
 writeFileSync(out, JSON.stringify(operations));
 console.log(`wrote ${Object.keys(operations).length} operations to ${out.pathname}`);
+
+// Top-level fields of Stripe's current objects, from Stripe's fixtures: the
+// contract test checks every sandbox object carries all of them.
+const fixturesPath = new URL('../../shared/reference/stripe-openapi/fixtures3.json', import.meta.url).pathname;
+const fixtures = JSON.parse(readFileSync(process.argv[3] ?? fixturesPath, 'utf8')).resources as Record<string, Record<string, unknown>>;
+const OBJECTS = ['customer', 'product', 'price', 'coupon', 'payment_method', 'payment_intent', 'setup_intent', 'charge', 'refund', 'balance_transaction', 'dispute', 'event', 'balance', 'token'];
+const keys = Object.fromEntries(OBJECTS.map((o) => [o, Object.keys(fixtures[o]).sort()]));
+const keysOut = new URL('../test/fixtures/stripe-object-keys.json', import.meta.url);
+writeFileSync(keysOut, JSON.stringify(keys, null, 1) + '\n');
+console.log(`wrote field lists of ${OBJECTS.length} objects to ${keysOut.pathname}`);

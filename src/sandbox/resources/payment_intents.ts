@@ -58,6 +58,7 @@ function create(ctx: Ctx, p: Params): StripeObject {
     last_payment_error: null,
     latest_charge: null,
     livemode: false,
+    managed_payments: { enabled: false },
     metadata: p.metadata || {},
     next_action: null,
     on_behalf_of: p.on_behalf_of ?? null,

@@ -1,0 +1,55 @@
+/**
+ * Contract: every object the sandbox returns carries every top-level field
+ * of Stripe's current object shape (field lists taken from Stripe's own
+ * fixtures by `npm run gen:spec`).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, it } from 'node:test';
+import { startHarness, stripeError, type Harness } from '../helpers.js';
+
+const KEYS = JSON.parse(readFileSync(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as Record<string, string[]>;
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(() => h.sandbox.close());
+
+/** Fields Stripe includes only on request (`expand[]=refunds`), so absent by default as in Stripe. */
+const INCLUDABLE: Record<string, string[]> = { charge: ['refunds'] };
+
+function missing(obj: Record<string, unknown>, type: string): string[] {
+  return KEYS[type].filter((k) => !(k in obj) && !INCLUDABLE[type]?.includes(k));
+}
+
+it('returns objects with every field of Stripe’s shape', async () => {
+  const s = h.stripe;
+  const customer = await s.customers.create({ email: 'shape@example.com', payment_method: 'pm_card_visa' });
+  const product = await s.products.create({ name: 'Shape' });
+  const price = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 1000 });
+  const coupon = await s.coupons.create({ percent_off: 10 });
+  const pm = await s.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 1, exp_year: 2040, cvc: '314' } });
+  const pi = await s.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_createDispute', confirm: true });
+  const si = await s.setupIntents.create({ payment_method: 'pm_card_visa' });
+  const charge = await s.charges.retrieve(pi.latest_charge as string);
+  const refundPi = await s.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const refund = await s.refunds.create({ payment_intent: refundPi.id, amount: 100 });
+  const txn = await s.balanceTransactions.retrieve(charge.balance_transaction as string);
+  const dispute = (await s.disputes.list({ payment_intent: pi.id })).data[0];
+  const event = (await s.events.list({ limit: 1 })).data[0];
+  const balance = await s.balance.retrieve();
+  const token = await s.tokens.create({ card: { number: '4242424242424242', exp_month: '1', exp_year: '2040', cvc: '314' } } as any);
+  const objects: Record<string, object> = { customer, product, price, coupon, payment_method: pm, payment_intent: pi, setup_intent: si, charge, refund, balance_transaction: txn, dispute, event, balance, token };
+  const gaps: Record<string, string[]> = {};
+  for (const [type, obj] of Object.entries(objects)) {
+    const m = missing(obj as Record<string, unknown>, type);
+    if (m.length) gaps[type] = m;
+    if (type !== 'balance') assert.equal((obj as { object: string }).object, type);
+  }
+  assert.deepEqual(gaps, {});
+  const err = await stripeError(() => s.customers.retrieve('cus_missing'));
+  const raw = err.raw as Record<string, unknown>;
+  assert.deepEqual([raw.type, raw.code, raw.param, raw.message], ['invalid_request_error', 'resource_missing', 'id', "No such customer: 'cus_missing'"]);
+  assert.match(String(raw.doc_url), /^https:\/\/stripe\.com\/docs\/error-codes\/resource-missing$/);
+});
