@@ -300,7 +300,7 @@ describe('events', () => {
       return o.id === customer.id || o.id === pi.id || o.customer === customer.id;
     }).map((e) => e.type);
     for (const t of ['customer.created', 'customer.updated', 'payment_intent.created', 'payment_intent.succeeded', 'charge.succeeded']) {
-      assert.ok(types.includes(t), `missing ${t} in ${types.join(',')}`);
+      assert.ok((types as string[]).includes(t), `missing ${t} in ${types.join(',')}`);
     }
     const updated = events.data.find((e) => e.type === 'customer.updated' && (e.data.object as Stripe.Customer).id === customer.id)!;
     assert.deepEqual(updated.data.previous_attributes, { name: null });

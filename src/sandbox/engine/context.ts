@@ -22,7 +22,11 @@ export interface RequestInfo {
 
 export class Ctx {
   private staged = new Map<string, Change>();
+  /** Objects this request built or copied: still private, so safe to change in place. */
+  private owned = new WeakSet<object>();
   readonly events: StripeObject[] = [];
+  /** Objects an event of this request refers to: frozen from then on. */
+  private emitted = new WeakSet<object>();
   private clock: number;
 
   constructor(
@@ -52,12 +56,20 @@ export class Ctx {
     return obj;
   }
 
-  /** A private copy of a stored object, to change and `put` back. */
+  /**
+   * A private copy of a stored object, to change and `put` back. The copy is
+   * shallow: replace nested objects (`next.card = {...next.card, x}`), never
+   * change them in place, since they are shared with the stored original.
+   */
   edit<T extends StripeObject>(obj: T): T {
-    return structuredClone(obj);
+    if (this.owned.has(obj) && !this.emitted.has(obj)) return obj;
+    const copy = { ...obj };
+    this.owned.add(copy);
+    return copy;
   }
 
   put(collection: string, obj: StripeObject): StripeObject {
+    this.owned.add(obj);
     this.staged.set(collection + '\0' + obj.id, [collection, obj.id, obj]);
     return obj;
   }
@@ -86,6 +98,7 @@ export class Ctx {
       request: { id: this.request.id, idempotency_key: this.request.idempotencyKey ?? null },
       type,
     };
+    this.emitted.add(obj);
     this.events.push(event);
     return this.put('events', event);
   }

@@ -165,7 +165,8 @@ export function captureCharge(ctx: Ctx, charge: StripeObject, amount: number, av
   next.balance_transaction = createBalanceTransaction(ctx, {
     amount, currency: charge.currency, fee: cardFee(amount), type: 'charge', source: charge.id, description: charge.description, availableNow,
   }).id;
-  delete next.payment_method_details.card.capture_before;
+  const { capture_before: _captureBefore, ...card } = charge.payment_method_details.card;
+  next.payment_method_details = { ...charge.payment_method_details, card };
   ctx.put('charges', next);
   ctx.emit('charge.captured', next, { amount_captured: 0, captured: false });
   return next;
@@ -346,10 +347,10 @@ function updateDispute(ctx: Ctx, dispute: StripeObject, p: Params): StripeObject
   if (p.evidence) {
     previous.evidence = dispute.evidence;
     next.evidence = { ...next.evidence, ...p.evidence };
-    next.evidence_details.has_evidence = true;
+    next.evidence_details = { ...next.evidence_details, has_evidence: true };
   }
   if (p.submit !== false && p.evidence) {
-    next.evidence_details.submission_count++;
+    next.evidence_details = { ...next.evidence_details, submission_count: next.evidence_details.submission_count + 1 };
     previous.status = dispute.status;
     // Stripe's test evidence: "winning_evidence" wins, "losing_evidence" loses.
     const text = String(p.evidence.uncategorized_text ?? '');

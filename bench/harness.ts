@@ -1,0 +1,70 @@
+/** Shared bench plumbing: start servers as child processes and load them with autocannon. */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Server {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a server process and waits until `probe` answers. */
+export async function startServer(name: string, command: string, args: string[], port: number, env: Record<string, string> = {}, probe = '/'): Promise<Server> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(url + probe);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    name, url, child,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    }),
+  };
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+export async function load(url: string, path: string, body: string, opts: { connections?: number; duration?: number; amount?: number; auth?: string } = {}): Promise<LoadResult> {
+  const result = await autocannon({
+    url: url + path,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: opts.auth ?? 'Bearer sk_test_bench' },
+    connections: opts.connections ?? 32,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? 8 }),
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+  return Math.round(kb / 1024);
+}
