@@ -5,7 +5,8 @@
  * answer. Errors leave this function as Stripe-shaped JSON.
  */
 import { createHash } from 'node:crypto';
-import { PUBLISHABLE_NOT_ALLOWED, readApiKey } from './auth.js';
+import { maskKey, PUBLISHABLE_NOT_ALLOWED, readApiKey } from './auth.js';
+import { checkPermission, restrictedKeyGrant } from './restricted_keys.js';
 import { authenticationError, idempotencyError, StripeError } from './errors.js';
 import { Ctx, type SandboxEnv } from './engine/context.js';
 import type { Expander } from './engine/expand.js';
@@ -53,8 +54,13 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
   try {
     const key = readApiKey(header(req.headers, 'authorization'));
     if (key.kind === 'publishable' && !op.publishable) throw authenticationError(PUBLISHABLE_NOT_ALLOWED);
-    if (key.kind === 'restricted') throw authenticationError(`Invalid API Key provided: ${key.key.slice(0, 8)}****`, 'api_key_invalid');
-    const account = DEFAULT_ACCOUNT;
+    let account = DEFAULT_ACCOUNT;
+    if (key.kind === 'restricted') {
+      const grant = restrictedKeyGrant(deps.store, key.key);
+      if (!grant) throw authenticationError(`Invalid API Key provided: ${maskKey(key.key)}`, 'api_key_invalid');
+      account = grant.account;
+      checkPermission(key.key, account, grant.permissions, op);
+    }
     const params = validateParams(schema, req.input);
     let fingerprint = '';
     if (idempotencyKey) {

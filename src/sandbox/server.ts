@@ -13,7 +13,8 @@ import { newId } from './engine/ids.js';
 import type { Operation } from './engine/resource.js';
 import { registerPages } from './pages/index.js';
 import type { ParamSchema } from './params/schema.js';
-import { runOperation, type PipelineDeps } from './pipeline.js';
+import { DEFAULT_ACCOUNT, runOperation, type PipelineDeps } from './pipeline.js';
+import { registerRestrictedKeys } from './restricted_keys.js';
 import { COLLECTION_OF_PREFIX, RESOURCES, VIRTUAL_EXPANSIONS } from './resources/index.js';
 import type { Store, StripeObject } from './store/store.js';
 
@@ -95,6 +96,7 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
   }
 
   registerPages(app, options.store, options.env, deps.onEvents);
+  registerRestrictedKeys(app, options.store, new Set(RESOURCES.flatMap((r) => r.operations.map((op) => op.permission))), DEFAULT_ACCOUNT);
 
   app.setNotFoundHandler((req, reply) => sendError(reply, unrecognizedUrl(req.method, req.url)));
 
