@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import Stripe from 'stripe';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/index.js';
 
@@ -40,4 +41,14 @@ export async function stripeError(fn: () => Promise<unknown>): Promise<Stripe.er
     throw e;
   }
   throw new Error('expected a Stripe error, but the call succeeded');
+}
+
+/** Starts one sandbox for the calling test file (closed after it) and hands it to `ready`. */
+export function harnessPerFile(ready: (h: Harness) => void, options: SandboxOptions = {}): void {
+  let h: Harness | undefined;
+  before(async () => {
+    h = await startHarness(options);
+    ready(h);
+  });
+  after(() => h?.sandbox.close());
 }

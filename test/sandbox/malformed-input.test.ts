@@ -4,15 +4,12 @@
  * answer), never a 5xx, never a non-JSON body, and the server must stay up.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { startHarness, type Harness } from '../helpers.js';
+import { it } from 'node:test';
+import { harnessPerFile, type Harness } from '../helpers.js';
 import { RESOURCES } from '../../src/sandbox/resources/index.js';
 
 let h: Harness;
-before(async () => {
-  h = await startHarness();
-});
-after(() => h.sandbox.close());
+harnessPerFile((x) => (h = x));
 
 function rng(seed: number) {
   return () => {

@@ -5,16 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, it } from 'node:test';
-import { startHarness, stripeError, type Harness } from '../helpers.js';
+import { it } from 'node:test';
+import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
 
 const KEYS = JSON.parse(readFileSync(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as Record<string, string[]>;
 
 let h: Harness;
-before(async () => {
-  h = await startHarness();
-});
-after(() => h.sandbox.close());
+harnessPerFile((x) => (h = x));
 
 /** Fields Stripe includes only on request (`expand[]=refunds`), so absent by default as in Stripe. */
 const INCLUDABLE: Record<string, string[]> = { charge: ['refunds'] };

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type Stripe from 'stripe';
-import { startHarness, stripeError, type Harness } from '../helpers.js';
+import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
 
 let h: Harness;
 let stripe: Stripe;
-before(async () => {
-  h = await startHarness();
-  stripe = h.stripe;
+harnessPerFile((x) => {
+  h = x;
+  stripe = x.stripe;
 });
-after(() => h.sandbox.close());
 
 const pay = (payment_method: string, extra: Partial<Stripe.PaymentIntentCreateParams> = {}) =>
   stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method, confirm: true, ...extra });

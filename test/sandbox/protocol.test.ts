@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startHarness, stripeError, type Harness } from '../helpers.js';
+import { describe, it } from 'node:test';
+import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
 import Stripe from 'stripe';
 
 let h: Harness;
-before(async () => {
-  h = await startHarness();
-});
-after(() => h.sandbox.close());
+harnessPerFile((x) => (h = x));
 
 describe('authentication', () => {
   it('answers a missing key with 401 and Stripe’s message', async () => {

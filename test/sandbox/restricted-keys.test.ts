@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import Stripe from 'stripe';
-import { startHarness, stripeError, type Harness } from '../helpers.js';
+import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
 
 let h: Harness;
-before(async () => {
-  h = await startHarness();
-});
-after(() => h.sandbox.close());
+harnessPerFile((x) => (h = x));
 
 async function restrictedKey(permissions: Record<string, string>): Promise<{ status: number; json: any }> {
   const res = await fetch(`${h.sandbox.url}/_sandbox/restricted_keys`, {
