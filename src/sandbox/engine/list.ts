@@ -17,7 +17,7 @@ export interface ListObject {
 export type Predicate = (obj: StripeObject) => boolean;
 
 /** `created` (or any timestamp) filter: an exact number or a {gt,gte,lt,lte} range. */
-export function rangeFilter(field: string, value: unknown): Predicate {
+function rangeFilter(field: string, value: unknown): Predicate {
   if (typeof value === 'number') return (o) => o[field] === value;
   if (!isPlainObject(value)) return () => true;
   const { gt, gte, lt, lte } = value as Record<string, number | undefined>;

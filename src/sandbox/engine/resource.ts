@@ -124,7 +124,7 @@ export function applyUpdate(obj: StripeObject, params: Params, skip: string[] = 
   return previous;
 }
 
-export function mergeMetadata(before: Record<string, string>, updates: Record<string, string> | undefined): Record<string, string> {
+function mergeMetadata(before: Record<string, string>, updates: Record<string, string> | undefined): Record<string, string> {
   const next = { ...before };
   for (const [k, v] of Object.entries(updates ?? {})) {
     if (v === '' || v === null) delete next[k];

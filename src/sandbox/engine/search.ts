@@ -6,6 +6,7 @@
  */
 import { invalidRequest } from '../errors.js';
 import type { Collection, StripeObject } from '../store/collection.js';
+import { readLimit } from './list.js';
 
 type Op = ':' | '~' | '>' | '<' | '>=' | '<=';
 interface Clause {
@@ -89,8 +90,7 @@ export interface SearchResult {
 
 export function search(collection: Collection, params: Record<string, unknown>, url: string, fields: string[]): SearchResult {
   const { clauses, joiner } = parseQuery(String(params.query ?? ''), fields);
-  const limit = (params.limit as number | undefined) ?? 10;
-  if (limit < 1 || limit > 100) throw invalidRequest('Invalid limit: must be between 1 and 100', { param: 'limit' });
+  const limit = readLimit(params);
   let offset = 0;
   if (params.page !== undefined) {
     const decoded = /^page_(\d+)$/.exec(Buffer.from(String(params.page), 'base64url').toString());
