@@ -94,3 +94,30 @@ const keys = Object.fromEntries(OBJECTS.map((o) => [o, Object.keys(fixtures[o]).
 const keysOut = new URL('../test/fixtures/stripe-object-keys.json', import.meta.url);
 writeFileSync(keysOut, JSON.stringify(keys, null, 1) + '\n');
 console.log(`wrote field lists of ${OBJECTS.length} objects to ${keysOut.pathname}`);
+
+// Objects newer than the fixtures (billing, checkout, webhooks, Connect)
+// take their contract from the stripe SDK's TypeScript types instead: every
+// field the type declares as always present.
+const SDK_TYPES: Record<string, [file: string, iface: string]> = {
+  subscription: ['Subscriptions', 'Subscription'],
+  subscription_item: ['SubscriptionItems', 'SubscriptionItem'],
+  invoice: ['Invoices', 'Invoice'],
+  invoiceitem: ['InvoiceItems', 'InvoiceItem'],
+  promotion_code: ['PromotionCodes', 'PromotionCode'],
+  'test_helpers.test_clock': ['TestHelpers/TestClocks', 'TestClock'],
+  webhook_endpoint: ['WebhookEndpoints', 'WebhookEndpoint'],
+  'checkout.session': ['Checkout/Sessions', 'Session'],
+  payment_link: ['PaymentLinks', 'PaymentLink'],
+  account: ['Accounts', 'Account'],
+};
+const sdkDir = new URL('../node_modules/stripe/esm/resources/', import.meta.url);
+const sdkKeys: Record<string, string[]> = {};
+for (const [object, [file, iface]] of Object.entries(SDK_TYPES)) {
+  const source = readFileSync(new URL(`${file}.d.ts`, sdkDir), 'utf8');
+  const start = source.indexOf(`export interface ${iface} {`);
+  const body = source.slice(start, source.indexOf('\n}', start));
+  sdkKeys[object] = [...body.matchAll(/^ {4}([a-z_0-9]+):/gm)].map((m) => m[1]).sort();
+}
+const sdkOut = new URL('../test/fixtures/stripe-sdk-object-keys.json', import.meta.url);
+writeFileSync(sdkOut, JSON.stringify(sdkKeys, null, 1) + '\n');
+console.log(`wrote required fields of ${Object.keys(sdkKeys).length} SDK types to ${sdkOut.pathname}`);

@@ -104,7 +104,8 @@ const SHORTCUTS: Record<string, string> = {
 /** The card number a `pm_card_*` or `tok_*` test token stands for. */
 export function shortcutNumber(token: string): string | undefined {
   const m = /^(?:pm_card|tok)_(.+)$/.exec(token);
-  return m ? SHORTCUTS[m[1]] : undefined;
+  // Stripe also spells the decline tokens with the brand: pm_card_visa_chargeDeclined.
+  return m ? SHORTCUTS[m[1]] ?? SHORTCUTS[m[1].replace(/^visa_(?=chargeDeclined)/, '')] : undefined;
 }
 
 export function luhnValid(number: string): boolean {

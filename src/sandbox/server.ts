@@ -36,7 +36,9 @@ export const unrecognizedUrl = (method: string, url: string) =>
 function schemaFor(op: Operation): ParamSchema {
   const schema = op.params ?? SPEC[`${op.method} ${op.path}`];
   if (!schema) throw new Error(`No parameter schema for ${op.method} ${op.path}: add it to the spec table or declare op.params`);
-  return schema;
+  if (!op.specPatch) return schema;
+  const { add = {}, optional = [] } = op.specPatch;
+  return { ...schema, p: { ...schema.p, ...add }, r: schema.r?.filter((name) => !optional.includes(name)) };
 }
 
 function sendError(reply: FastifyReply, error: StripeError, requestId = newId('req', 14)): FastifyReply {

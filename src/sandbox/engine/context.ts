@@ -38,9 +38,14 @@ export class Ctx {
     this.clock = Math.floor(Date.now() / 1000);
   }
 
-  /** Current time in seconds. */
+  /** Current time in seconds: the wall clock, or a test clock's frozen time. */
   now(): number {
     return this.clock;
+  }
+
+  /** Runs the rest of the request at a test clock's time. */
+  setNow(seconds: number): void {
+    this.clock = seconds;
   }
 
   get(collection: string, id: string): StripeObject | undefined {
@@ -81,6 +86,21 @@ export class Ctx {
   /** Committed objects of one kind, for lists and searches. */
   collection(name: string): Collection {
     return this.store.collection(this.account, name);
+  }
+
+  /**
+   * Every object of a collection as this request sees it, oldest first: the
+   * committed ones with this request's changes applied, then the new ones.
+   */
+  *all(name: string): Generator<StripeObject> {
+    const collection = this.collection(name);
+    for (const committed of collection.ascending()) {
+      const current = this.get(name, committed.id);
+      if (current) yield current;
+    }
+    for (const [stagedName, id, obj] of this.staged.values()) {
+      if (stagedName === name && obj && !collection.get(id)) yield obj;
+    }
   }
 
   /** Records a Stripe event about `obj` (a snapshot: stored objects never change). */

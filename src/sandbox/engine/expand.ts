@@ -49,6 +49,7 @@ export class Expander {
     let child: unknown = obj[field];
     if (virtual && child === undefined) child = virtual(ctx, obj);
     else if (typeof child === 'string') child = this.lookup(ctx, child) ?? child;
+    else if (Array.isArray(child)) child = child.map((v) => (typeof v === 'string' ? this.lookup(ctx, v) ?? v : v));
     // A field is expandable when it names an object by id (or could: null ids, nested objects already expanded).
     const expandable = virtual || ID_FIELDS.has(field) || (child !== null && typeof child === 'object');
     if (!expandable || child === undefined) throw notExpandable(path);

@@ -23,6 +23,8 @@ export interface Operation {
   publishable?: boolean;
   /** Replaces the spec's parameter schema (routes newer than the bundled spec). */
   params?: ParamSchema;
+  /** Differences of the current API from the bundled 2023 spec: parameters it added, and ones no longer required. */
+  specPatch?: { add?: Record<string, ParamSchema>; optional?: string[] };
   handle(ctx: Ctx, params: Params, path: Record<string, string>): unknown;
 }
 
@@ -46,7 +48,7 @@ export interface Resource {
 interface Standard {
   create?: (ctx: Ctx, params: Params) => StripeObject;
   update?: (ctx: Ctx, obj: StripeObject, params: Params) => StripeObject;
-  del?: (ctx: Ctx, obj: StripeObject) => StripeObject;
+  del?: (ctx: Ctx, obj: StripeObject, params: Params) => StripeObject;
   retrieve?: boolean;
   list?: boolean;
   search?: boolean;
@@ -55,6 +57,11 @@ interface Standard {
 }
 
 type Declaration = Omit<Resource, 'operations'>;
+
+/** Applies a spec patch to the operation at `method path` among `ops`. */
+export function patchSpec(ops: Operation[], method: Method, path: string, specPatch: Operation['specPatch']): Operation[] {
+  return ops.map((op) => (op.method === method && op.path === path ? { ...op, specPatch } : op));
+}
 
 export function standardOperations(r: Declaration, s: Standard): Operation[] {
   const one = `${r.path}/{${s.idParam}}`;
@@ -72,7 +79,7 @@ export function standardOperations(r: Declaration, s: Standard): Operation[] {
   }
   if (s.del) {
     const del = s.del;
-    op('DELETE', one, (ctx, _p, path) => del(ctx, load(ctx, path)));
+    op('DELETE', one, (ctx, params, path) => del(ctx, load(ctx, path), params));
   }
   if (s.list !== false) {
     op('GET', r.path, (ctx, params) => {

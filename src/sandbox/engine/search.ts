@@ -30,14 +30,17 @@ export function parseQuery(query: string, fields: string[]): { clauses: Clause[]
     if (!m) throw fail(`Search query is invalid near: '${rest.trim().slice(0, 30)}'`);
     const metadataKey = m[4];
     const field = metadataKey !== undefined ? 'metadata' : m[2];
-    if (metadataKey === undefined && !fields.includes(field)) {
-      throw fail(`Field '${field}' is an unsupported search field. Supported fields: ${fields.join(', ')}, metadata`);
+    const names = fields.map((f) => f.split('=')[0]);
+    if (metadataKey === undefined && !names.includes(field)) {
+      throw fail(`Field '${field}' is an unsupported search field. Supported fields: ${names.join(', ')}, metadata`);
     }
     const quoted = m[6] ?? m[7];
     const value = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : m[8] !== undefined ? Number(m[8]) : null;
     const op = m[5] as Op;
     if (op === '~' && (typeof value !== 'string' || value.length < 3)) throw fail('Substring search (~) needs a quoted value of at least 3 characters');
-    clauses.push({ negate: !!m[1], field, metadataKey, op, value });
+    // `name=path` declares a search field stored elsewhere in the object (invoice `subscription` → parent.subscription_details.subscription).
+    const path = fields.find((f) => f.startsWith(field + '='))?.slice(field.length + 1) ?? field;
+    clauses.push({ negate: !!m[1], field: path, metadataKey, op, value });
     rest = rest.slice(m[0].length);
     if (!rest) break;
     const j = /^(AND|OR)\s+/i.exec(rest);

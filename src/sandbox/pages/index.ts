@@ -4,7 +4,10 @@
  * `/_sandbox/` admin routes (reset, health).
  */
 import type { FastifyInstance } from 'fastify';
-import { resourceMissing, StripeError } from '../errors.js';
+import { invalidRequest, resourceMissing, StripeError } from '../errors.js';
+import { DEFAULT_ACCOUNT } from '../pipeline.js';
+import { SETTINGS } from '../resources/billing/subscriptions.js';
+import { registerInvoicePages } from './invoices.js';
 import { Ctx, type SandboxEnv } from '../engine/context.js';
 import { newId } from '../engine/ids.js';
 import { formatAmount } from '../money.js';
@@ -95,6 +98,19 @@ export function registerPages(app: FastifyInstance, store: Store, env: SandboxEn
       ${c.description ? `<div class="row"><span>Description</span><span>${escapeHtml(c.description)}</span></div>` : ''}
       ${c.amount_refunded ? `<div class="row"><span>Refunded</span><span>−${escapeHtml(formatAmount(c.amount_refunded, c.currency))}</span></div>` : ''}
       <div class="row total"><span>Amount paid</span><span>${escapeHtml(formatAmount(c.amount_captured || c.amount, c.currency))}</span></div>`));
+  });
+
+  registerInvoicePages(app, store);
+
+  /** Account settings Stripe keeps in its Dashboard, e.g. what happens after the last failed retry of a subscription payment. */
+  app.post<{ Body: Record<string, string> }>('/_sandbox/settings', async (req, reply) => {
+    const { account = DEFAULT_ACCOUNT, ...settings } = req.body ?? {};
+    const action = settings.subscription_failed_payment_action;
+    if (action !== undefined && !['cancel', 'mark_unpaid', 'past_due'].includes(action)) {
+      throw invalidRequest('Invalid subscription_failed_payment_action: must be one of cancel, mark_unpaid, past_due', { param: 'subscription_failed_payment_action' });
+    }
+    const saved = transact(store, env, account, onEvents, (ctx) => ctx.put(SETTINGS, { ...ctx.get(SETTINGS, 'billing'), id: 'billing', ...settings }));
+    return reply.send({ object: 'sandbox.settings', ...saved });
   });
 
   app.post('/_sandbox/reset', async (_req, reply) => {

@@ -11,10 +11,15 @@ import { events } from './events.js';
 import { paymentIntents } from './payment_intents.js';
 import { paymentMethods, tokens } from './payment_methods.js';
 import { setupIntents } from './setup_intents.js';
+import { discounts, promotionCodes } from './billing/discounts.js';
+import { invoiceItems, invoicePayments, invoices } from './billing/invoices.js';
+import { subscriptionItems, subscriptions } from './billing/subscriptions.js';
+import { testClocks } from './billing/test_clocks.js';
 
 export const RESOURCES: Resource[] = [
   customers, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
+  promotionCodes, discounts, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, testClocks,
 ];
 
 /** id prefix → collection, for expanding any id (`py_` charges share `ch_`'s collection). */

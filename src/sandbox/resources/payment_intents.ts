@@ -5,6 +5,7 @@
  */
 import { cardError, invalidRequest, StripeError } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
+import { paymentSucceeded } from '../engine/hooks.js';
 import { newId, randomText } from '../engine/ids.js';
 import { applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import { checkAmount, checkCurrency } from '../money.js';
@@ -21,7 +22,7 @@ function unexpectedState(pi: StripeObject, message: string): StripeError {
   return invalidRequest(message, { code: 'payment_intent_unexpected_state', extra: { payment_intent: pi } });
 }
 
-function create(ctx: Ctx, p: Params): StripeObject {
+export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
   const currency = checkCurrency(p.currency);
   checkAmount(p.amount, currency);
   if (p.customer) ctx.require('customers', p.customer, 'customer', 'customer');
@@ -183,6 +184,7 @@ export function confirm(ctx: Ctx, current: StripeObject, o: ConfirmOptions): Str
     pi.amount_received = pi.amount;
     ctx.put('payment_intents', pi);
     ctx.emit('payment_intent.succeeded', pi);
+    paymentSucceeded.run(ctx, pi);
   }
   return pi;
 }
@@ -245,7 +247,7 @@ const load = (ctx: Ctx, path: Record<string, string>) => ctx.require('payment_in
 export const paymentIntents: Resource = {
   ...declaration,
   operations: [
-    ...standardOperations(declaration, { idParam: 'intent', create, update, search: true }),
+    ...standardOperations(declaration, { idParam: 'intent', create: createPaymentIntent, update, search: true }),
     action('confirm', (ctx, p, path) => {
       let pi = load(ctx, path);
       if (p.receipt_email || p.setup_future_usage !== undefined || p.shipping) {
@@ -268,6 +270,7 @@ export const paymentIntents: Resource = {
       const next = { ...pi, amount_capturable: 0, amount_received: amount, status: 'succeeded', metadata: p.metadata ? { ...pi.metadata, ...p.metadata } : pi.metadata };
       ctx.put('payment_intents', next);
       ctx.emit('payment_intent.succeeded', next);
+      paymentSucceeded.run(ctx, next);
       return next;
     }),
     action('cancel', (ctx, p, path) => {

@@ -4,6 +4,7 @@
  */
 import { invalidRequest, StripeError, cardError } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
+import { setupSucceeded } from '../engine/hooks.js';
 import { newId, randomText } from '../engine/ids.js';
 import { applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
@@ -13,7 +14,7 @@ import { attachPaymentMethod, cardOf, resolvePaymentMethod } from './payment_met
 const unexpectedState = (si: StripeObject, message: string): StripeError =>
   invalidRequest(message, { code: 'setup_intent_unexpected_state', extra: { setup_intent: si } });
 
-function create(ctx: Ctx, p: Params): StripeObject {
+export function createSetupIntent(ctx: Ctx, p: Params): StripeObject {
   if (p.customer) ctx.require('customers', p.customer, 'customer', 'customer');
   const id = newId('seti');
   let si: StripeObject = {
@@ -89,6 +90,7 @@ export function confirmSetup(ctx: Ctx, current: StripeObject, o: { payment_metho
   si.latest_attempt = newId('setatt');
   ctx.put('setup_intents', si);
   ctx.emit('setup_intent.succeeded', si);
+  setupSucceeded.run(ctx, si);
   return si;
 }
 
@@ -130,7 +132,7 @@ export const setupIntents: Resource = {
   operations: [
     ...standardOperations(declaration, {
       idParam: 'intent',
-      create,
+      create: createSetupIntent,
       update: (ctx, si, p) => {
         const next = ctx.edit(si);
         const previous = applyUpdate(next, p, ['payment_method']);
