@@ -121,3 +121,11 @@ for (const [object, [file, iface]] of Object.entries(SDK_TYPES)) {
 const sdkOut = new URL('../test/fixtures/stripe-sdk-object-keys.json', import.meta.url);
 writeFileSync(sdkOut, JSON.stringify(sdkKeys, null, 1) + '\n');
 console.log(`wrote required fields of ${Object.keys(sdkKeys).length} SDK types to ${sdkOut.pathname}`);
+
+// Every event type Stripe can send, for validating webhook endpoints' enabled_events.
+const endpointTypes = readFileSync(new URL('WebhookEndpoints.d.ts', sdkDir), 'utf8');
+const union = /type EnabledEvent = ([^;]+);/.exec(endpointTypes)![1];
+const eventTypes = [...union.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+const eventsOut = new URL('../src/sandbox/spec/event_types.json', import.meta.url);
+writeFileSync(eventsOut, JSON.stringify(eventTypes) + '\n');
+console.log(`wrote ${eventTypes.length} event types to ${eventsOut.pathname}`);

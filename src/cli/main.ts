@@ -4,6 +4,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { startSandbox } from '../sandbox/index.js';
+import { DEFAULT_KEY, DEFAULT_SANDBOX, stripeFor } from './client.js';
+import { listen } from './listen.js';
+import { trigger } from './trigger.js';
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -46,4 +49,36 @@ program
   .option('--data-dir <dir>', 'data folder', '.paybridge')
   .action((o) => runSandbox({ ...o, dataDir: `${o.dataDir}/sandbox` }));
 
-await program.parseAsync();
+program
+  .command('listen')
+  .description('Forward the sandbox\'s webhook events to a local URL, signed, as `stripe listen` does')
+  .requiredOption('--forward-to <url>', 'where to POST each event')
+  .option('--sandbox <url>', 'the sandbox to listen to', DEFAULT_SANDBOX)
+  .option('--events <types>', 'comma-separated event types to receive (default: all)')
+  .action(async (o: { forwardTo: string; sandbox: string; events?: string }) => {
+    const listener = await listen({ forwardTo: o.forwardTo, sandbox: o.sandbox, events: o.events });
+    const stop = async () => {
+      await listener.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('trigger')
+  .description('Make the API calls that produce an event (e.g. payment_intent.succeeded)')
+  .argument('<event>', 'event type to produce')
+  .option('--sandbox <url>', 'the sandbox to call', DEFAULT_SANDBOX)
+  .option('--api-key <key>', 'secret key to call it with', DEFAULT_KEY)
+  .action(async (event: string, o: { sandbox: string; apiKey: string }) => {
+    await trigger(stripeFor(o.sandbox, o.apiKey), event);
+    console.log(`Trigger succeeded! Check the sandbox's events for ${event}.`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (e) {
+  console.error(`paybridge: ${(e as Error).message}`);
+  process.exit(1);
+}

@@ -11,9 +11,13 @@
 import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import { buildSandboxServer } from './server.js';
+import { DEFAULT_ACCOUNT } from './pipeline.js';
+import type { SandboxEnv } from './engine/context.js';
 import { Store } from './store/store.js';
+import { WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js';
 
-export { DEFAULT_ACCOUNT } from './pipeline.js';
+export { DEFAULT_ACCOUNT };
+export { signatureHeader } from './webhooks/signature.js';
 export { TEST_CARDS } from './cards.js';
 
 export interface SandboxOptions {
@@ -24,11 +28,14 @@ export interface SandboxOptions {
   /** Flush every write to disk (survives power loss, slower). */
   fsync?: boolean;
   logger?: boolean;
+  /** Webhook retry schedule and limits (tests shorten them). */
+  webhooks?: WebhookOptions;
 }
 
 export interface Sandbox {
   app: FastifyInstance;
   store: Store;
+  webhooks: WebhookDispatcher;
   url: string;
   port: number;
   host: string;
@@ -38,16 +45,19 @@ export interface Sandbox {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = options.host ?? '127.0.0.1';
   const store = Store.open(options.dataDir, { fsync: options.fsync });
-  const env = { baseUrl: '', apiVersion: Stripe.API_VERSION };
-  const app = buildSandboxServer({ store, env, logger: options.logger });
+  const webhooks = new WebhookDispatcher(store, DEFAULT_ACCOUNT, options.webhooks);
+  const env: SandboxEnv = { baseUrl: '', apiVersion: Stripe.API_VERSION, platform: DEFAULT_ACCOUNT, webhookTargets: (account, type) => webhooks.targets(account, type) };
+  const app = buildSandboxServer({ store, env, logger: options.logger, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
   await app.listen({ port: options.port ?? 12111, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 12111;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   env.baseUrl = `http://${urlHost}:${port}`;
+  webhooks.resume();
   return {
-    app, store, port, host, url: env.baseUrl,
+    app, store, webhooks, port, host, url: env.baseUrl,
     close: async () => {
+      webhooks.close();
       await app.close();
       store.close();
     },

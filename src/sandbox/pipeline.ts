@@ -14,7 +14,7 @@ import { newId } from './engine/ids.js';
 import type { Operation } from './engine/resource.js';
 import type { ParamSchema } from './params/schema.js';
 import { validateParams } from './params/validate.js';
-import type { Store, StripeObject } from './store/store.js';
+import type { Store } from './store/store.js';
 
 export const DEFAULT_ACCOUNT = 'acct_1PayBridgeSandbox0';
 
@@ -35,14 +35,35 @@ export interface PipelineDeps {
   store: Store;
   env: SandboxEnv;
   expander: Expander;
-  /** Called with the events a committed request produced (webhook delivery hooks in here). */
-  onEvents?: (account: string, events: StripeObject[]) => void;
+  /** Called after a request committed, with the webhook deliveries its events queued. */
+  onCommit?: (account: string, deliveries: string[]) => void;
 }
 
 const header = (h: PipelineRequest['headers'], name: string): string | undefined => {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
 };
+
+/**
+ * Runs `fn` as one committed transaction on `account`, outside the API
+ * pipeline (hosted pages, test clocks' background work, admin routes). A
+ * Stripe error that asks to commit (a recorded decline) still commits.
+ */
+export function transact<T>(deps: PipelineDeps, account: string, fn: (ctx: Ctx) => T): T {
+  const ctx = new Ctx(deps.store, account, deps.env, { id: newId('req', 14), apiVersion: deps.env.apiVersion });
+  const commit = () => {
+    deps.store.commit(account, ctx.changes());
+    if (ctx.deliveries.length) deps.onCommit?.(account, ctx.deliveries);
+  };
+  try {
+    const result = fn(ctx);
+    commit();
+    return result;
+  } catch (e) {
+    if (e instanceof StripeError && e.fields.commit) commit();
+    throw e;
+  }
+}
 
 /** Parameter errors raised before the operation starts are not saved under an idempotency key (Stripe does the same). */
 export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSchema, req: PipelineRequest): PipelineAnswer {
@@ -92,7 +113,7 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     }
     const answer = idempotencyKey ? { key: idempotencyKey, fingerprint, status, body, created: Date.now(), requestId } : undefined;
     deps.store.commit(account, commit ? ctx.changes() : [], answer);
-    if (commit && ctx.events.length) deps.onEvents?.(account, ctx.events);
+    if (commit && ctx.deliveries.length) deps.onCommit?.(account, ctx.deliveries);
     return { status, body, headers };
   } catch (e) {
     if (e instanceof StripeError) {

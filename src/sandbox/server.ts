@@ -12,11 +12,12 @@ import { Expander } from './engine/expand.js';
 import { newId } from './engine/ids.js';
 import type { Operation } from './engine/resource.js';
 import { registerPages } from './pages/index.js';
+import { registerWebhookAdmin } from './webhooks/admin.js';
 import type { ParamSchema } from './params/schema.js';
 import { DEFAULT_ACCOUNT, runOperation, type PipelineDeps } from './pipeline.js';
 import { registerRestrictedKeys } from './restricted_keys.js';
 import { COLLECTION_OF_PREFIX, RESOURCES, VIRTUAL_EXPANSIONS } from './resources/index.js';
-import type { Store, StripeObject } from './store/store.js';
+import type { Store } from './store/store.js';
 
 const SPEC = JSON.parse(readFileSync(new URL('./spec/operations.json', import.meta.url), 'utf8')) as Record<string, ParamSchema>;
 const BODY_LIMIT = 1024 * 1024;
@@ -26,7 +27,7 @@ export interface SandboxServerOptions {
   store: Store;
   env: SandboxEnv;
   logger?: boolean;
-  onEvents?: (account: string, events: StripeObject[]) => void;
+  onCommit?: (account: string, deliveries: string[]) => void;
 }
 
 /** Stripe's answer to a route it does not have. */
@@ -55,7 +56,7 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     store: options.store,
     env: options.env,
     expander: new Expander(COLLECTION_OF_PREFIX, VIRTUAL_EXPANSIONS),
-    onEvents: options.onEvents,
+    onCommit: options.onCommit,
   };
 
   app.removeAllContentTypeParsers();
@@ -97,7 +98,8 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     }
   }
 
-  registerPages(app, options.store, options.env, deps.onEvents);
+  registerPages(app, deps);
+  registerWebhookAdmin(app, deps);
   registerRestrictedKeys(app, options.store, new Set(RESOURCES.flatMap((r) => r.operations.map((op) => op.permission))), DEFAULT_ACCOUNT);
 
   app.setNotFoundHandler((req, reply) => sendError(reply, unrecognizedUrl(req.method, req.url)));

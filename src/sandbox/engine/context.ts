@@ -12,7 +12,14 @@ export interface SandboxEnv {
   /** Public base URL of the sandbox, for hosted pages and receipts. */
   baseUrl: string;
   apiVersion: string;
+  /** The account every unscoped request acts on: the Connect platform. */
+  platform: string;
+  /** Webhook endpoints an event of `type` on `account` goes to. */
+  webhookTargets?: (account: string, type: string) => { account: string; endpoint: StripeObject }[];
 }
+
+/** Delivery records of webhooks, written with the event they deliver. */
+export const DELIVERIES = 'webhook_deliveries';
 
 export interface RequestInfo {
   id: string;
@@ -25,6 +32,8 @@ export class Ctx {
   /** Objects this request built or copied: still private, so safe to change in place. */
   private owned = new WeakSet<object>();
   readonly events: StripeObject[] = [];
+  /** Webhook deliveries this request's events queued. */
+  readonly deliveries: string[] = [];
   /** Objects an event of this request refers to: frozen from then on. */
   private emitted = new WeakSet<object>();
   private clock: number;
@@ -105,21 +114,30 @@ export class Ctx {
 
   /** Records a Stripe event about `obj` (a snapshot: stored objects never change). */
   emit(type: string, obj: StripeObject, previous?: Record<string, unknown>): StripeObject {
+    const targets = this.env.webhookTargets?.(this.account, type) ?? [];
     const event: StripeObject = {
       id: newId('evt'),
       object: 'event',
-      account: undefined,
+      account: this.account === this.env.platform ? undefined : this.account,
       api_version: this.request.apiVersion,
       context: undefined,
       created: this.now(),
       data: previous ? { object: obj, previous_attributes: previous } : { object: obj },
       livemode: false,
-      pending_webhooks: 0,
+      pending_webhooks: targets.length,
       request: { id: this.request.id, idempotency_key: this.request.idempotencyKey ?? null },
       type,
     };
     this.emitted.add(obj);
     this.events.push(event);
+    for (const target of targets) {
+      const id = `${event.id}:${target.endpoint.id}`;
+      this.put(DELIVERIES, {
+        id, object: 'webhook_delivery', event: event.id, type, endpoint: target.endpoint.id, endpoint_account: target.account, url: target.endpoint.url,
+        status: 'pending', attempts: 0, created: Date.now(), next_attempt_at: Date.now(), last_status: null, last_error: null,
+      });
+      this.deliveries.push(id);
+    }
     return this.put('events', event);
   }
 

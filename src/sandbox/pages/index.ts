@@ -5,37 +5,17 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { invalidRequest, resourceMissing, StripeError } from '../errors.js';
-import { DEFAULT_ACCOUNT } from '../pipeline.js';
+import { DEFAULT_ACCOUNT, transact, type PipelineDeps } from '../pipeline.js';
 import { SETTINGS } from '../resources/billing/subscriptions.js';
 import { registerInvoicePages } from './invoices.js';
-import { Ctx, type SandboxEnv } from '../engine/context.js';
-import { newId } from '../engine/ids.js';
 import { formatAmount } from '../money.js';
 import { completeAuthentication } from '../resources/payment_intents.js';
 import { completeSetupAuthentication } from '../resources/setup_intents.js';
-import type { Store, StripeObject } from '../store/store.js';
+import type { StripeObject } from '../store/store.js';
 import { escapeHtml, page } from './html.js';
 
-type OnEvents = ((account: string, events: StripeObject[]) => void) | undefined;
-
-/** Runs `fn` as one committed transaction on `account`, outside the API pipeline. */
-export function transact<T>(store: Store, env: SandboxEnv, account: string, onEvents: OnEvents, fn: (ctx: Ctx) => T): T {
-  const ctx = new Ctx(store, account, env, { id: newId('req', 14), apiVersion: env.apiVersion });
-  const commit = () => {
-    store.commit(account, ctx.changes());
-    if (ctx.events.length) onEvents?.(account, ctx.events);
-  };
-  try {
-    const result = fn(ctx);
-    commit();
-    return result;
-  } catch (e) {
-    if (e instanceof StripeError && e.fields.commit) commit();
-    throw e;
-  }
-}
-
-export function registerPages(app: FastifyInstance, store: Store, env: SandboxEnv, onEvents: OnEvents): void {
+export function registerPages(app: FastifyInstance, deps: PipelineDeps): void {
+  const { store } = deps;
   const findIntent = (id: string) => store.locate(id.startsWith('seti_') ? 'setup_intents' : 'payment_intents', id);
 
   app.get<{ Params: { id: string }; Querystring: { return_url?: string } }>('/_sandbox/3ds/:id', async (req, reply) => {
@@ -63,7 +43,7 @@ export function registerPages(app: FastifyInstance, store: Store, env: SandboxEn
       const approved = outcome === 'complete';
       let intent: StripeObject;
       try {
-        intent = transact(store, env, found.account, onEvents, (ctx) =>
+        intent = transact(deps, found.account, (ctx) =>
           found.obj.object === 'setup_intent' ? completeSetupAuthentication(ctx, found.obj.id, approved) : completeAuthentication(ctx, found.obj.id, approved),
         );
       } catch (e) {
@@ -109,7 +89,7 @@ export function registerPages(app: FastifyInstance, store: Store, env: SandboxEn
     if (action !== undefined && !['cancel', 'mark_unpaid', 'past_due'].includes(action)) {
       throw invalidRequest('Invalid subscription_failed_payment_action: must be one of cancel, mark_unpaid, past_due', { param: 'subscription_failed_payment_action' });
     }
-    const saved = transact(store, env, account, onEvents, (ctx) => ctx.put(SETTINGS, { ...ctx.get(SETTINGS, 'billing'), id: 'billing', ...settings }));
+    const saved = transact(deps, account, (ctx) => ctx.put(SETTINGS, { ...ctx.get(SETTINGS, 'billing'), id: 'billing', ...settings }));
     return reply.send({ object: 'sandbox.settings', ...saved });
   });
 

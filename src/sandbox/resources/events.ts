@@ -1,11 +1,7 @@
+import { matchesEventType } from '../engine/event_types.js';
 import { standardOperations, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
 
-/** Stripe's event type patterns: `customer.*` matches every customer event. */
-export function matchesEventType(pattern: string, type: string): boolean {
-  if (pattern === '*' || pattern === type) return true;
-  return pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1));
-}
 
 const declaration = {
   collection: 'events', object: 'event', prefix: 'evt', noun: 'event', path: '/v1/events', permission: 'events',

@@ -15,11 +15,13 @@ import { discounts, promotionCodes } from './billing/discounts.js';
 import { invoiceItems, invoicePayments, invoices } from './billing/invoices.js';
 import { subscriptionItems, subscriptions } from './billing/subscriptions.js';
 import { testClocks } from './billing/test_clocks.js';
+import { webhookEndpoints } from '../webhooks/endpoints.js';
 
 export const RESOURCES: Resource[] = [
   customers, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
   promotionCodes, discounts, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, testClocks,
+  webhookEndpoints,
 ];
 
 /** id prefix → collection, for expanding any id (`py_` charges share `ch_`'s collection). */

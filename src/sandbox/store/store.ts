@@ -61,6 +61,10 @@ export class Store {
     return undefined;
   }
 
+  accountIds(): string[] {
+    return [...this.accounts.keys()];
+  }
+
   answer(account: string, key: string): IdempotentAnswer | undefined {
     const saved = this.answers.get(account + '\0' + key);
     if (saved && Date.now() - saved.created > IDEMPOTENCY_TTL_MS) return undefined;
