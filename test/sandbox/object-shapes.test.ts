@@ -9,6 +9,8 @@ import { it } from 'node:test';
 import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
 
 const KEYS = JSON.parse(readFileSync(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as Record<string, string[]>;
+/** Objects newer than the fixtures: every always-present field of the SDK's TypeScript type. */
+const SDK_KEYS = JSON.parse(readFileSync(new URL('../fixtures/stripe-sdk-object-keys.json', import.meta.url), 'utf8')) as Record<string, string[]>;
 
 let h: Harness;
 harnessPerFile((x) => (h = x));
@@ -17,7 +19,7 @@ harnessPerFile((x) => (h = x));
 const INCLUDABLE: Record<string, string[]> = { charge: ['refunds'] };
 
 function missing(obj: Record<string, unknown>, type: string): string[] {
-  return KEYS[type].filter((k) => !(k in obj) && !INCLUDABLE[type]?.includes(k));
+  return (KEYS[type] ?? SDK_KEYS[type]).filter((k) => !(k in obj) && !INCLUDABLE[type]?.includes(k));
 }
 
 it('returns objects with every field of Stripe’s shape', async () => {
@@ -37,7 +39,20 @@ it('returns objects with every field of Stripe’s shape', async () => {
   const event = (await s.events.list({ limit: 1 })).data[0];
   const balance = await s.balance.retrieve();
   const token = await s.tokens.create({ card: { number: '4242424242424242', exp_month: '1', exp_year: '2040', cvc: '314' } } as any);
-  const objects: Record<string, object> = { customer, product, price, coupon, payment_method: pm, payment_intent: pi, setup_intent: si, charge, refund, balance_transaction: txn, dispute, event, balance, token };
+  const recurring = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 500, recurring: { interval: 'month' } });
+  const subscription = await s.subscriptions.create({ customer: customer.id, items: [{ price: recurring.id }] });
+  const invoice = await s.invoices.retrieve(subscription.latest_invoice as string);
+  const invoiceitem = await s.invoiceItems.create({ customer: customer.id, amount: 100, currency: 'usd' });
+  const promotionCode = await s.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id } });
+  const clock = await s.testHelpers.testClocks.create({ frozen_time: 2_000_000_000 });
+  const endpoint = await s.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['*'] });
+  const session = await s.checkout.sessions.create({ mode: 'payment', success_url: 'https://example.com', line_items: [{ price: price.id, quantity: 1 }] });
+  const link = await s.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
+  const objects: Record<string, object> = {
+    customer, product, price, coupon, payment_method: pm, payment_intent: pi, setup_intent: si, charge, refund, balance_transaction: txn, dispute, event, balance, token,
+    subscription, subscription_item: subscription.items.data[0], invoice, invoiceitem, promotion_code: promotionCode, 'test_helpers.test_clock': clock,
+    webhook_endpoint: endpoint, 'checkout.session': session, payment_link: link,
+  };
   const gaps: Record<string, string[]> = {};
   for (const [type, obj] of Object.entries(objects)) {
     const m = missing(obj as Record<string, unknown>, type);

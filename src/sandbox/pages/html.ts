@@ -11,6 +11,7 @@ button,.button{display:block;width:100%;padding:12px;border:0;border-radius:6px;
 .primary{background:#635bff;color:#fff}.secondary{background:#fff;color:#635bff;border:1px solid #d5dbe1}
 .badge{display:inline-block;padding:2px 8px;border-radius:10px;background:#fff4e5;color:#b35c00;font-size:12px;font-weight:600;margin-bottom:16px}`;
 
-export function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
+export function page(title: string, body: string, o: { mainClass?: string; css?: string } = {}): string {
+  const main = o.mainClass ? `<main class="${o.mainClass}">` : '<main>';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}${o.css ?? ''}</style></head><body>${main}${body}</main></body></html>`;
 }

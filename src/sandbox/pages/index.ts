@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { invalidRequest, resourceMissing, StripeError } from '../errors.js';
 import { DEFAULT_ACCOUNT, transact, type PipelineDeps } from '../pipeline.js';
 import { SETTINGS } from '../resources/billing/subscriptions.js';
+import { registerCheckoutPages } from './checkout.js';
 import { registerInvoicePages } from './invoices.js';
 import { formatAmount } from '../money.js';
 import { completeAuthentication } from '../resources/payment_intents.js';
@@ -81,6 +82,7 @@ export function registerPages(app: FastifyInstance, deps: PipelineDeps): void {
   });
 
   registerInvoicePages(app, store);
+  registerCheckoutPages(app, deps);
 
   /** Account settings Stripe keeps in its Dashboard, e.g. what happens after the last failed retry of a subscription payment. */
   app.post<{ Body: Record<string, string> }>('/_sandbox/settings', async (req, reply) => {

@@ -16,12 +16,13 @@ import { invoiceItems, invoicePayments, invoices } from './billing/invoices.js';
 import { subscriptionItems, subscriptions } from './billing/subscriptions.js';
 import { testClocks } from './billing/test_clocks.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
+import { checkoutSessions, paymentLinks } from './checkout.js';
 
 export const RESOURCES: Resource[] = [
   customers, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
   promotionCodes, discounts, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, testClocks,
-  webhookEndpoints,
+  webhookEndpoints, checkoutSessions, paymentLinks,
 ];
 
 /** id prefix → collection, for expanding any id (`py_` charges share `ch_`'s collection). */

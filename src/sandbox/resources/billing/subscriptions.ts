@@ -145,7 +145,7 @@ function invoiceSubscription(ctx: Ctx, sub: StripeObject, reason: string, lines:
   return { invoice: inv, failure };
 }
 
-function createSubscription(ctx: Ctx, p: Params): StripeObject {
+export function createSubscription(ctx: Ctx, p: Params): StripeObject {
   const customer = ctx.require('customers', p.customer, 'customer', 'customer');
   if (customer.test_clock) ctx.setNow(ctx.require('test_clocks', customer.test_clock, 'test_clock').frozen_time);
   if (!Array.isArray(p.items) || p.items.length === 0) throw invalidRequest('Missing required param: items.', { param: 'items', code: 'parameter_missing' });

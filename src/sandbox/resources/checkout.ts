@@ -1,0 +1,480 @@
+/**
+ * Checkout Sessions and Payment Links. A session is a priced basket with a
+ * hosted page (`url`, served by pages/checkout.ts); submitting a card there
+ * runs `submitCheckout`, which pays (payment mode), subscribes
+ * (subscription mode) or saves the card (setup mode) through the same
+ * PaymentIntents, Subscriptions and SetupIntents as the API, then completes
+ * the session and emits `checkout.session.completed`.
+ */
+import { cardError, invalidRequest, StripeError } from '../errors.js';
+import type { Ctx } from '../engine/context.js';
+import { paymentSucceeded, setupSucceeded } from '../engine/hooks.js';
+import { newId, randomText } from '../engine/ids.js';
+import { listOf } from '../engine/list.js';
+import { applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
+import { checkAmount } from '../money.js';
+import type { StripeObject } from '../store/collection.js';
+import { applyDiscounts, discountAmounts } from './billing/discounts.js';
+import { DISCOUNTS_PARAM, pageOf } from './billing/invoices.js';
+import { createSubscription } from './billing/subscriptions.js';
+import { createPrice } from './catalog.js';
+import { confirm, createPaymentIntent } from './payment_intents.js';
+import { attachPaymentMethod, checkCard, createCardPaymentMethod } from './payment_methods.js';
+import { confirmSetup, createSetupIntent } from './setup_intents.js';
+
+/** Session id → its line items (Stripe returns them only on request). */
+const LINE_ITEMS = 'checkout_line_items';
+/** PaymentIntent or SetupIntent id → the session it pays. */
+const SESSION_OF_INTENT = 'checkout_session_of_intent';
+const MIN_EXPIRY = 30 * 60;
+const MAX_EXPIRY = 24 * 3600;
+
+interface BuiltItems {
+  items: StripeObject[];
+  currency: string | null;
+  recurring: boolean;
+}
+
+function buildLineItems(ctx: Ctx, input: Params[] | undefined, mode: string): BuiltItems {
+  const items: StripeObject[] = [];
+  let currency: string | null = null;
+  let recurring = false;
+  (input ?? []).forEach((li, i) => {
+    const param = `line_items[${i}]`;
+    let price: StripeObject;
+    if (li.price) price = ctx.require('prices', li.price, 'price', `${param}[price]`);
+    else if (li.price_data) price = createPrice(ctx, { ...li.price_data, active: false });
+    else throw invalidRequest(`Missing required param: ${param}[price].`, { param: `${param}[price]`, code: 'parameter_missing' });
+    if (li.quantity === undefined) throw invalidRequest(`Missing required param: ${param}[quantity].`, { param: `${param}[quantity]`, code: 'parameter_missing' });
+    if (price.recurring && mode === 'payment') {
+      throw invalidRequest('You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.', { param: `${param}[price]` });
+    }
+    if (currency && price.currency !== currency) {
+      throw invalidRequest('All prices on a Checkout Session must have the same currency.', { param: `${param}[price]` });
+    }
+    currency = price.currency;
+    recurring ||= !!price.recurring;
+    const amount = (price.unit_amount ?? 0) * li.quantity;
+    const product = ctx.get('products', price.product);
+    items.push({
+      id: newId('li'),
+      object: 'item',
+      adjustable_quantity: li.adjustable_quantity ?? null,
+      amount_discount: 0,
+      amount_subtotal: amount,
+      amount_tax: 0,
+      amount_total: amount,
+      currency: price.currency,
+      description: product?.name ?? null,
+      metadata: li.metadata ?? {},
+      price,
+      quantity: li.quantity,
+    });
+  });
+  return { items, currency, recurring };
+}
+
+function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
+  const mode = p.mode;
+  if (!mode) throw invalidRequest('Missing required param: mode.', { param: 'mode', code: 'parameter_missing' });
+  if (!p.success_url && p.ui_mode !== 'embedded') throw invalidRequest('Missing required param: success_url.', { param: 'success_url', code: 'parameter_missing' });
+  if (p.customer && p.customer_email) throw invalidRequest('You may only specify one of these parameters: customer, customer_email.', { param: 'customer_email' });
+  if (p.customer_creation && p.customer) throw invalidRequest('You may only specify one of these parameters: customer, customer_creation.', { param: 'customer_creation' });
+  if (p.customer_creation && mode === 'subscription') {
+    throw invalidRequest('`customer_creation` can only be used in `payment` and `setup` mode.', { param: 'customer_creation' });
+  }
+  const customer = p.customer ? ctx.require('customers', p.customer, 'customer', 'customer') : null;
+  if ((mode === 'payment' || mode === 'subscription') && !p.line_items?.length) {
+    throw invalidRequest(`\`line_items\` is required in \`${mode}\` mode.`, { param: 'line_items', code: 'parameter_missing' });
+  }
+  if (mode === 'setup' && p.line_items?.length) throw invalidRequest('You cannot pass `line_items` in `setup` mode.', { param: 'line_items' });
+  const { items, currency, recurring } = buildLineItems(ctx, p.line_items, mode);
+  if (mode === 'subscription' && !recurring) {
+    throw invalidRequest('You must provide at least one recurring price in `subscription` mode when using prices.', { param: 'line_items' });
+  }
+  const now = ctx.now();
+  const expiresAt = p.expires_at ?? now + MAX_EXPIRY;
+  if (expiresAt < now + MIN_EXPIRY || expiresAt > now + MAX_EXPIRY) {
+    throw invalidRequest('The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.', { param: 'expires_at' });
+  }
+  const id = newId('cs_test', 58);
+  const subtotal = items.reduce((sum, li) => sum + li.amount_subtotal, 0);
+  if (mode === 'payment') checkAmount(subtotal, currency!, 'line_items');
+  const discounts = applyDiscounts(ctx, { discounts: p.discounts }, { customer: customer?.id, checkout_session: id });
+  const discount = currency ? discountAmounts(ctx, discounts, subtotal, currency).reduce((sum, d) => sum + d.amount, 0) : 0;
+  const session: StripeObject = {
+    id,
+    object: 'checkout.session',
+    adaptive_pricing: { enabled: false },
+    after_expiration: p.after_expiration ?? null,
+    allow_promotion_codes: p.allow_promotion_codes ?? null,
+    allowed_payment_method_types: null,
+    amount_subtotal: mode === 'setup' ? null : subtotal,
+    amount_total: mode === 'setup' ? null : subtotal - discount,
+    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+    billing_address_collection: p.billing_address_collection ?? null,
+    cancel_url: p.cancel_url ?? null,
+    client_reference_id: p.client_reference_id ?? null,
+    client_secret: null,
+    collected_information: null,
+    consent: null,
+    consent_collection: p.consent_collection ?? null,
+    created: now,
+    currency: currency ?? p.currency ?? null,
+    currency_conversion: null,
+    custom_fields: p.custom_fields ?? [],
+    custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
+    customer: customer?.id ?? null,
+    customer_account: null,
+    customer_creation: customer ? null : mode === 'subscription' ? null : p.customer_creation ?? 'if_required',
+    customer_details: customer ? { address: null, business_name: null, email: customer.email, individual_name: null, name: customer.name, phone: null, tax_exempt: 'none', tax_ids: [] } : null,
+    customer_email: p.customer_email ?? null,
+    discounts: discounts.map((d) => ({ coupon: ctx.get('discounts', d)!.source.coupon, promotion_code: ctx.get('discounts', d)!.promotion_code })),
+    expires_at: expiresAt,
+    integration_identifier: null,
+    invoice: null,
+    invoice_creation: mode === 'payment' ? { enabled: p.invoice_creation?.enabled ?? false, invoice_data: null } : null,
+    livemode: false,
+    locale: p.locale ?? null,
+    managed_payments: null,
+    metadata: p.metadata || {},
+    mode,
+    origin_context: null,
+    payment_intent: null,
+    payment_link: link?.id ?? null,
+    payment_method_collection: mode === 'payment' ? null : p.payment_method_collection ?? 'always',
+    payment_method_configuration_details: null,
+    payment_method_options: {},
+    payment_method_types: p.payment_method_types ?? ['card'],
+    payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
+    permissions: null,
+    recovered_from: null,
+    saved_payment_method_options: null,
+    setup_intent: null,
+    shipping_address_collection: p.shipping_address_collection ?? null,
+    shipping_cost: null,
+    shipping_options: [],
+    status: 'open',
+    submit_type: p.submit_type ?? null,
+    subscription: null,
+    success_url: p.success_url ?? null,
+    total_details: mode === 'setup' ? null : { amount_discount: discount, amount_shipping: 0, amount_tax: 0 },
+    ui_mode: p.ui_mode ?? 'hosted_page',
+    url: `${ctx.env.baseUrl}/c/pay/${id}`,
+    wallet_options: null,
+  };
+  ctx.put('checkout_sessions', session);
+  ctx.put(LINE_ITEMS, { id, items, payment_intent_data: p.payment_intent_data ?? {}, subscription_data: p.subscription_data ?? {}, setup_intent_data: p.setup_intent_data ?? {} });
+  return session;
+}
+
+function expireSession(ctx: Ctx, session: StripeObject): StripeObject {
+  if (session.status !== 'open') {
+    throw invalidRequest(`Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`, { code: 'checkout_session_not_open' });
+  }
+  const next = { ...session, status: 'expired', url: null };
+  ctx.put('checkout_sessions', next);
+  ctx.emit('checkout.session.expired', next);
+  return next;
+}
+
+/** A session past its `expires_at` expires when next looked at. */
+export function currentSession(ctx: Ctx, session: StripeObject): StripeObject {
+  return session.status === 'open' && session.expires_at <= ctx.now() ? expireSession(ctx, session) : session;
+}
+
+function completeSession(ctx: Ctx, sessionId: string, fields: Params): StripeObject {
+  const session = ctx.get('checkout_sessions', sessionId)!;
+  if (session.status !== 'open') return session;
+  const next = { ...session, ...fields, status: 'complete', url: null };
+  ctx.put('checkout_sessions', next);
+  ctx.emit('checkout.session.completed', next);
+  return next;
+}
+
+const completeForIntent = (ctx: Ctx, intent: StripeObject) => {
+  const link = ctx.get(SESSION_OF_INTENT, intent.id);
+  if (!link) return;
+  const session = ctx.get('checkout_sessions', link.session);
+  if (!session || session.status !== 'open') return;
+  const paid = intent.object === 'setup_intent' ? 'no_payment_required' : intent.status === 'succeeded' ? 'paid' : 'unpaid';
+  completeSession(ctx, session.id, { payment_status: session.mode === 'setup' ? 'no_payment_required' : paid });
+};
+paymentSucceeded.on(completeForIntent);
+setupSucceeded.on(completeForIntent);
+
+export interface CheckoutForm {
+  email?: string;
+  card_number?: string;
+  /** `MM / YY` as typed on the page. */
+  expiry?: string;
+  cvc?: string;
+  name?: string;
+}
+
+export type CheckoutOutcome =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'error'; message: string; field?: string };
+
+/** Where the browser goes once the session is complete: `success_url` with its `{CHECKOUT_SESSION_ID}` filled in. */
+export function successUrl(session: StripeObject): string {
+  return (session.success_url ?? `/c/done/{CHECKOUT_SESSION_ID}`).replace(/\{CHECKOUT_SESSION_ID\}/g, session.id);
+}
+
+function parseExpiry(expiry: string | undefined): { exp_month: number; exp_year: number } {
+  const m = /^\s*(\d{1,2})\s*\/?\s*(\d{2}|\d{4})\s*$/.exec(expiry ?? '');
+  if (!m) throw cardError("Your card's expiration date is incomplete.", { code: 'incomplete_expiry', param: 'card[expiry]' });
+  return { exp_month: Number(m[1]), exp_year: Number(m[2]) };
+}
+
+/**
+ * What the hosted page's Pay / Subscribe / Save card button does. Runs in
+ * one transaction; declines are answered as a message for the page and the
+ * session stays open.
+ */
+export function submitCheckout(ctx: Ctx, sessionId: string, form: CheckoutForm): CheckoutOutcome {
+  const session = currentSession(ctx, ctx.require('checkout_sessions', sessionId, 'checkout.session'));
+  if (session.status === 'complete') return { kind: 'redirect', url: successUrl(session) };
+  if (session.status !== 'open') return { kind: 'error', message: 'This Checkout Session is no longer active.' };
+  const stored = ctx.get(LINE_ITEMS, session.id)!;
+  const existing = session.customer ? ctx.get('customers', session.customer) : undefined;
+  const email = (existing?.email ?? form.email ?? session.customer_email ?? '').trim();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return { kind: 'error', message: 'Your email address is invalid.', field: 'email' };
+  if (!form.name?.trim()) return { kind: 'error', message: 'Your name is required.', field: 'name' };
+  let pm: StripeObject;
+  try {
+    const card = checkCard(ctx, { number: form.card_number ?? '', ...parseExpiry(form.expiry), cvc: form.cvc ?? '' }, 'card');
+    pm = createCardPaymentMethod(ctx, card.number, card.exp_month, card.exp_year, { billing_details: { email, name: form.name.trim() } });
+  } catch (e) {
+    if (e instanceof StripeError) return { kind: 'error', message: e.message, field: e.fields.param?.replace(/^card\[(\w+)\]$/, '$1') };
+    throw e;
+  }
+  const customerDetails = { address: null, business_name: null, email, individual_name: null, name: form.name.trim(), phone: null, tax_exempt: 'none', tax_ids: [] };
+  const returnUrl = `${ctx.env.baseUrl}/c/pay/${session.id}/return`;
+  const needsCustomer = session.mode === 'subscription' || session.customer_creation === 'always';
+  const customer = existing ?? (needsCustomer ? createCustomerFor(ctx, email, form.name.trim()) : undefined);
+  ctx.put('checkout_sessions', { ...session, customer: customer?.id ?? null, customer_details: customerDetails });
+  try {
+    if (session.mode === 'payment') {
+      const pid = stored.payment_intent_data;
+      const pi = createPaymentIntent(ctx, {
+        amount: session.amount_total, currency: session.currency, customer: customer?.id, payment_method: pm.id, metadata: pid.metadata ?? {},
+        description: pid.description, capture_method: pid.capture_method, setup_future_usage: pid.setup_future_usage, receipt_email: email,
+      });
+      ctx.put(SESSION_OF_INTENT, { id: pi.id, session: session.id });
+      ctx.put('checkout_sessions', { ...ctx.get('checkout_sessions', session.id)!, payment_intent: pi.id });
+      const after = confirm(ctx, pi, { return_url: returnUrl });
+      return afterIntent(ctx, session.id, after);
+    }
+    if (session.mode === 'setup') {
+      if (customer) attachPaymentMethod(ctx, pm, customer);
+      const si = createSetupIntent(ctx, { customer: customer?.id, payment_method: pm.id, usage: 'off_session', metadata: stored.setup_intent_data.metadata ?? {} });
+      ctx.put(SESSION_OF_INTENT, { id: si.id, session: session.id });
+      ctx.put('checkout_sessions', { ...ctx.get('checkout_sessions', session.id)!, setup_intent: si.id });
+      return afterIntent(ctx, session.id, confirmSetup(ctx, si, { return_url: returnUrl }));
+    }
+    return subscribe(ctx, session.id, stored, customer!, pm, returnUrl);
+  } catch (e) {
+    if (!(e instanceof StripeError) || e.type !== 'card_error') throw e;
+    // A decline keeps the session open. In payment mode the failed attempt is
+    // recorded (as Stripe does); in subscription mode nothing of it is kept.
+    if (session.mode === 'subscription') throw cardError(e.message, { ...e.fields, commit: false });
+    return { kind: 'error', message: e.message };
+  }
+}
+
+function createCustomerFor(ctx: Ctx, email: string, name: string): StripeObject {
+  const customer: StripeObject = {
+    id: newId('cus', 14), object: 'customer', address: null, balance: 0, created: ctx.now(), currency: null, customer_account: null, default_source: null,
+    delinquent: false, description: null, discount: null, email, invoice_prefix: randomText(8).toUpperCase(),
+    invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+    livemode: false, metadata: {}, name, next_invoice_sequence: 1, phone: null, preferred_locales: [], shipping: null, tax_exempt: 'none', test_clock: null,
+  };
+  ctx.put('customers', customer);
+  ctx.emit('customer.created', customer);
+  return customer;
+}
+
+function afterIntent(ctx: Ctx, sessionId: string, intent: StripeObject): CheckoutOutcome {
+  if (intent.status === 'requires_action') return { kind: 'redirect', url: intent.next_action.redirect_to_url.url };
+  const session = ctx.get('checkout_sessions', sessionId)!;
+  if (session.status === 'complete') return { kind: 'redirect', url: successUrl(session) };
+  // Manual capture: authorized, not yet paid, and the session is complete all the same.
+  return { kind: 'redirect', url: successUrl(completeSession(ctx, sessionId, { payment_status: 'unpaid' })) };
+}
+
+function subscribe(ctx: Ctx, sessionId: string, stored: StripeObject, customer: StripeObject, pm: StripeObject, returnUrl: string): CheckoutOutcome {
+  attachPaymentMethod(ctx, pm, customer);
+  const recurring = stored.items.filter((li: StripeObject) => li.price.recurring);
+  const oneTime = stored.items.filter((li: StripeObject) => !li.price.recurring);
+  const sd = stored.subscription_data;
+  const sub = createSubscription(ctx, {
+    customer: customer.id,
+    items: recurring.map((li: StripeObject) => ({ price: li.price.id, quantity: li.quantity })),
+    add_invoice_items: oneTime.map((li: StripeObject) => ({ price: li.price.id, quantity: li.quantity })),
+    default_payment_method: pm.id,
+    trial_period_days: sd.trial_period_days,
+    metadata: sd.metadata ?? {},
+    description: sd.description,
+    payment_behavior: 'default_incomplete',
+  });
+  const inv = ctx.get('invoices', sub.latest_invoice)!;
+  ctx.put('checkout_sessions', { ...ctx.get('checkout_sessions', sessionId)!, subscription: sub.id, invoice: inv.id });
+  if (inv.status === 'paid') {
+    const done = completeSession(ctx, sessionId, { payment_status: inv.amount_paid > 0 ? 'paid' : 'no_payment_required' });
+    return { kind: 'redirect', url: successUrl(done) };
+  }
+  const piId = inv.confirmation_secret.client_secret.split('_secret_')[0];
+  ctx.put(SESSION_OF_INTENT, { id: piId, session: sessionId });
+  const pi = confirm(ctx, ctx.get('payment_intents', piId)!, { payment_method: pm.id, return_url: returnUrl });
+  return afterIntent(ctx, sessionId, pi);
+}
+
+const lineItemsOf = (ctx: Ctx, session: StripeObject): StripeObject[] => ctx.get(LINE_ITEMS, session.id)?.items ?? [];
+
+const sessionDeclaration = {
+  collection: 'checkout_sessions', object: 'checkout.session', prefix: 'cs', noun: 'checkout.session', path: '/v1/checkout/sessions', permission: 'checkout_sessions',
+  listFilters: {
+    customer: equals('customer'),
+    payment_intent: equals('payment_intent'),
+    payment_link: equals('payment_link'),
+    subscription: equals('subscription'),
+    status: equals('status'),
+    customer_details: (v: Params) => (o: StripeObject) => !v.email || o.customer_details?.email === v.email,
+  },
+  virtual: {
+    line_items: (ctx: Ctx, s: StripeObject) => listOf(lineItemsOf(ctx, s), `/v1/checkout/sessions/${s.id}/line_items`),
+  },
+};
+
+const UI_MODE = { t: 's' as const, e: ['embedded', 'hosted', 'hosted_page', 'embedded_page', 'custom', 'elements', 'form'] };
+
+export const checkoutSessions: Resource = {
+  ...sessionDeclaration,
+  operations: [
+    ...patchSpec(patchSpec(standardOperations(sessionDeclaration, { idParam: 'session', create: (ctx, p) => createSession(ctx, p), retrieve: false }),
+      'POST', '/v1/checkout/sessions', { add: { discounts: DISCOUNTS_PARAM, ui_mode: UI_MODE }, optional: ['success_url'] }),
+    'GET', '/v1/checkout/sessions', { add: { status: { t: 's', e: ['complete', 'expired', 'open'] }, created: { t: 'x' } } }),
+    {
+      method: 'GET', path: '/v1/checkout/sessions/{session}', permission: 'checkout_sessions',
+      handle: (ctx, _p, path) => currentSession(ctx, ctx.require('checkout_sessions', path.session, 'checkout.session', 'session')),
+    },
+    {
+      method: 'POST', path: '/v1/checkout/sessions/{session}/expire', permission: 'checkout_sessions',
+      handle: (ctx, _p, path) => expireSession(ctx, ctx.require('checkout_sessions', path.session, 'checkout.session', 'session')),
+    },
+    {
+      method: 'GET', path: '/v1/checkout/sessions/{session}/line_items', permission: 'checkout_sessions',
+      handle: (ctx, p, path) => {
+        const session = ctx.require('checkout_sessions', path.session, 'checkout.session', 'session');
+        return pageOf(lineItemsOf(ctx, session), p, `/v1/checkout/sessions/${session.id}/line_items`);
+      },
+    },
+  ],
+};
+
+// Payment Links: a reusable URL that opens a fresh Checkout Session per visit.
+
+function createLink(ctx: Ctx, p: Params): StripeObject {
+  const { items, recurring } = buildLineItems(ctx, p.line_items, 'any');
+  if (!items.length) throw invalidRequest('Missing required param: line_items.', { param: 'line_items', code: 'parameter_missing' });
+  if (p.after_completion?.type === 'redirect' && !p.after_completion.redirect?.url) {
+    throw invalidRequest('Missing required param: after_completion[redirect][url].', { param: 'after_completion[redirect][url]', code: 'parameter_missing' });
+  }
+  const id = newId('plink');
+  const link: StripeObject = {
+    id,
+    object: 'payment_link',
+    active: true,
+    after_completion: p.after_completion
+      ? { hosted_confirmation: p.after_completion.type === 'hosted_confirmation' ? { custom_message: p.after_completion.hosted_confirmation?.custom_message ?? null } : null, redirect: p.after_completion.redirect ?? null, type: p.after_completion.type }
+      : { hosted_confirmation: { custom_message: null }, redirect: null, type: 'hosted_confirmation' },
+    allow_promotion_codes: p.allow_promotion_codes ?? false,
+    application: null,
+    application_fee_amount: p.application_fee_amount ?? null,
+    application_fee_percent: p.application_fee_percent ?? null,
+    automatic_tax: { enabled: false, liability: null },
+    billing_address_collection: p.billing_address_collection ?? 'auto',
+    consent_collection: p.consent_collection ?? null,
+    currency: items[0].currency,
+    custom_fields: [],
+    custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
+    customer_creation: recurring ? 'always' : p.customer_creation ?? 'if_required',
+    inactive_message: null,
+    invoice_creation: null,
+    livemode: false,
+    managed_payments: null,
+    metadata: p.metadata || {},
+    on_behalf_of: p.on_behalf_of ?? null,
+    payment_intent_data: p.payment_intent_data ? { capture_method: null, description: null, metadata: {}, setup_future_usage: null, statement_descriptor: null, statement_descriptor_suffix: null, transfer_group: null, ...p.payment_intent_data } : null,
+    payment_method_collection: 'always',
+    payment_method_options: null,
+    payment_method_types: p.payment_method_types ?? null,
+    phone_number_collection: { enabled: false },
+    restrictions: null,
+    shipping_address_collection: null,
+    shipping_options: [],
+    submit_type: p.submit_type ?? 'auto',
+    subscription_data: recurring ? { description: null, invoice_settings: { issuer: { type: 'self' } }, metadata: {}, trial_period_days: null, trial_settings: null, ...p.subscription_data } : null,
+    tax_id_collection: { enabled: false, required: 'never' },
+    transfer_data: null,
+    url: `${ctx.env.baseUrl}/b/${id}`,
+  };
+  ctx.put('payment_links', link);
+  ctx.put(LINE_ITEMS, { id, items, line_items: p.line_items });
+  ctx.emit('payment_link.created', link);
+  return link;
+}
+
+/** Opens a new Checkout Session for one visit of a payment link. */
+export function sessionForLink(ctx: Ctx, link: StripeObject): StripeObject {
+  const stored = ctx.get(LINE_ITEMS, link.id)!;
+  const recurring = stored.items.some((li: StripeObject) => li.price.recurring);
+  const redirect = link.after_completion.type === 'redirect' ? link.after_completion.redirect.url : `${ctx.env.baseUrl}/c/done/{CHECKOUT_SESSION_ID}`;
+  return createSession(ctx, {
+    mode: recurring ? 'subscription' : 'payment',
+    line_items: stored.items.map((li: StripeObject) => ({ price: li.price.id, quantity: li.quantity })),
+    success_url: redirect,
+    customer_creation: recurring ? undefined : link.customer_creation,
+    metadata: link.metadata,
+    payment_intent_data: recurring ? undefined : link.payment_intent_data ?? undefined,
+    subscription_data: recurring ? { metadata: link.subscription_data?.metadata, trial_period_days: link.subscription_data?.trial_period_days ?? undefined } : undefined,
+    submit_type: link.submit_type === 'auto' ? undefined : link.submit_type,
+  }, link);
+}
+
+const linkDeclaration = {
+  collection: 'payment_links', object: 'payment_link', prefix: 'plink', noun: 'payment_link', path: '/v1/payment_links', permission: 'payment_links',
+  listFilters: { active: equals('active') },
+  virtual: {
+    line_items: (ctx: Ctx, l: StripeObject) => listOf(lineItemsOf(ctx, l), `/v1/payment_links/${l.id}/line_items`),
+  },
+};
+
+const linkLineItems: Operation = {
+  method: 'GET', path: '/v1/payment_links/{payment_link}/line_items', permission: 'payment_links',
+  handle: (ctx, p, path) => {
+    const link = ctx.require('payment_links', path.payment_link, 'payment_link', 'payment_link');
+    return pageOf(lineItemsOf(ctx, link), p, `/v1/payment_links/${link.id}/line_items`);
+  },
+};
+
+export const paymentLinks: Resource = {
+  ...linkDeclaration,
+  operations: [
+    ...standardOperations(linkDeclaration, {
+      idParam: 'payment_link',
+      create: createLink,
+      update: (ctx, link, p) => {
+        const next = ctx.edit(link);
+        const previous = applyUpdate(next, p, ['line_items', 'after_completion']);
+        if (p.after_completion) {
+          previous.after_completion = link.after_completion;
+          next.after_completion = { hosted_confirmation: null, redirect: null, ...p.after_completion };
+        }
+        return saveUpdate(ctx, 'payment_links', next, previous, 'payment_link.updated');
+      },
+    }),
+    linkLineItems,
+  ],
+};
