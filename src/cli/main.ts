@@ -14,8 +14,8 @@ const port = (value: string): number => {
   return n;
 };
 
-async function runSandbox(options: { port: number; host: string; dataDir?: string; fsync?: boolean; log?: boolean }): Promise<void> {
-  const sandbox = await startSandbox({ port: options.port, host: options.host, dataDir: options.dataDir, fsync: options.fsync, logger: options.log });
+async function runSandbox(options: { port: number; host: string; dataDir?: string; fsync?: boolean; log?: boolean; oauthTokenTtl?: number }): Promise<void> {
+  const sandbox = await startSandbox({ port: options.port, host: options.host, dataDir: options.dataDir, fsync: options.fsync, logger: options.log, oauthTokenTtl: options.oauthTokenTtl });
   console.log(`PayBridge sandbox listening on ${sandbox.url} (Stripe API at ${sandbox.url}/v1, state: ${options.dataDir ?? 'in memory'})`);
   const stop = async () => {
     await sandbox.close();
@@ -24,6 +24,12 @@ async function runSandbox(options: { port: number; host: string; dataDir?: strin
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
+
+const seconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of seconds, at least 1');
+  return n;
+};
 
 const program = new Command()
   .name('paybridge')
@@ -38,6 +44,7 @@ program
   .option('--data-dir <dir>', 'keep state in this folder (survives restarts and kill -9)')
   .option('--fsync', 'flush every write to disk (survives power loss; slower)')
   .option('--log', 'log requests')
+  .option('--oauth-token-ttl <seconds>', 'lifetime of Stripe Apps OAuth access tokens', seconds, 3600)
   .action(runSandbox);
 
 // Until the gateway lands, the main job is the sandbox with a persistent data folder.

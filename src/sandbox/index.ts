@@ -14,6 +14,7 @@ import { buildSandboxServer } from './server.js';
 import { DEFAULT_ACCOUNT } from './pipeline.js';
 import type { SandboxEnv } from './engine/context.js';
 import { Store } from './store/store.js';
+import { DEFAULT_ACCESS_TOKEN_TTL } from './connect/credentials.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js';
 
 export { DEFAULT_ACCOUNT };
@@ -30,6 +31,8 @@ export interface SandboxOptions {
   logger?: boolean;
   /** Webhook retry schedule and limits (tests shorten them). */
   webhooks?: WebhookOptions;
+  /** Lifetime of Stripe Apps OAuth access tokens in seconds (default 3600; tests shorten it). */
+  oauthTokenTtl?: number;
 }
 
 export interface Sandbox {
@@ -46,7 +49,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = options.host ?? '127.0.0.1';
   const store = Store.open(options.dataDir, { fsync: options.fsync });
   const webhooks = new WebhookDispatcher(store, DEFAULT_ACCOUNT, options.webhooks);
-  const env: SandboxEnv = { baseUrl: '', apiVersion: Stripe.API_VERSION, platform: DEFAULT_ACCOUNT, webhookTargets: (account, type) => webhooks.targets(account, type) };
+  const env: SandboxEnv = { baseUrl: '', apiVersion: Stripe.API_VERSION, platform: DEFAULT_ACCOUNT, oauthTokenTtl: options.oauthTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL, webhookTargets: (account, type) => webhooks.targets(account, type) };
   const app = buildSandboxServer({ store, env, logger: options.logger, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
   await app.listen({ port: options.port ?? 12111, host });
   const address = app.server.address();

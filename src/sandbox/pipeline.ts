@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { maskKey, PUBLISHABLE_NOT_ALLOWED, readApiKey } from './auth.js';
-import { checkPermission, restrictedKeyGrant } from './restricted_keys.js';
+import { checkPermission } from './restricted_keys.js';
+import { resolveKey } from './connect/credentials.js';
+import { actingAccount } from './connect/accounts.js';
 import { authenticationError, idempotencyError, StripeError } from './errors.js';
 import { Ctx, type SandboxEnv } from './engine/context.js';
 import type { Expander } from './engine/expand.js';
@@ -75,13 +77,10 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
   try {
     const key = readApiKey(header(req.headers, 'authorization'));
     if (key.kind === 'publishable' && !op.publishable) throw authenticationError(PUBLISHABLE_NOT_ALLOWED);
-    let account = DEFAULT_ACCOUNT;
-    if (key.kind === 'restricted') {
-      const grant = restrictedKeyGrant(deps.store, key.key);
-      if (!grant) throw authenticationError(`Invalid API Key provided: ${maskKey(key.key)}`, 'api_key_invalid');
-      account = grant.account;
-      checkPermission(key.key, account, grant.permissions, op);
-    }
+    const grant = resolveKey(deps.store, key.key, deps.env.platform);
+    if (!grant) throw authenticationError(`Invalid API Key provided: ${maskKey(key.key)}`, 'api_key_invalid');
+    if (grant.permissions) checkPermission(key.key, grant.account, grant.permissions, op);
+    const account = actingAccount(deps.store, deps.env.platform, grant.account, header(req.headers, 'stripe-account'), key.key);
     const params = validateParams(schema, req.input);
     let fingerprint = '';
     if (idempotencyKey) {

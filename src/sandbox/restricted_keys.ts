@@ -3,24 +3,14 @@
  * permissions (`customers: write`, `payment_intents: read`, …). Created
  * through `POST /_sandbox/restricted_keys`; only a hash of each key is kept.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { invalidRequest, permissionError } from './errors.js';
-import { randomText } from './engine/ids.js';
 import type { Operation } from './engine/resource.js';
 import type { Store } from './store/store.js';
 import { maskKey } from './auth.js';
+import { issueRestrictedKey, type Level, type Permissions } from './connect/credentials.js';
 
-export type Level = 'read' | 'write';
-export type Permissions = Record<string, Level | 'none'>;
-
-/** Keys belong to the platform, not to an account's data. */
-const KEYS_ACCOUNT = '_platform';
-const COLLECTION = 'restricted_keys';
-
-const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
-
-export function createRestrictedKey(store: Store, permissions: Permissions, known: Set<string>, account: string): string {
+export function checkPermissionNames(permissions: Permissions, known: Set<string>): void {
   for (const [resource, level] of Object.entries(permissions)) {
     if (!known.has(resource)) {
       throw invalidRequest(`Unknown permission resource: ${resource}. Known: ${[...known].sort().join(', ')}`, { param: `permissions[${resource}]` });
@@ -29,14 +19,6 @@ export function createRestrictedKey(store: Store, permissions: Permissions, know
       throw invalidRequest(`Invalid permission level for ${resource}: ${level}. Use read, write or none.`, { param: `permissions[${resource}]` });
     }
   }
-  const key = `rk_test_${randomText(40)}`;
-  store.commit(KEYS_ACCOUNT, [[COLLECTION, hashKey(key), { id: hashKey(key), permissions, account }]]);
-  return key;
-}
-
-export function restrictedKeyGrant(store: Store, key: string): { permissions: Permissions; account: string } | undefined {
-  const found = store.get(KEYS_ACCOUNT, COLLECTION, hashKey(key));
-  return found ? { permissions: found.permissions, account: found.account } : undefined;
 }
 
 /** Stripe's permission names are singular: `rak_customer_write`. */
@@ -59,7 +41,8 @@ export function registerRestrictedKeys(app: FastifyInstance, store: Store, known
       throw invalidRequest('Missing required param: permissions.', { param: 'permissions', code: 'parameter_missing' });
     }
     const account = req.body.account ?? defaultAccount;
-    const key = createRestrictedKey(store, permissions, known, account);
+    checkPermissionNames(permissions, known);
+    const key = issueRestrictedKey(store, account, permissions);
     return reply.send({ object: 'restricted_key', secret: key, permissions, account });
   });
 }

@@ -13,6 +13,7 @@ import { newId } from './engine/ids.js';
 import type { Operation } from './engine/resource.js';
 import { registerPages } from './pages/index.js';
 import { registerWebhookAdmin } from './webhooks/admin.js';
+import { registerOAuth } from './connect/oauth.js';
 import type { ParamSchema } from './params/schema.js';
 import { DEFAULT_ACCOUNT, runOperation, type PipelineDeps } from './pipeline.js';
 import { registerRestrictedKeys } from './restricted_keys.js';
@@ -40,6 +41,16 @@ function schemaFor(op: Operation): ParamSchema {
   if (!op.specPatch) return schema;
   const { add = {}, optional = [] } = op.specPatch;
   return { ...schema, p: { ...schema.p, ...add }, r: schema.r?.filter((name) => !optional.includes(name)) };
+}
+
+/**
+ * Stripe App permission names (`customer_read`, `checkout_session_write`)
+ * → the sandbox's resource permissions (`customers`, `checkout_sessions`).
+ */
+function appPermissionNames(): Map<string, string> {
+  const names = new Map<string, string>(RESOURCES.map((r) => [r.object.replace(/^test_helpers\./, '').replace(/\./g, '_'), r.permission]));
+  for (const [alias, resource] of Object.entries({ plan: 'prices', webhook: 'webhook_endpoints', balance_transaction_source: 'balance_transactions', connected_account: 'accounts' })) names.set(alias, resource);
+  return names;
 }
 
 function sendError(reply: FastifyReply, error: StripeError, requestId = newId('req', 14)): FastifyReply {
@@ -100,6 +111,7 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
 
   registerPages(app, deps);
   registerWebhookAdmin(app, deps);
+  registerOAuth(app, deps, appPermissionNames());
   registerRestrictedKeys(app, options.store, new Set(RESOURCES.flatMap((r) => r.operations.map((op) => op.permission))), DEFAULT_ACCOUNT);
 
   app.setNotFoundHandler((req, reply) => sendError(reply, unrecognizedUrl(req.method, req.url)));

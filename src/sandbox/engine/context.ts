@@ -14,6 +14,8 @@ export interface SandboxEnv {
   apiVersion: string;
   /** The account every unscoped request acts on: the Connect platform. */
   platform: string;
+  /** Lifetime of Stripe Apps OAuth access tokens, in seconds (an hour, as Stripe's). */
+  oauthTokenTtl: number;
   /** Webhook endpoints an event of `type` on `account` goes to. */
   webhookTargets?: (account: string, type: string) => { account: string; endpoint: StripeObject }[];
 }

@@ -17,12 +17,13 @@ import { subscriptionItems, subscriptions } from './billing/subscriptions.js';
 import { testClocks } from './billing/test_clocks.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
 import { checkoutSessions, paymentLinks } from './checkout.js';
+import { accounts } from '../connect/accounts.js';
 
 export const RESOURCES: Resource[] = [
   customers, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
   promotionCodes, discounts, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, testClocks,
-  webhookEndpoints, checkoutSessions, paymentLinks,
+  webhookEndpoints, checkoutSessions, paymentLinks, accounts,
 ];
 
 /** id prefix → collection, for expanding any id (`py_` charges share `ch_`'s collection). */
