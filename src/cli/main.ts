@@ -14,8 +14,9 @@ const port = (value: string): number => {
   return n;
 };
 
-async function runSandbox(options: { port: number; host: string; dataDir?: string; fsync?: boolean; log?: boolean; oauthTokenTtl?: number }): Promise<void> {
-  const sandbox = await startSandbox({ port: options.port, host: options.host, dataDir: options.dataDir, fsync: options.fsync, logger: options.log, oauthTokenTtl: options.oauthTokenTtl });
+async function runSandbox(options: { port: number; host: string; dataDir?: string; fsync?: boolean; log?: boolean; oauthTokenTtl?: number; rateLimit?: number }): Promise<void> {
+  const { log, ...rest } = options;
+  const sandbox = await startSandbox({ ...rest, logger: log });
   console.log(`PayBridge sandbox listening on ${sandbox.url} (Stripe API at ${sandbox.url}/v1, state: ${options.dataDir ?? 'in memory'})`);
   const stop = async () => {
     await sandbox.close();
@@ -25,9 +26,9 @@ async function runSandbox(options: { port: number; host: string; dataDir?: strin
   process.once('SIGTERM', stop);
 }
 
-const seconds = (value: string): number => {
+const positiveInt = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of seconds, at least 1');
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number, at least 1');
   return n;
 };
 
@@ -44,7 +45,8 @@ program
   .option('--data-dir <dir>', 'keep state in this folder (survives restarts and kill -9)')
   .option('--fsync', 'flush every write to disk (survives power loss; slower)')
   .option('--log', 'log requests')
-  .option('--oauth-token-ttl <seconds>', 'lifetime of Stripe Apps OAuth access tokens', seconds, 3600)
+  .option('--oauth-token-ttl <seconds>', 'lifetime of Stripe Apps OAuth access tokens', positiveInt, 3600)
+  .option('--rate-limit <n>', 'answer 429 above n requests per second per key, like Stripe', positiveInt)
   .action(runSandbox);
 
 // Until the gateway lands, the main job is the sandbox with a persistent data folder.

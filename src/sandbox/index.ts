@@ -33,6 +33,8 @@ export interface SandboxOptions {
   webhooks?: WebhookOptions;
   /** Lifetime of Stripe Apps OAuth access tokens in seconds (default 3600; tests shorten it). */
   oauthTokenTtl?: number;
+  /** Answer 429 above this many requests per second per key, as Stripe's rate limiter does (off by default). */
+  rateLimit?: number;
 }
 
 export interface Sandbox {
@@ -50,7 +52,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const store = Store.open(options.dataDir, { fsync: options.fsync });
   const webhooks = new WebhookDispatcher(store, DEFAULT_ACCOUNT, options.webhooks);
   const env: SandboxEnv = { baseUrl: '', apiVersion: Stripe.API_VERSION, platform: DEFAULT_ACCOUNT, oauthTokenTtl: options.oauthTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL, webhookTargets: (account, type) => webhooks.targets(account, type) };
-  const app = buildSandboxServer({ store, env, logger: options.logger, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
+  const app = buildSandboxServer({ store, env, logger: options.logger, rateLimit: options.rateLimit, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
   await app.listen({ port: options.port ?? 12111, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 12111;

@@ -11,6 +11,7 @@ import type { SandboxEnv } from './engine/context.js';
 import { Expander } from './engine/expand.js';
 import { newId } from './engine/ids.js';
 import type { Operation } from './engine/resource.js';
+import { Faults } from './faults.js';
 import { registerPages } from './pages/index.js';
 import { registerWebhookAdmin } from './webhooks/admin.js';
 import { registerOAuth } from './connect/oauth.js';
@@ -29,6 +30,8 @@ export interface SandboxServerOptions {
   env: SandboxEnv;
   logger?: boolean;
   onCommit?: (account: string, deliveries: string[]) => void;
+  /** Answer 429 above this many requests per second per key (off by default). */
+  rateLimit?: number;
 }
 
 /** Stripe's answer to a route it does not have. */
@@ -86,7 +89,11 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     done(null, qs.parse(body as string, QS_OPTIONS));
   });
 
-  app.addHook('onRequest', async (req) => {
+  const faults = new Faults(options.rateLimit);
+  faults.register(app);
+  app.addHook('onRequest', async (req, reply) => {
+    const fault = faults.check(req);
+    if (fault) return sendError(reply.headers(fault.fields.headers ?? {}), fault);
     const q = req.url.indexOf('?');
     (req as FastifyRequest & { formQuery?: unknown }).formQuery = q === -1 ? {} : qs.parse(req.url.slice(q + 1), QS_OPTIONS);
   });

@@ -25,6 +25,8 @@ export const DELIVERIES = 'webhook_deliveries';
 
 export interface RequestInfo {
   id: string;
+  /** Made with a publishable key (Stripe.js), so limited to what a client secret allows. */
+  publishable?: boolean;
   idempotencyKey?: string;
   apiVersion: string;
 }

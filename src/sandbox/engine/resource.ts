@@ -7,6 +7,7 @@
 import type { ParamSchema } from '../params/schema.js';
 import type { StripeObject } from '../store/collection.js';
 import type { Ctx } from './context.js';
+import { invalidRequest } from '../errors.js';
 import { paginate, type Predicate } from './list.js';
 import { search } from './search.js';
 
@@ -94,6 +95,35 @@ export function standardOperations(r: Declaration, s: Standard): Operation[] {
     op('GET', `${r.path}/search`, (ctx, params) => search(ctx.collection(r.collection), params, `${r.path}/search`, fields));
   }
   return ops;
+}
+
+/**
+ * Opens `op` to publishable keys that show the object's `client_secret`, as
+ * Stripe does for Stripe.js (retrieve and confirm of PaymentIntents and
+ * SetupIntents). Secret keys may send the client secret too; it is ignored.
+ */
+export function withClientSecret(op: Operation, collection: string, idParam: string): Operation {
+  return {
+    ...op,
+    publishable: true,
+    handle(ctx, params, path) {
+      const { client_secret: secret, ...rest } = params;
+      if (ctx.request.publishable) {
+        if (!secret) throw invalidRequest('Missing required param: client_secret.', { param: 'client_secret', code: 'parameter_missing' });
+        const obj = ctx.get(collection, path[idParam]);
+        if (obj && obj.client_secret !== secret) {
+          throw invalidRequest(`The client_secret provided does not match the client_secret associated with the ${obj.object === 'setup_intent' ? 'SetupIntent' : 'PaymentIntent'}.`, { param: 'client_secret' });
+        }
+      }
+      return op.handle(ctx, rest, path);
+    },
+  };
+}
+
+/** Wraps the retrieve and confirm routes of an intent resource with `withClientSecret`. */
+export function clientSecretRoutes(ops: Operation[], r: { path: string; collection: string }, idParam: string): Operation[] {
+  const open = new Set([`GET ${r.path}/{${idParam}}`, `POST ${r.path}/{${idParam}}/confirm`]);
+  return ops.map((op) => (open.has(`${op.method} ${op.path}`) ? withClientSecret(op, r.collection, idParam) : op));
 }
 
 /** A list filter matching a field to the given value exactly. */

@@ -88,6 +88,7 @@ function coerceObject(schema: ParamSchema, value: unknown, path: string): Params
     const childPath = bracket(path, key);
     if (!child) throw invalidRequest(`Received unknown parameter: ${childPath}`, { param: childPath, code: 'parameter_unknown' });
     out[key] = coerce(child, v, childPath);
+    if (key === 'metadata' && isPlainObject(out[key])) checkMetadata(out[key] as Params, childPath);
   }
   for (const key of schema.r ?? []) {
     if (out[key] === undefined) {
@@ -96,6 +97,19 @@ function coerceObject(schema: ParamSchema, value: unknown, path: string): Params
     }
   }
   return out;
+}
+
+/** Stripe's metadata limits: 50 keys, keys up to 40 characters, values up to 500. */
+function checkMetadata(metadata: Params, path: string): void {
+  const keys = Object.keys(metadata);
+  if (keys.length > 50) throw invalidRequest(`Invalid ${path}: metadata can have up to 50 keys, but you passed in ${keys.length} keys.`, { param: path, code: 'parameter_invalid_object' });
+  for (const key of keys) {
+    if (key.length > 40) throw invalidRequest(`Metadata keys can have up to 40 characters, but you passed in a key with ${key.length} characters.`, { param: bracket(path, key) });
+    const value = metadata[key];
+    if (typeof value === 'string' && value.length > 500) {
+      throw invalidRequest(`Metadata values can have up to 500 characters, but you passed in a value with ${value.length} characters.`, { param: bracket(path, key) });
+    }
+  }
 }
 
 function coerceUnion(schema: ParamSchema, value: unknown, path: string): unknown {

@@ -7,7 +7,7 @@ import { cardError, invalidRequest, StripeError } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded } from '../engine/hooks.js';
 import { newId, randomText } from '../engine/ids.js';
-import { applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
+import { clientSecretRoutes, applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import { checkAmount, checkCurrency } from '../money.js';
 import type { StripeObject } from '../store/collection.js';
 import { captureCharge, chargeCard, releaseCharge } from './charges.js';
@@ -246,7 +246,7 @@ const load = (ctx: Ctx, path: Record<string, string>) => ctx.require('payment_in
 
 export const paymentIntents: Resource = {
   ...declaration,
-  operations: [
+  operations: clientSecretRoutes([
     ...standardOperations(declaration, { idParam: 'intent', create: createPaymentIntent, update, search: true }),
     action('confirm', (ctx, p, path) => {
       let pi = load(ctx, path);
@@ -284,5 +284,5 @@ export const paymentIntents: Resource = {
       ctx.emit('payment_intent.canceled', next);
       return next;
     }),
-  ],
+  ], declaration, 'intent'),
 };

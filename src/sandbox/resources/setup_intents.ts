@@ -6,7 +6,7 @@ import { invalidRequest, StripeError, cardError } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { setupSucceeded } from '../engine/hooks.js';
 import { newId, randomText } from '../engine/ids.js';
-import { applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
+import { clientSecretRoutes, applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
 import { AUTHENTICATED_FOR_OFF_SESSION } from './payment_intents.js';
 import { attachPaymentMethod, cardOf, resolvePaymentMethod } from './payment_methods.js';
@@ -129,7 +129,7 @@ const load = (ctx: Ctx, path: Record<string, string>) => ctx.require('setup_inte
 
 export const setupIntents: Resource = {
   ...declaration,
-  operations: [
+  operations: clientSecretRoutes([
     ...standardOperations(declaration, {
       idParam: 'intent',
       create: createSetupIntent,
@@ -155,5 +155,5 @@ export const setupIntents: Resource = {
       ctx.emit('setup_intent.canceled', next);
       return next;
     }),
-  ],
+  ], declaration, 'intent'),
 };
