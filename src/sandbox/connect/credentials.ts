@@ -23,6 +23,8 @@ export const DEFAULT_ACCESS_TOKEN_TTL = 3600;
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
+const PLAIN_KEYS = new Set<string>();
+
 export interface Grant {
   account: string;
   /** Absent: full access. */
@@ -68,8 +70,15 @@ export function publishableKeyFor(store: Store, account: string): string {
  * revoked or expired (Stripe's 401 `api_key_expired`).
  */
 export function resolveKey(store: Store, key: string, platform: string): Grant | undefined {
+  if (PLAIN_KEYS.has(key)) return { account: platform };
   const found = find(store, key);
-  if (!found) return key.startsWith('rk_') ? undefined : { account: platform };
+  if (!found) {
+    if (key.startsWith('rk_')) return undefined;
+    // Issued credentials are fresh random strings, so a key seen as plain stays plain: skip hashing it again.
+    if (PLAIN_KEYS.size >= 10_000) PLAIN_KEYS.clear();
+    PLAIN_KEYS.add(key);
+    return { account: platform };
+  }
   if (found.kind === 'restricted_key' || found.kind === 'publishable_key') return { account: found.account, permissions: found.permissions };
   if (found.kind !== 'access_token') return undefined;
   if (found.revoked) throw authenticationError(`Expired API Key provided: ${maskKey(key)}. Application access may have been revoked.`, 'api_key_expired');
