@@ -170,6 +170,14 @@ function mergeMetadata(before: Record<string, string>, updates: Record<string, s
   return next;
 }
 
+/** Replaces `obj` by Stripe's deletion stub `{id, object, deleted: true}` and emits `eventType` with the last version. */
+export function deleteObject(ctx: Ctx, collection: string, obj: StripeObject, eventType?: string): StripeObject {
+  const stub = { id: obj.id, object: obj.object, deleted: true };
+  ctx.put(collection, stub);
+  if (eventType) ctx.emit(eventType, obj);
+  return stub;
+}
+
 /** Writes an updated copy and emits `<object>.updated` if anything changed. */
 export function saveUpdate(ctx: Ctx, collection: string, obj: StripeObject, previous: Record<string, unknown>, eventType: string): StripeObject {
   ctx.put(collection, obj);

@@ -2,7 +2,7 @@
 import { invalidRequest } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { newId } from '../engine/ids.js';
-import { applyUpdate, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
+import { deleteObject, applyUpdate, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
 
 const bool = (field: string) => (v: boolean) => (o: StripeObject) => o[field] === v;
@@ -60,10 +60,7 @@ function deleteProduct(ctx: Ctx, product: StripeObject): StripeObject {
       throw invalidRequest('This product cannot be deleted because it has one or more user-created prices.', { code: 'product_has_prices' });
     }
   }
-  const stub = { id: product.id, object: 'product', deleted: true };
-  ctx.put('products', stub);
-  ctx.emit('product.deleted', product);
-  return stub;
+  return deleteObject(ctx, 'products', product, 'product.deleted');
 }
 
 const productDeclaration = {
@@ -197,10 +194,7 @@ export const coupons: Resource = {
       return saveUpdate(ctx, 'coupons', next, applyUpdate(next, p), 'coupon.updated');
     },
     del: (ctx, coupon) => {
-      const stub = { id: coupon.id, object: 'coupon', deleted: true };
-      ctx.put('coupons', stub);
-      ctx.emit('coupon.deleted', coupon);
-      return stub;
+      return deleteObject(ctx, 'coupons', coupon, 'coupon.deleted');
     },
   }),
 };

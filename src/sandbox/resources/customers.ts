@@ -2,7 +2,7 @@ import { invalidRequest } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { newId, randomText } from '../engine/ids.js';
 import { listOf, paginate } from '../engine/list.js';
-import { applyUpdate, equals, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
+import { deleteObject, applyUpdate, equals, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment_methods.js';
 
@@ -116,10 +116,7 @@ function update(ctx: Ctx, customer: StripeObject, p: Params): StripeObject {
 }
 
 function del(ctx: Ctx, customer: StripeObject): StripeObject {
-  const stub = { id: customer.id, object: 'customer', deleted: true };
-  ctx.put('customers', stub);
-  ctx.emit('customer.deleted', customer);
-  return stub;
+  return deleteObject(ctx, 'customers', customer, 'customer.deleted');
 }
 
 export const customers: Resource = {

@@ -10,7 +10,7 @@ import type { Ctx } from '../../engine/context.js';
 import { invoicePaid, invoicePaymentFailed, paymentSucceeded } from '../../engine/hooks.js';
 import { newId } from '../../engine/ids.js';
 import { listOf, paginate } from '../../engine/list.js';
-import { applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../../engine/resource.js';
+import { deleteObject, applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../../engine/resource.js';
 import type { ParamSchema } from '../../params/schema.js';
 import type { StripeObject } from '../../store/collection.js';
 import { confirm, createPaymentIntent } from '../payment_intents.js';
@@ -483,10 +483,7 @@ function deleteInvoice(ctx: Ctx, inv: StripeObject): StripeObject {
     const ii = itemId && ctx.get('invoiceitems', itemId);
     if (ii) ctx.put('invoiceitems', { ...ii, invoice: null });
   }
-  const stub = { id: inv.id, object: 'invoice', deleted: true };
-  ctx.put('invoices', stub);
-  ctx.emit('invoice.deleted', inv);
-  return stub;
+  return deleteObject(ctx, 'invoices', inv, 'invoice.deleted');
 }
 
 const invoiceDeclaration = {
@@ -713,10 +710,7 @@ export const invoiceItems: Resource = {
     del: (ctx, ii) => {
       const invoice = checkEditable(ctx, ii);
       if (invoice) replaceLine(ctx, invoice, null, ii.id);
-      const stub = { id: ii.id, object: 'invoiceitem', deleted: true };
-      ctx.put('invoiceitems', stub);
-      ctx.emit('invoiceitem.deleted', ii);
-      return stub;
+      return deleteObject(ctx, 'invoiceitems', ii, 'invoiceitem.deleted');
     },
   }), 'POST', '/v1/invoiceitems', { add: { pricing: PRICING_PARAM, discounts: DISCOUNTS_PARAM } }),
 };

@@ -6,7 +6,7 @@
 import { invalidRequest } from '../../errors.js';
 import type { Ctx } from '../../engine/context.js';
 import { newId } from '../../engine/ids.js';
-import { standardOperations, type Params, type Resource } from '../../engine/resource.js';
+import { deleteObject, standardOperations, type Params, type Resource } from '../../engine/resource.js';
 import type { StripeObject } from '../../store/collection.js';
 import { advanceSubscriptions } from './subscriptions.js';
 import { days } from './time.js';
@@ -62,10 +62,7 @@ function remove(ctx: Ctx, clock: StripeObject): StripeObject {
       ctx.emit('customer.subscription.deleted', ended);
     }
   }
-  const stub = { id: clock.id, object: 'test_helpers.test_clock', deleted: true };
-  ctx.put('test_clocks', stub);
-  ctx.emit('test_helpers.test_clock.deleted', clock);
-  return stub;
+  return deleteObject(ctx, 'test_clocks', clock, 'test_helpers.test_clock.deleted');
 }
 
 const declaration = {
