@@ -7,6 +7,7 @@ import { startSandbox } from '../sandbox/index.js';
 import { DEFAULT_KEY, DEFAULT_SANDBOX, stripeFor } from './client.js';
 import { listen } from './listen.js';
 import { trigger } from './trigger.js';
+import { rotateMasterKey, runGateway, stripeAppManifest } from './gateway.js';
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -49,14 +50,32 @@ program
   .option('--rate-limit <n>', 'answer 429 above n requests per second per key, like Stripe', positiveInt)
   .action(runSandbox);
 
-// Until the gateway lands, the main job is the sandbox with a persistent data folder.
 program
   .command('start')
-  .description('Run PayBridge with embedded defaults')
-  .option('--port <port>', 'port to listen on', port, 12111)
+  .description('Run PayBridge: the gateway with embedded storage and an embedded Stripe sandbox')
+  .option('--port <port>', 'port of the gateway', port, 4000)
   .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .option('--data-dir <dir>', 'data folder (embedded database, key file, sandbox state)', '.paybridge')
+  .option('--sandbox-port <port>', 'port of the embedded sandbox', port, 12111)
+  .action(runGateway);
+
+program
+  .command('rotate-master-key')
+  .description('Re-encrypt every stored secret under a new master key, while gateways keep running')
   .option('--data-dir <dir>', 'data folder', '.paybridge')
-  .action((o) => runSandbox({ ...o, dataDir: `${o.dataDir}/sandbox` }));
+  .option('--new-key <base64>', 'the new key (with PAYBRIDGE_MASTER_KEY; by default one is generated into the key file)')
+  .action(rotateMasterKey);
+
+program
+  .command('stripe-app-manifest')
+  .description('Print a stripe-app.json for installing PayBridge as a Stripe App with OAuth')
+  .requiredOption('--permissions <list>', 'comma-separated Stripe App permissions, e.g. customer_read,payment_intent_write')
+  .option('--id <id>', 'app id', 'com.example.paybridge')
+  .option('--name <name>', 'app name', 'PayBridge')
+  .option('--public-url <url>', 'public URL of this gateway (for the OAuth callback)', process.env.PAYBRIDGE_PUBLIC_URL ?? 'http://127.0.0.1:4000')
+  .action((o: { permissions: string; id: string; name: string; publicUrl: string }) => {
+    console.log(JSON.stringify(stripeAppManifest(o), null, 2));
+  });
 
 program
   .command('listen')

@@ -4,6 +4,7 @@
  * them into Stripe's `{error: {...}}` JSON.
  */
 export type StripeErrorType =
+  | 'api_connection_error'
   | 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error'
   | 'authentication_error' | 'rate_limit_error' | 'permission_error';
 

@@ -68,3 +68,4 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   };
 }
+export { permissionFor, PERMISSION_NAMES } from './permissions.js';

@@ -1,0 +1,104 @@
+/**
+ * Gateway configuration from flags and the environment, validated at start
+ * with messages that name the variable and say what is wrong.
+ */
+import { z } from 'zod';
+
+export type Mode = 'test' | 'live';
+
+export interface PlatformCredentials {
+  clientId?: string;
+  secretKey?: string;
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  /** Embedded storage, key file and bootstrap file; absent means in memory (tests). */
+  dataDir?: string;
+  databaseUrl?: string;
+  /** Stripe API host; absent means the embedded sandbox. */
+  stripeApiBase?: string;
+  stripeConnectBase?: string;
+  platform: Record<Mode, PlatformCredentials>;
+  masterKey?: string;
+  masterKeyPrevious?: string;
+  /** Public URL of this gateway, for OAuth callbacks (default http://host:port). */
+  publicUrl?: string;
+  /** Requests per second per connection; 0 = no limit. */
+  rateLimit: Record<Mode, number>;
+  retry: { maxRetries: number; baseDelayMs: number };
+  /** Sandbox options for the embedded Stripe (tests shorten token lifetimes). */
+  sandbox?: { port?: number; oauthTokenTtl?: number };
+  /** Refresh Stripe Apps tokens this long before they expire. */
+  refreshMarginSeconds: number;
+  /** How long a Stripe Apps access token lives (Stripe: one hour). */
+  stripeAppTokenTtlSeconds: number;
+  /** Signing secret of the platform's Connect webhook endpoint, for `/webhooks/stripe` (the embedded sandbox's is registered at start). */
+  webhookSecret?: string;
+  otelEndpoint?: string;
+}
+
+export class ConfigError extends Error {}
+
+const url = (name: string) => z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), `${name} must be an http(s) URL, e.g. https://api.stripe.com`);
+const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/paybridge');
+const clientId = (name: string) => z.string().regex(/^ca_[A-Za-z0-9]+$/, `${name} must be a Connect client id (ca_…)`);
+const secretKey = (name: string, mode: Mode) =>
+  z.string().regex(new RegExp(`^(sk|rk)_${mode}_[A-Za-z0-9_]+$`), `${name} must be a ${mode}-mode secret key (sk_${mode}_…)`);
+const count = (name: string) => z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(0, `${name} must be 0 or more`);
+
+const Env = z.object({
+  DATABASE_URL: postgresUrl.optional(),
+  STRIPE_API_BASE: url('STRIPE_API_BASE').optional(),
+  STRIPE_CONNECT_BASE: url('STRIPE_CONNECT_BASE').optional(),
+  STRIPE_CLIENT_ID_TEST: clientId('STRIPE_CLIENT_ID_TEST').optional(),
+  STRIPE_SECRET_KEY_TEST: secretKey('STRIPE_SECRET_KEY_TEST', 'test').optional(),
+  STRIPE_CLIENT_ID_LIVE: clientId('STRIPE_CLIENT_ID_LIVE').optional(),
+  STRIPE_SECRET_KEY_LIVE: secretKey('STRIPE_SECRET_KEY_LIVE', 'live').optional(),
+  PAYBRIDGE_MASTER_KEY: z.string().optional(),
+  PAYBRIDGE_MASTER_KEY_PREVIOUS: z.string().optional(),
+  PAYBRIDGE_PUBLIC_URL: url('PAYBRIDGE_PUBLIC_URL').optional(),
+  PAYBRIDGE_RATE_LIMIT_TEST: count('PAYBRIDGE_RATE_LIMIT_TEST').optional(),
+  PAYBRIDGE_RATE_LIMIT_LIVE: count('PAYBRIDGE_RATE_LIMIT_LIVE').optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'STRIPE_WEBHOOK_SECRET must be a webhook signing secret (whsec_…)').optional(),
+});
+
+/** Stripe's documented limits are 25 requests/s in test mode and 100 in live mode; stay under them. */
+const STRIPE_LIMITS: Record<Mode, number> = { test: 20, live: 90 };
+
+export function loadConfig(flags: { port?: number; host?: string; dataDir?: string }, env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([k, v]) => k in Env.shape && v !== ''))); 
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration:\n${parsed.error.issues.map((i) => `  - ${i.message}`).join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.STRIPE_CONNECT_BASE && !e.STRIPE_API_BASE) throw new ConfigError('Invalid configuration:\n  - STRIPE_CONNECT_BASE needs STRIPE_API_BASE (without it the embedded sandbox serves both)');
+  const embedded = !e.STRIPE_API_BASE;
+  return {
+    port: flags.port ?? 4000,
+    host: flags.host ?? '127.0.0.1',
+    dataDir: flags.dataDir,
+    databaseUrl: e.DATABASE_URL,
+    stripeApiBase: e.STRIPE_API_BASE?.replace(/\/$/, ''),
+    stripeConnectBase: (e.STRIPE_CONNECT_BASE ?? e.STRIPE_API_BASE)?.replace(/\/$/, ''),
+    platform: {
+      test: { clientId: e.STRIPE_CLIENT_ID_TEST, secretKey: e.STRIPE_SECRET_KEY_TEST },
+      live: { clientId: e.STRIPE_CLIENT_ID_LIVE, secretKey: e.STRIPE_SECRET_KEY_LIVE },
+    },
+    masterKey: e.PAYBRIDGE_MASTER_KEY,
+    masterKeyPrevious: e.PAYBRIDGE_MASTER_KEY_PREVIOUS,
+    publicUrl: e.PAYBRIDGE_PUBLIC_URL?.replace(/\/$/, ''),
+    // The embedded sandbox has no rate limit of its own, so neither does the gateway in front of it unless asked.
+    rateLimit: {
+      test: e.PAYBRIDGE_RATE_LIMIT_TEST ?? (embedded ? 0 : STRIPE_LIMITS.test),
+      live: e.PAYBRIDGE_RATE_LIMIT_LIVE ?? (embedded ? 0 : STRIPE_LIMITS.live),
+    },
+    retry: { maxRetries: 3, baseDelayMs: 250 },
+    refreshMarginSeconds: 300,
+    stripeAppTokenTtlSeconds: 3600,
+    webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * Connections: one Stripe account reached with one credential, owned by an
+ * app and kept to one mode. Created from a pasted API key (verified against
+ * Stripe first) or by OAuth (oauth.ts). The credential lives in the vault;
+ * API answers show a hint of it at most. Health follows Stripe's answers.
+ */
+import { and, eq, isNull } from 'drizzle-orm';
+import { invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
+import { connections } from '../store/schema.js';
+import type { AppKey } from './apps.js';
+import type { Mode } from './config.js';
+import { hintOf, newGatewayId } from './ids.js';
+import { emitGatewayEvent, type Runtime } from './runtime.js';
+import type { UpstreamAnswer } from './upstream.js';
+
+export type Connection = typeof connections.$inferSelect;
+
+/** What a restricted key is probed for: a harmless read, and an update of an object that cannot exist (403 without write, 404 with it). */
+const PROBES: [resource: string, path: string, writable: boolean][] = [
+  ['customers', '/v1/customers', true], ['payment_intents', '/v1/payment_intents', true], ['charges', '/v1/charges', true],
+  ['refunds', '/v1/refunds', true], ['products', '/v1/products', true], ['prices', '/v1/prices', true],
+  ['subscriptions', '/v1/subscriptions', true], ['invoices', '/v1/invoices', true], ['payment_methods', '/v1/payment_methods', true],
+  ['setup_intents', '/v1/setup_intents', true], ['checkout_sessions', '/v1/checkout/sessions', false], ['events', '/v1/events', false],
+  ['balance', '/v1/balance', false], ['webhook_endpoints', '/v1/webhook_endpoints', true], ['coupons', '/v1/coupons', true],
+];
+
+const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
+
+export function stripeErrorOf(answer: UpstreamAnswer): { type?: string; code?: string; message?: string } | undefined {
+  if (answer.status >= 200 && answer.status < 300) return undefined;
+  if (answer.networkError) return { type: 'api_connection_error', message: answer.networkError };
+  try {
+    const parsed = JSON.parse(answer.body.toString('utf8'));
+    return parsed.error && typeof parsed.error === 'object' ? parsed.error : { type: 'oauth_error', code: parsed.error, message: parsed.error_description };
+  } catch {
+    return { type: 'api_error', message: `HTTP ${answer.status}` };
+  }
+}
+
+/** The answer shown for a connection: never a secret, a hint of the key at most. */
+export function connectionView(c: Connection) {
+  return {
+    id: c.id,
+    object: 'connection',
+    type: c.kind,
+    livemode: c.mode === 'live',
+    account: c.accountId,
+    key_type: c.keyType,
+    key_hint: c.keyHint,
+    permissions: c.permissions ?? null,
+    scope: c.scope,
+    publishable_key: c.publishableKey,
+    status: c.status,
+    health: {
+      status: c.status,
+      last_success_at: seconds(c.lastSuccessAt),
+      last_error: c.lastError ? { message: c.lastError, at: seconds(c.lastErrorAt) } : null,
+      refresh_failures: c.refreshFailures,
+      access_token_expires_at: seconds(c.accessExpiresAt),
+    },
+    metadata: c.metadata,
+    created: seconds(c.createdAt),
+  };
+}
+
+export class Connections {
+  /** Connections read recently, so the proxy's hot path rarely touches the database. */
+  private cache = new Map<string, { conn: Connection; at: number }>();
+  /** Debounces "last success" writes to one per connection every few seconds. */
+  private lastSuccessWrite = new Map<string, number>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  async load(id: string, fresh = false): Promise<Connection | undefined> {
+    const cached = this.cache.get(id);
+    if (!fresh && cached && Date.now() - cached.at < 2000) return cached.conn;
+    const [conn] = await this.rt.db.select().from(connections).where(and(eq(connections.id, id), isNull(connections.deletedAt)));
+    if (conn) this.cache.set(id, { conn, at: Date.now() });
+    else this.cache.delete(id);
+    return conn;
+  }
+
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
+  /** The app's connection in the key's mode, or Stripe's 404. */
+  async require(app: AppKey, id: string): Promise<Connection> {
+    const conn = await this.load(id);
+    if (!conn || conn.appId !== app.appId || conn.mode !== app.mode) throw resourceMissing('connection', id, 'connection');
+    return conn;
+  }
+
+  async list(app: AppKey) {
+    const rows = await this.rt.db.select().from(connections)
+      .where(and(eq(connections.appId, app.appId), eq(connections.mode, app.mode), isNull(connections.deletedAt)));
+    return { object: 'list', url: '/v1/connections', has_more: false, data: rows.reverse().map(connectionView) };
+  }
+
+  /** `POST /v1/connections {secret_key}`: verify the key with Stripe, learn its account and permissions, then keep it. */
+  async createFromApiKey(app: AppKey, p: { secret_key?: unknown; publishable_key?: unknown; metadata?: unknown }): Promise<Connection> {
+    if (typeof p.secret_key !== 'string' || !p.secret_key) throw invalidRequest('Missing required param: secret_key.', { param: 'secret_key', code: 'parameter_missing' });
+    const key = p.secret_key.trim();
+    const m = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/.exec(key);
+    if (!m) throw invalidRequest('secret_key must be a Stripe secret key (sk_test_…, sk_live_…) or restricted key (rk_…).', { param: 'secret_key', code: 'parameter_invalid_string' });
+    const mode = m[2] as Mode;
+    if (mode !== app.mode) {
+      throw invalidRequest(`This is a ${mode} mode Stripe key, but the request used a ${app.mode} mode PayBridge key. Use your pb_${mode}_ key to connect ${mode} mode accounts.`, { param: 'secret_key', code: 'mode_mismatch' });
+    }
+    if (p.publishable_key !== undefined && (typeof p.publishable_key !== 'string' || !new RegExp(`^pk_${mode}_`).test(p.publishable_key))) {
+      throw invalidRequest(`publishable_key must be a ${mode} mode publishable key (pk_${mode}_…).`, { param: 'publishable_key' });
+    }
+    const restricted = m[1] === 'rk';
+    const account = await this.verify(app, key, restricted);
+    const permissions = restricted ? await this.probe(app, key) : null;
+    const metadata = typeof p.metadata === 'object' && p.metadata ? p.metadata as Record<string, string> : {};
+    const secretId = await this.rt.vault.seal(key);
+    const id = newGatewayId('conn');
+    const [conn] = await this.rt.db.insert(connections).values({
+      id, appId: app.appId, mode, kind: 'api_key', accountId: account, keyType: restricted ? 'restricted' : 'secret', permissions,
+      publishableKey: (p.publishable_key as string | undefined) ?? null, secretId, status: 'active', lastSuccessAt: new Date(),
+      keyHint: hintOf(key), metadata,
+    }).returning();
+    return conn;
+  }
+
+  /** Asks Stripe who the key belongs to; a refused key is a 400 carrying Stripe's reason. */
+  private async verify(app: AppKey, key: string, restricted: boolean): Promise<string | null> {
+    const answer = await this.call(app, null, 'verify', { method: 'GET', path: '/v1/account', authorization: `Bearer ${key}` });
+    const error = stripeErrorOf(answer);
+    if (!error) return JSON.parse(answer.body.toString('utf8')).id ?? null;
+    // A restricted key without account access still names its account in Stripe's 403.
+    const named = /on account '(acct_\w+)'/.exec(error.message ?? '');
+    if (restricted && answer.status === 403 && named) return named[1];
+    throw invalidRequest(`Stripe did not accept this key: ${error.message ?? `HTTP ${answer.status}`}`, { param: 'secret_key', code: error.code ?? 'stripe_key_invalid' });
+  }
+
+  private async probe(app: AppKey, key: string): Promise<Record<string, string>> {
+    const authorization = `Bearer ${key}`;
+    const results = await Promise.all(PROBES.map(async ([resource, path, writable]) => {
+      const read = await this.call(app, null, 'verify', { method: 'GET', path: `${path}${path.includes('balance') ? '' : '?limit=1'}`, authorization });
+      if (read.status === 403) return [resource, 'none'];
+      if (!writable) return [resource, 'read'];
+      const write = await this.call(app, null, 'verify', { method: 'POST', path: `${path}/pb_permission_probe`, authorization });
+      return [resource, write.status === 403 ? 'read' : 'write'];
+    }));
+    return Object.fromEntries(results);
+  }
+
+  /** One logged call to Stripe on behalf of a connection (or of the app, before one exists). */
+  async call(app: AppKey, conn: Connection | null, source: string, r: { method: string; path: string; authorization: string; stripeAccount?: string | null; body?: string }): Promise<UpstreamAnswer> {
+    const headers: Record<string, string> = { authorization: r.authorization };
+    if (r.stripeAccount) headers['stripe-account'] = r.stripeAccount;
+    if (r.body) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const answer = await this.rt.api.send({ method: r.method, path: r.path, headers, body: r.body });
+    const error = stripeErrorOf(answer);
+    this.rt.logs.record({
+      appId: app.appId, connectionId: conn?.id ?? null, mode: app.mode, method: r.method, path: r.path.split('?')[0], status: answer.status || null,
+      durationMs: Math.round(answer.durationMs), attempts: answer.attempts, stripeRequestId: answer.headers['request-id'] ?? null,
+      idempotencyKey: answer.idempotencyKey ?? null, errorType: error?.type ?? null, errorCode: error?.code ?? null, source, request: null,
+    });
+    return answer;
+  }
+
+  /**
+   * Health from one of Stripe's answers: a success refreshes "last success"
+   * (at most every few seconds), a revoked or expired credential marks the
+   * connection so, other errors are remembered as the last error.
+   */
+  async observe(conn: Connection, answer: UpstreamAnswer): Promise<void> {
+    const error = stripeErrorOf(answer);
+    if (!error) {
+      const last = this.lastSuccessWrite.get(conn.id) ?? 0;
+      if (Date.now() - last < 5000 && conn.status === 'active') return;
+      this.lastSuccessWrite.set(conn.id, Date.now());
+      await this.update(conn.id, { lastSuccessAt: new Date(), ...(conn.status === 'revoked' ? {} : { status: 'active' }) });
+      return;
+    }
+    const revoked = (answer.status === 401 && ['api_key_expired', 'api_key_invalid'].includes(error.code ?? '')) || (answer.status === 403 && error.code === 'account_invalid');
+    if (revoked && conn.kind !== 'stripe_app') {
+      await this.update(conn.id, { status: 'revoked', lastError: error.message ?? 'revoked', lastErrorAt: new Date() });
+      return;
+    }
+    if (answer.status >= 500 || answer.networkError || answer.status === 401 || answer.status === 403) {
+      await this.update(conn.id, { lastError: error.message ?? `HTTP ${answer.status}`, lastErrorAt: new Date() });
+    }
+  }
+
+  async update(id: string, values: Partial<typeof connections.$inferInsert>): Promise<void> {
+    await this.rt.db.update(connections).set({ ...values, updatedAt: new Date() }).where(eq(connections.id, id));
+    this.cache.delete(id);
+  }
+
+  async markRevoked(accountId: string, reason: string): Promise<number> {
+    const rows = await this.rt.db.update(connections).set({ status: 'revoked', lastError: reason, lastErrorAt: new Date(), updatedAt: new Date() })
+      .where(and(eq(connections.accountId, accountId), eq(connections.kind, 'oauth'), isNull(connections.deletedAt))).returning();
+    for (const row of rows) {
+      this.cache.delete(row.id);
+      await emitGatewayEvent(this.rt, row.appId, row.mode, 'connection.revoked', { connection: row.id, account: accountId, reason });
+    }
+    return rows.length;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.update(id, { deletedAt: new Date(), status: 'deleted' });
+  }
+}
+
+export function failIfUnusable(conn: Connection): void {
+  if (conn.status === 'revoked') {
+    throw new StripeError(401, 'invalid_request_error', `Connection ${conn.id} was revoked at Stripe (${conn.lastError ?? 'access removed'}). Connect the account again.`, { code: 'connection_revoked' });
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The gateway's public surface: `startGateway(config)` runs PayBridge —
+ * storage (PGlite under the data folder, or PostgreSQL), the vault, an
+ * embedded sandbox as Stripe unless STRIPE_API_BASE points elsewhere, and
+ * the HTTP API, proxy and OAuth callback. On first start it creates a
+ * default app and writes its keys to `<data-dir>/bootstrap.json` (mode 0600).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { startSandbox, type Sandbox } from '../sandbox/index.js';
+import { openDatabase, type Database } from '../store/db.js';
+import { apps as appsTable, settings } from '../store/schema.js';
+import { Apps } from './apps.js';
+import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
+import { Connections } from './connections.js';
+import { RequestLog } from './logs.js';
+import { OAuthConnections } from './oauth.js';
+import { Proxy } from './proxy.js';
+import type { Runtime } from './runtime.js';
+import { buildGatewayServer, type Services } from './server.js';
+import { Upstream } from './upstream.js';
+import { loadMasterKeys, Vault } from './vault.js';
+
+export { loadConfig, ConfigError, type GatewayConfig } from './config.js';
+
+/** The embedded sandbox's platform: any well-formed ca_ id and sk_test_ key are its own. */
+const EMBEDDED_PLATFORM: PlatformCredentials = { clientId: 'ca_PayBridgeEmbeddedPlatform', secretKey: 'sk_test_paybridge_embedded_platform' };
+
+export interface Gateway {
+  app: FastifyInstance;
+  url: string;
+  port: number;
+  sandbox?: Sandbox;
+  storage: string;
+  /** Set on the first start only: the default app and its keys (also in bootstrap.json). */
+  bootstrap?: { app_id: string; test_key: string; live_key: string };
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig): Promise<Gateway> {
+  const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir && join(config.dataDir, 'db') });
+  let sandbox: Sandbox | undefined;
+  try {
+    const vault = new Vault(database.db, loadMasterKeys({ current: config.masterKey, previous: config.masterKeyPrevious }, config.dataDir));
+    await vault.verify();
+    if (!config.stripeApiBase) {
+      sandbox = await startSandbox({ port: config.sandbox?.port ?? 12111, host: config.host, dataDir: config.dataDir && join(config.dataDir, 'sandbox'), oauthTokenTtl: config.sandbox?.oauthTokenTtl });
+    }
+    const apiBase = config.stripeApiBase ?? sandbox!.url;
+    const retry = { ...config.retry, maxDelayMs: 5000 };
+    const logs = new RequestLog(database.db);
+    const rt: Runtime = {
+      config, db: database.db, vault, logs,
+      api: new Upstream(apiBase, retry),
+      connect: new Upstream(config.stripeConnectBase ?? apiBase, retry),
+      platform: sandbox ? { test: EMBEDDED_PLATFORM, live: {} } : config.platform,
+      publicUrl: '',
+    };
+    const apps = new Apps(database.db);
+    const connections = new Connections(rt);
+    const oauth = new OAuthConnections(rt, connections);
+    const services: Services = { rt, apps, connections, oauth, proxy: new Proxy(rt, connections, oauth) };
+    const app = buildGatewayServer(services);
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    rt.publicUrl = config.publicUrl ?? url;
+    if (sandbox) await registerPlatformWebhook(rt, sandbox, url);
+    const bootstrap = await bootstrapApp(database, apps, config.dataDir);
+    return {
+      app, url, port, sandbox, services, bootstrap,
+      storage: database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : config.dataDir ? `PGlite in ${join(config.dataDir, 'db')}` : 'PGlite in memory',
+      close: async () => {
+        await app.close();
+        await logs.close();
+        await rt.api.close();
+        await rt.connect.close();
+        await sandbox?.close();
+        await database.close();
+      },
+    };
+  } catch (e) {
+    await sandbox?.close();
+    await database.close();
+    throw e;
+  }
+}
+
+/** Creates the default app on the first start and hands its keys over once. */
+async function bootstrapApp(database: Database, apps: Apps, dataDir: string | undefined): Promise<Gateway['bootstrap']> {
+  const existing = await database.db.select({ id: appsTable.id }).from(appsTable).limit(1);
+  if (existing.length) return undefined;
+  const created = await apps.create('Default app');
+  const bootstrap = { app_id: created.app.id, test_key: created.keys.test, live_key: created.keys.live };
+  if (dataDir) writeFileSync(join(dataDir, 'bootstrap.json'), JSON.stringify({ ...bootstrap, created: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
+  return bootstrap;
+}
+
+/**
+ * In embedded mode the gateway is also the sandbox platform's webhook
+ * receiver for Connect events, so a deauthorization shows on connections.
+ */
+async function registerPlatformWebhook(rt: Runtime, sandbox: Sandbox, url: string): Promise<void> {
+  const [existing] = await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook'));
+  const target = `${url}/webhooks/stripe`;
+  if (existing && (existing.value as { url: string }).url === target) return;
+  const res = await fetch(`${sandbox.url}/v1/webhook_endpoints`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${EMBEDDED_PLATFORM.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ url: target, 'enabled_events[]': 'account.application.deauthorized', connect: 'true', description: 'PayBridge gateway' }).toString(),
+  });
+  const endpoint = (await res.json()) as { id: string; secret: string };
+  const secretId = await rt.vault.seal(endpoint.secret);
+  await rt.db.insert(settings).values({ key: 'platform_webhook', value: { url: target, endpoint: endpoint.id, secret_id: secretId } })
+    .onConflictDoUpdate({ target: settings.key, set: { value: { url: target, endpoint: endpoint.id, secret_id: secretId } } });
+}
+
+export type { Mode };

@@ -1,0 +1,118 @@
+/**
+ * Request logs: every call PayBridge makes to Stripe, kept off the hot path.
+ * Entries go to an in-memory buffer that a timer writes in batches (one
+ * multi-row INSERT), so a proxied request never waits for the database.
+ * Bodies are stored parsed and redacted: secrets and card data never land.
+ */
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import qs from 'qs';
+import type { Db } from '../store/db.js';
+import { requestLogs } from '../store/schema.js';
+import { newGatewayId } from './ids.js';
+
+export interface LogEntry {
+  appId: string;
+  connectionId: string | null;
+  mode: string;
+  method: string;
+  path: string;
+  status: number | null;
+  durationMs: number;
+  attempts: number;
+  stripeRequestId: string | null;
+  idempotencyKey: string | null;
+  errorType: string | null;
+  errorCode: string | null;
+  /** proxy | connection_key | verify | oauth | test */
+  source: string;
+  request: unknown;
+}
+
+const SECRET_FIELD = /(number|cvc|cvv|exp_month|exp_year|secret|password|token|api_key|client_secret|account_number|routing_number|iban|ssn|id_number)/i;
+
+/** Replaces secret-looking values anywhere in a parsed body with "[redacted]". */
+export function redact(value: unknown, key = ''): unknown {
+  if (key && SECRET_FIELD.test(key)) return '[redacted]';
+  if (Array.isArray(value)) return value.map((v) => redact(v));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
+  if (typeof value === 'string' && /^(sk|rk|pk|pb|pbk|whsec|rt|ac)_(test_|live_)?[A-Za-z0-9]{8,}/.test(value)) return '[redacted]';
+  return value;
+}
+
+export function parsedBody(contentType: string | undefined, body: Buffer | undefined): unknown {
+  if (!body?.length) return null;
+  const text = body.toString('utf8');
+  try {
+    return redact(contentType?.includes('json') ? JSON.parse(text) : qs.parse(text, { depth: 5, parameterLimit: 500 }));
+  } catch {
+    return '[unparseable body]';
+  }
+}
+
+/** Bodies are parsed and redacted when the batch is written, not while the request waits. */
+function bodyOf(request: unknown): unknown {
+  const raw = request as { contentType?: string; raw?: Buffer } | null;
+  if (raw && Buffer.isBuffer(raw.raw)) return parsedBody(raw.contentType, raw.raw);
+  return request ?? null;
+}
+
+export class RequestLog {
+  private buffer: (LogEntry & { id: string; createdAt: Date })[] = [];
+  private timer: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly db: Db, flushMs = 200) {
+    this.timer = setInterval(() => void this.flush(), flushMs);
+    this.timer.unref();
+  }
+
+  record(entry: LogEntry): void {
+    this.buffer.push({ ...entry, id: newGatewayId('log'), createdAt: new Date() });
+    if (this.buffer.length >= 500) void this.flush();
+  }
+
+  /** Writes what is buffered; resolves when it is in the database. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      while (this.buffer.length) {
+        const batch = this.buffer.splice(0, 500);
+        try {
+          await this.db.insert(requestLogs).values(batch.map((e) => ({ ...e, request: bodyOf(e.request) })));
+        } catch (err) {
+          // Logging must never take the gateway down; say so and drop the batch.
+          console.error('[paybridge] could not write request logs:', (err as Error).message);
+        }
+      }
+    });
+    return this.flushing;
+  }
+
+  async list(appId: string, mode: string, f: { connection?: string; status?: number; method?: string; limit: number; startingAfter?: string }) {
+    await this.flush();
+    const where: SQL[] = [eq(requestLogs.appId, appId), eq(requestLogs.mode, mode)];
+    if (f.connection) where.push(eq(requestLogs.connectionId, f.connection));
+    if (f.status !== undefined) where.push(eq(requestLogs.status, f.status));
+    if (f.method) where.push(eq(requestLogs.method, f.method.toUpperCase()));
+    if (f.startingAfter) {
+      const [cursor] = await this.db.select({ seq: requestLogs.seq }).from(requestLogs).where(eq(requestLogs.id, f.startingAfter));
+      if (cursor) where.push(lt(requestLogs.seq, cursor.seq!));
+    }
+    const rows = await this.db.select().from(requestLogs).where(and(...where)).orderBy(desc(requestLogs.seq)).limit(f.limit + 1);
+    return {
+      object: 'list',
+      url: '/v1/logs',
+      has_more: rows.length > f.limit,
+      data: rows.slice(0, f.limit).map((r) => ({
+        id: r.id, object: 'request_log', connection: r.connectionId, method: r.method, path: r.path, status: r.status,
+        duration_ms: r.durationMs, attempts: r.attempts, stripe_request_id: r.stripeRequestId, idempotency_key: r.idempotencyKey,
+        error: r.errorType ? { type: r.errorType, code: r.errorCode } : null, source: r.source, request: r.request,
+        created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live',
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The proxy: a request for a connection goes to Stripe with that
+ * connection's credentials and Stripe's answer comes back unchanged.
+ * Two doors lead in: `/proxy/:connection/v1/...` with an app key, and plain
+ * `/v1/...` with a connection key (`pbk_test_…`), which any Stripe SDK can
+ * use by pointing host/port/protocol at PayBridge; connection keys carry
+ * Stripe's restricted-key permissions and are checked against the same
+ * resource table the sandbox uses.
+ */
+import { and, eq, isNull } from 'drizzle-orm';
+import { permissionFor, PERMISSION_NAMES } from '../sandbox/index.js';
+import { invalidRequest, permissionError, StripeError } from '../sandbox/errors.js';
+import { connectionKeys } from '../store/schema.js';
+import type { AppKey } from './apps.js';
+import type { Mode } from './config.js';
+import { failIfUnusable, stripeErrorOf, type Connection, type Connections } from './connections.js';
+import { hintOf, newGatewayId, randomToken, sha256 } from './ids.js';
+import type { OAuthConnections } from './oauth.js';
+import type { Runtime } from './runtime.js';
+import type { UpstreamAnswer } from './upstream.js';
+
+export interface ProxyRequest {
+  method: string;
+  /** `/v1/...` with its query string. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: Buffer;
+}
+
+type Level = 'read' | 'write' | 'none';
+interface ConnectionKey {
+  id: string;
+  connectionId: string;
+  appId: string;
+  mode: Mode;
+  permissions: Record<string, Level>;
+}
+
+/** Headers a client may send on to Stripe. */
+const FORWARDED = ['content-type', 'stripe-version', 'idempotency-key', 'stripe-context'];
+
+/** Per-connection token bucket; a request over the rate waits for its turn rather than failing, up to a limit. */
+class RateLimiter {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(private readonly perSecond: number, private readonly maxWaitMs = 10_000) {}
+
+  async acquire(key: string): Promise<void> {
+    if (!this.perSecond) return;
+    const started = Date.now();
+    for (;;) {
+      const now = Date.now();
+      const b = this.buckets.get(key) ?? { tokens: this.perSecond, at: now };
+      b.tokens = Math.min(this.perSecond, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+      b.at = now;
+      this.buckets.set(key, b);
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return;
+      }
+      if (now - started > this.maxWaitMs) {
+        throw invalidRequest('Too many requests for this connection: PayBridge keeps each connection under Stripe\'s rate limit. Retry with backoff.', { code: 'rate_limit', headers: { 'retry-after': '1' } }, 429);
+      }
+      await new Promise((r) => setTimeout(r, Math.ceil(((1 - b.tokens) / this.perSecond) * 1000)));
+    }
+  }
+}
+
+export class Proxy {
+  private limiters: Record<Mode, RateLimiter>;
+  private keyCache = new Map<string, { key: ConnectionKey | null; at: number }>();
+
+  constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly oauth: OAuthConnections) {
+    this.limiters = { test: new RateLimiter(rt.config.rateLimit.test), live: new RateLimiter(rt.config.rateLimit.live) };
+  }
+
+  /** `ANY /proxy/:connection/v1/...` with an app key. */
+  async forApp(app: AppKey, connectionId: string, req: ProxyRequest): Promise<UpstreamAnswer> {
+    const conn = await this.conns.require(app, connectionId);
+    return this.forward(app, conn, req, 'proxy');
+  }
+
+  /** `ANY /v1/...` with a connection key: the key's permissions first, as Stripe checks a restricted key's. */
+  async forConnectionKey(secret: string, req: ProxyRequest): Promise<UpstreamAnswer> {
+    const key = await this.lookupKey(secret);
+    if (!key) throw new StripeError(401, 'invalid_request_error', `Invalid API Key provided: ${hintOf(secret)}`, { code: 'api_key_invalid' });
+    const path = req.path.split('?')[0];
+    const needed = permissionFor(req.method, path);
+    if (!needed) {
+      throw permissionError(`The connection key '${hintOf(secret)}' cannot call ${req.method} ${path}: PayBridge does not know which permission it needs. Use the proxy with an app key instead.`);
+    }
+    const granted = key.permissions[needed.permission] ?? 'none';
+    if (!(granted === 'write' || granted === needed.level)) {
+      const singular = needed.permission.replace(/ies$/, 'y').replace(/s$/, '');
+      throw permissionError(`The provided key '${hintOf(secret)}' does not have the required permissions for this endpoint on connection '${key.connectionId}'. Having the 'rak_${singular}_${needed.level}' permission would allow this request to continue.`);
+    }
+    const app: AppKey = { appId: key.appId, mode: key.mode, keyId: key.id };
+    const conn = await this.conns.require(app, key.connectionId);
+    return this.forward(app, conn, req, 'connection_key');
+  }
+
+  private async forward(app: AppKey, conn: Connection, req: ProxyRequest, source: string): Promise<UpstreamAnswer> {
+    failIfUnusable(conn);
+    await this.limiters[conn.mode as Mode].acquire(conn.id);
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED) {
+      const v = req.headers[name];
+      if (typeof v === 'string') headers[name] = v;
+    }
+    const send = async (c: Connection) => {
+      const credentials = await this.oauth.credentialsFor(c);
+      headers.authorization = credentials.authorization;
+      if (credentials.stripeAccount) headers['stripe-account'] = credentials.stripeAccount;
+      return this.rt.api.send({ method: req.method, path: req.path, headers, body: req.method === 'GET' || req.method === 'DELETE' ? undefined : req.body });
+    };
+    let answer = await send(conn);
+    if (conn.kind === 'stripe_app' && answer.status === 401 && stripeErrorOf(answer)?.code === 'api_key_expired') {
+      // The token expired earlier than we thought (or another instance rotated it): refresh once and replay.
+      headers['idempotency-key'] ??= answer.idempotencyKey!;
+      answer = await send(await this.oauth.refresh(conn, 'rejected'));
+    }
+    const error = stripeErrorOf(answer);
+    this.rt.logs.record({
+      appId: app.appId, connectionId: conn.id, mode: conn.mode, method: req.method, path: req.path.split('?')[0], status: answer.status || null,
+      durationMs: Math.round(answer.durationMs), attempts: answer.attempts, stripeRequestId: answer.headers['request-id'] ?? null,
+      idempotencyKey: answer.idempotencyKey ?? null, errorType: error?.type ?? null, errorCode: error?.code ?? null, source,
+      request: req.body?.length ? { contentType: req.headers['content-type'], raw: req.body } : null,
+    });
+    void this.conns.observe(conn, answer).catch(() => undefined);
+    if (answer.networkError) {
+      throw new StripeError(502, 'api_connection_error', `PayBridge could not reach Stripe after ${answer.attempts} attempts: ${answer.networkError}`, { code: 'upstream_unreachable' });
+    }
+    return answer;
+  }
+
+  async createKey(app: AppKey, connectionId: string, p: { permissions?: unknown }): Promise<Record<string, unknown>> {
+    const conn = await this.conns.require(app, connectionId);
+    if (!p.permissions || typeof p.permissions !== 'object' || Array.isArray(p.permissions)) {
+      throw invalidRequest('Missing required param: permissions (e.g. {"customers": "write", "payment_intents": "read"}).', { param: 'permissions', code: 'parameter_missing' });
+    }
+    const permissions = p.permissions as Record<string, string>;
+    for (const [resource, level] of Object.entries(permissions)) {
+      if (!PERMISSION_NAMES.includes(resource)) throw invalidRequest(`Unknown permission resource: ${resource}. Known: ${PERMISSION_NAMES.join(', ')}`, { param: `permissions[${resource}]` });
+      if (!['read', 'write', 'none'].includes(level)) throw invalidRequest(`Invalid permission level for ${resource}: ${level}. Use read, write or none.`, { param: `permissions[${resource}]` });
+    }
+    const secret = `pbk_${conn.mode}_${randomToken(32)}`;
+    const id = newGatewayId('ckey', 16);
+    await this.rt.db.insert(connectionKeys).values({ id, connectionId: conn.id, appId: app.appId, mode: conn.mode, keyHash: sha256(secret), hint: hintOf(secret), permissions });
+    return { id, object: 'connection_key', connection: conn.id, secret, hint: hintOf(secret), permissions, livemode: conn.mode === 'live' };
+  }
+
+  async revokeKey(app: AppKey, connectionId: string, keyId: string): Promise<boolean> {
+    const rows = await this.rt.db.update(connectionKeys).set({ revokedAt: new Date() })
+      .where(and(eq(connectionKeys.id, keyId), eq(connectionKeys.connectionId, connectionId), eq(connectionKeys.appId, app.appId), isNull(connectionKeys.revokedAt))).returning();
+    this.keyCache.clear();
+    return rows.length > 0;
+  }
+
+  private async lookupKey(secret: string): Promise<ConnectionKey | null> {
+    const cached = this.keyCache.get(secret);
+    if (cached && Date.now() - cached.at < 5000) return cached.key;
+    const [row] = await this.rt.db.select().from(connectionKeys).where(eq(connectionKeys.keyHash, sha256(secret)));
+    const key = row && !row.revokedAt ? { id: row.id, connectionId: row.connectionId, appId: row.appId, mode: row.mode as Mode, permissions: row.permissions as Record<string, Level> } : null;
+    if (this.keyCache.size > 10_000) this.keyCache.clear();
+    this.keyCache.set(secret, { key, at: Date.now() });
+    return key;
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The gateway's HTTP surface (Fastify). PayBridge's own API speaks JSON (form
+ * bodies work too, for curl) and answers errors in Stripe's shape; the proxy
+ * routes pass bodies through as raw bytes.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import qs from 'qs';
+import Stripe from 'stripe';
+import { eq } from 'drizzle-orm';
+import { apiError, invalidRequest, StripeError } from '../sandbox/errors.js';
+import { gatewayEvents, settings } from '../store/schema.js';
+import { bearer, type AppKey, type Apps } from './apps.js';
+import type { Mode } from './config.js';
+import { connectionView, type Connections } from './connections.js';
+import type { OAuthConnections } from './oauth.js';
+import type { Proxy, ProxyRequest } from './proxy.js';
+import type { Runtime } from './runtime.js';
+import type { UpstreamAnswer } from './upstream.js';
+
+export interface Services {
+  rt: Runtime;
+  apps: Apps;
+  connections: Connections;
+  oauth: OAuthConnections;
+  proxy: Proxy;
+}
+
+const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
+
+function sendError(reply: FastifyReply, e: StripeError): FastifyReply {
+  return reply.code(e.status).headers(e.fields.headers ?? {}).type('application/json').send(JSON.stringify(e.toJSON()));
+}
+
+function sendUpstream(reply: FastifyReply, answer: UpstreamAnswer): FastifyReply {
+  for (const [k, v] of Object.entries(answer.headers)) if (!HIDDEN_HEADERS.has(k)) reply.header(k, v);
+  return reply.code(answer.status).send(answer.body);
+}
+
+const proxyRequest = (req: FastifyRequest, path: string): ProxyRequest => {
+  const q = req.url.indexOf('?');
+  return { method: req.method, path: path + (q === -1 ? '' : req.url.slice(q)), headers: req.headers, body: req.body as Buffer | undefined };
+};
+
+export function buildGatewayServer(s: Services): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 } });
+  const { rt } = s;
+  const auth = (req: FastifyRequest): Promise<AppKey> => {
+    const secret = bearer(req.headers.authorization);
+    if (!/^pb_(test|live)_/.test(secret)) {
+      throw new StripeError(401, 'invalid_request_error', "PayBridge's own API takes an app key (pb_test_… or pb_live_…).", { code: 'api_key_invalid' });
+    }
+    return s.apps.authenticate(secret);
+  };
+  const limit = (v: unknown) => {
+    const n = v === undefined ? 10 : Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 100) throw invalidRequest('Invalid limit: must be between 1 and 100', { param: 'limit' });
+    return n;
+  };
+
+  // PayBridge's own API: JSON or form bodies.
+  app.register(async (api) => {
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, body ? JSON.parse(body as string) : {});
+      } catch {
+        done(invalidRequest('Invalid JSON body.'), undefined);
+      }
+    });
+    api.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, qs.parse(body as string, { depth: 5 })));
+
+    api.get('/v1/app', async (req) => {
+      const key = await auth(req);
+      const found = await s.apps.get(key.appId);
+      return { id: found.id, object: 'app', name: found.name, livemode: key.mode === 'live', keys: await s.apps.listKeys(key.appId) };
+    });
+    api.post<{ Body: { mode?: Mode } }>('/v1/app/keys/rotate', async (req) => {
+      const key = await auth(req);
+      const mode = req.body?.mode ?? key.mode;
+      if (mode !== 'test' && mode !== 'live') throw invalidRequest('mode must be test or live.', { param: 'mode' });
+      const issued = await s.apps.rotate(key.appId, mode);
+      return { object: 'api_key', id: issued.id, mode, secret: issued.secret, hint: issued.hint };
+    });
+
+    api.post<{ Body: Record<string, unknown> }>('/v1/connections', async (req) => connectionView(await s.connections.createFromApiKey(await auth(req), req.body ?? {})));
+    api.get('/v1/connections', async (req) => s.connections.list(await auth(req)));
+    api.get<{ Params: { id: string } }>('/v1/connections/:id', async (req) => connectionView(await s.connections.require(await auth(req), req.params.id)));
+    api.delete<{ Params: { id: string } }>('/v1/connections/:id', async (req) => {
+      const conn = await s.connections.require(await auth(req), req.params.id);
+      await s.oauth.deauthorize(conn);
+      await s.connections.remove(conn.id);
+      return { id: conn.id, object: 'connection', deleted: true };
+    });
+    api.post<{ Params: { id: string } }>('/v1/connections/:id/test', async (req) => {
+      const key = await auth(req);
+      const conn = await s.connections.require(key, req.params.id);
+      try {
+        const credentials = await s.oauth.credentialsFor(conn);
+        const path = conn.keyType === 'restricted' ? '/v1/balance' : '/v1/account';
+        const answer = await s.connections.call(key, conn, 'test', { method: 'GET', path, authorization: credentials.authorization, stripeAccount: credentials.stripeAccount });
+        await s.connections.observe(conn, answer);
+        if (answer.status === 200) {
+          return { object: 'connection_test', ok: true, message: 'Connection successful', connection: conn.id, account: conn.accountId, livemode: conn.mode === 'live', latency_ms: Math.round(answer.durationMs) };
+        }
+        const error = JSON.parse(answer.body.toString('utf8') || '{}').error ?? {};
+        const after = await s.connections.load(conn.id, true);
+        return { object: 'connection_test', ok: false, message: error.message ?? `Stripe answered HTTP ${answer.status}`, code: error.code ?? null, status: after?.status, connection: conn.id };
+      } catch (e) {
+        if (!(e instanceof StripeError)) throw e;
+        return { object: 'connection_test', ok: false, message: e.message, code: e.fields.code ?? null, connection: conn.id };
+      }
+    });
+    api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/connections/:id/keys', async (req) => s.proxy.createKey(await auth(req), req.params.id, req.body ?? {}));
+    api.delete<{ Params: { id: string; key: string } }>('/v1/connections/:id/keys/:key', async (req) => {
+      const done = await s.proxy.revokeKey(await auth(req), req.params.id, req.params.key);
+      if (!done) throw invalidRequest(`No such connection key: '${req.params.key}'`, { code: 'resource_missing', param: 'key' }, 404);
+      return { id: req.params.key, object: 'connection_key', deleted: true };
+    });
+
+    api.post<{ Body: Record<string, unknown> }>('/v1/connect_sessions', async (req) => s.oauth.createSession(await auth(req), req.body ?? {}));
+    api.get<{ Querystring: Record<string, string> }>('/oauth/callback', async (req, reply) => reply.redirect(await s.oauth.callback(req.query), 302));
+
+    api.get<{ Querystring: Record<string, string> }>('/v1/logs', async (req) => {
+      const key = await auth(req);
+      const q = req.query;
+      const status = q.status === undefined ? undefined : Number(q.status);
+      if (status !== undefined && !Number.isInteger(status)) throw invalidRequest('Invalid status: must be an HTTP status code', { param: 'status' });
+      return rt.logs.list(key.appId, key.mode, { connection: q.connection, status, method: q.method, limit: limit(q.limit), startingAfter: q.starting_after });
+    });
+    api.get<{ Querystring: Record<string, string> }>('/v1/gateway_events', async (req) => {
+      const key = await auth(req);
+      const rows = await rt.db.select().from(gatewayEvents).where(eq(gatewayEvents.appId, key.appId));
+      const data = rows.filter((r) => r.mode === key.mode && (!req.query.type || r.type === req.query.type)).reverse().slice(0, limit(req.query.limit))
+        .map((r) => ({ id: r.id, object: 'gateway_event', type: r.type, data: r.data, created: Math.floor(r.createdAt.getTime() / 1000) }));
+      return { object: 'list', url: '/v1/gateway_events', has_more: false, data };
+    });
+
+    // Stripe's Connect webhooks for the platform: a deauthorized account shows on its connections.
+    api.post('/webhooks/stripe', async (req, reply) => {
+      const secret = rt.config.webhookSecret ?? (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook')))
+        .map((r) => (r.value as { secret_id: string }).secret_id).at(0);
+      if (!secret) return reply.code(404).send({ error: { type: 'invalid_request_error', message: 'No platform webhook secret is configured (STRIPE_WEBHOOK_SECRET).' } });
+      const plain = secret.startsWith('whsec_') ? secret : await rt.vault.open(secret);
+      let event: Stripe.Event;
+      try {
+        event = Stripe.webhooks.constructEvent((req as FastifyRequest & { rawText?: string }).rawText ?? '', String(req.headers['stripe-signature'] ?? ''), plain);
+      } catch (e) {
+        return reply.code(400).send({ error: { type: 'invalid_request_error', message: `Webhook signature verification failed: ${(e as Error).message}` } });
+      }
+      if (event.type === 'account.application.deauthorized' && event.account) await s.connections.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
+      return { received: true };
+    });
+  });
+
+  // The proxy: raw bodies, passed through untouched.
+  app.register(async (raw) => {
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    raw.all<{ Params: { id: string; '*': string } }>('/proxy/:id/v1/*', async (req, reply) => {
+      const key = await auth(req);
+      return sendUpstream(reply, await s.proxy.forApp(key, req.params.id, proxyRequest(req, `/v1/${req.params['*']}`)));
+    });
+    raw.all<{ Params: { '*': string } }>('/v1/*', async (req, reply) => {
+      const secret = bearer(req.headers.authorization);
+      if (!/^pbk_(test|live)_/.test(secret)) {
+        throw invalidRequest(`Unrecognized request URL (${req.method}: ${req.url.split('?')[0]}). PayBridge forwards Stripe API calls made with a connection key (pbk_…), or at /proxy/{connection}/v1/… with an app key.`, {}, 404);
+      }
+      return sendUpstream(reply, await s.proxy.forConnectionKey(secret, proxyRequest(req, `/v1/${req.params['*']}`)));
+    });
+  });
+
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (req.url !== '/webhooks/stripe') return payload;
+    // Signatures are over the exact bytes, so keep them before any parser runs.
+    const chunks: Buffer[] = [];
+    for await (const chunk of payload) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    (req as FastifyRequest & { rawText?: string }).rawText = text;
+    const { Readable } = await import('node:stream');
+    return Readable.from([Buffer.from(text)]);
+  });
+
+  app.get('/health', async () => ({ ok: true }));
+  app.get('/', async () => ({ object: 'paybridge', api: '/v1', proxy: '/proxy/{connection}/v1/...', docs: 'https://github.com/ (see README)' }));
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, invalidRequest(`Unrecognized request URL (${req.method}: ${req.url.split('?')[0]}).`, {}, 404)));
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof StripeError) return sendError(reply, err);
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) return sendError(reply, invalidRequest(`Invalid request: ${err.message}`, {}, status === 413 ? 413 : 400));
+    console.error('[paybridge] gateway fault on', req.method, req.url.split('?')[0], err);
+    return sendError(reply, apiError('An unknown error occurred in PayBridge.'));
+  });
+  return app;
+}

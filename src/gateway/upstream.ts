@@ -1,0 +1,100 @@
+/**
+ * Calls to Stripe (or the sandbox, or any Stripe-compatible host): kept-alive
+ * connections, an `Idempotency-Key` on every POST that lacks one, and
+ * retries on network errors, 409, 429 and 5xx with exponential backoff,
+ * honouring `Retry-After` and `Stripe-Should-Retry` as Stripe's SDKs do.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'undici';
+
+export interface UpstreamRequest {
+  method: string;
+  /** Path with query string: `/v1/customers?limit=3`. */
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+}
+
+export interface UpstreamAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  attempts: number;
+  durationMs: number;
+  idempotencyKey?: string;
+  /** Set when no answer came back at all (every attempt failed to connect). */
+  networkError?: string;
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 250, maxDelayMs: 5000 };
+
+const RETRYABLE = new Set([409, 429, 500, 502, 503, 504]);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding']);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Upstream {
+  private readonly dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+
+  constructor(readonly base: string, private readonly retry: RetryPolicy = DEFAULT_RETRY) {}
+
+  async send(req: UpstreamRequest): Promise<UpstreamAnswer> {
+    const started = performance.now();
+    const headers = { ...req.headers };
+    let idempotencyKey = headers['idempotency-key'];
+    if (req.method === 'POST' && !idempotencyKey) {
+      // A retried POST must not charge twice: every POST gets a key, kept across retries.
+      idempotencyKey = `pb-${randomUUID()}`;
+      headers['idempotency-key'] = idempotencyKey;
+    }
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      try {
+        const res = await request(this.base + req.path, { method: req.method as 'GET', headers, body: req.body, dispatcher: this.dispatcher });
+        const body = Buffer.from(await res.body.arrayBuffer());
+        const answerHeaders: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) {
+          if (v !== undefined && !HOP_BY_HOP.has(k)) answerHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
+        }
+        const delay = this.retryDelay(res.statusCode, answerHeaders, attempt);
+        if (delay === undefined) {
+          return { status: res.statusCode, headers: answerHeaders, body, attempts: attempt, durationMs: performance.now() - started, idempotencyKey };
+        }
+        await sleep(delay);
+      } catch (e) {
+        if (attempt > this.retry.maxRetries) {
+          return { status: 0, headers: {}, body: Buffer.alloc(0), attempts: attempt, durationMs: performance.now() - started, idempotencyKey, networkError: (e as Error).message };
+        }
+        await sleep(this.backoff(attempt));
+      }
+    }
+  }
+
+  /** How long to wait before retrying an answer, or undefined to return it. */
+  private retryDelay(status: number, headers: Record<string, string>, attempt: number): number | undefined {
+    if (attempt > this.retry.maxRetries) return undefined;
+    const should = headers['stripe-should-retry'];
+    if (should === 'false') return undefined;
+    if (should !== 'true' && !RETRYABLE.has(status)) return undefined;
+    const retryAfter = Number(headers['retry-after']);
+    if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(retryAfter * 1000, this.retry.maxDelayMs);
+    return this.backoff(attempt);
+  }
+
+  /** Exponential backoff with jitter: base, 2×base, 4×base… capped. */
+  private backoff(attempt: number): number {
+    const exp = Math.min(this.retry.baseDelayMs * 2 ** (attempt - 1), this.retry.maxDelayMs);
+    return exp / 2 + Math.random() * (exp / 2);
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}

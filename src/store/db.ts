@@ -1,0 +1,58 @@
+/**
+ * Opens the gateway's database: embedded PGlite under the data folder by
+ * default, PostgreSQL when `DATABASE_URL` is set. Both are driven through
+ * Drizzle with the same schema; migrations run before anything else.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import { MIGRATIONS } from './migrations.js';
+import * as schema from './schema.js';
+
+export type Db = ReturnType<typeof drizzlePg<typeof schema>>;
+
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+/** Arbitrary constant naming the migration lock (pg advisory locks take a bigint). */
+const MIGRATION_LOCK = 7_202_611;
+
+export async function openDatabase(o: { url?: string; dataDir?: string }): Promise<Database> {
+  if (o.url) {
+    const pool = new pg.Pool({ connectionString: o.url, max: 10 });
+    const db = drizzlePg(pool, { schema });
+    await migrate(db);
+    return { db, kind: 'postgres', close: () => pool.end() };
+  }
+  let client: PGlite;
+  if (o.dataDir) {
+    mkdirSync(o.dataDir, { recursive: true });
+    client = new PGlite(o.dataDir);
+  } else {
+    client = new PGlite();
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  await migrate(db);
+  return { db, kind: 'pglite', close: () => client.close() };
+}
+
+async function migrate(db: Db): Promise<void> {
+  await db.execute(sql`CREATE TABLE IF NOT EXISTS paybridge_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    const done = await tx.execute(sql`SELECT id FROM paybridge_migrations`);
+    const applied = new Set((done.rows as { id: string }[]).map((r) => r.id));
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.id)) continue;
+      // One statement at a time: drivers run parameterless SQL through prepared statements, which take one command.
+      for (const statement of m.sql.split(';').map((x) => x.trim()).filter(Boolean)) await tx.execute(sql.raw(statement));
+      await tx.execute(sql`INSERT INTO paybridge_migrations (id) VALUES (${m.id})`);
+    }
+  });
+}

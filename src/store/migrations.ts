@@ -1,0 +1,44 @@
+/**
+ * Schema migrations, applied in order at start. Each runs once, recorded in
+ * `paybridge_migrations`; a session-level advisory lock makes several
+ * instances starting together on one PostgreSQL apply them exactly once.
+ * The SQL matches schema.ts (Drizzle builds queries from that file).
+ */
+export const MIGRATIONS: { id: string; sql: string }[] = [
+  {
+    id: '0001_initial',
+    sql: `
+      CREATE TABLE apps (id text PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE api_keys (
+        id text PRIMARY KEY, app_id text NOT NULL REFERENCES apps(id), mode text NOT NULL,
+        key_hash text NOT NULL UNIQUE, hint text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), revoked_at timestamptz);
+      CREATE TABLE secrets (id text PRIMARY KEY, key_id text NOT NULL, ciphertext text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE connections (
+        id text PRIMARY KEY, app_id text NOT NULL REFERENCES apps(id), mode text NOT NULL, kind text NOT NULL,
+        account_id text, key_type text, key_hint text, permissions jsonb, scope text, publishable_key text,
+        secret_id text, refresh_secret_id text, access_expires_at timestamptz,
+        status text NOT NULL DEFAULT 'active', refresh_failures integer NOT NULL DEFAULT 0, refresh_count integer NOT NULL DEFAULT 0,
+        last_success_at timestamptz, last_error_at timestamptz, last_error text, metadata jsonb NOT NULL DEFAULT '{}',
+        created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(), deleted_at timestamptz);
+      CREATE INDEX connections_app ON connections (app_id, mode);
+      CREATE TABLE connection_keys (
+        id text PRIMARY KEY, connection_id text NOT NULL REFERENCES connections(id), app_id text NOT NULL, mode text NOT NULL,
+        key_hash text NOT NULL UNIQUE, hint text NOT NULL, permissions jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(), revoked_at timestamptz);
+      CREATE TABLE connect_sessions (
+        id text PRIMARY KEY, app_id text NOT NULL, mode text NOT NULL, flow text NOT NULL, state_hash text NOT NULL UNIQUE,
+        return_url text NOT NULL, expires_at timestamptz NOT NULL, used_at timestamptz, connection_id text,
+        created_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE request_logs (
+        id text PRIMARY KEY, seq bigint GENERATED ALWAYS AS IDENTITY, app_id text NOT NULL, connection_id text, mode text NOT NULL,
+        method text NOT NULL, path text NOT NULL, status integer, duration_ms integer NOT NULL, attempts integer NOT NULL,
+        stripe_request_id text, idempotency_key text, error_type text, error_code text, source text NOT NULL, request jsonb,
+        created_at timestamptz NOT NULL DEFAULT now());
+      CREATE INDEX request_logs_app ON request_logs (app_id, mode, seq);
+      CREATE TABLE gateway_events (
+        id text PRIMARY KEY, seq bigint GENERATED ALWAYS AS IDENTITY, app_id text NOT NULL, mode text NOT NULL, type text NOT NULL,
+        data jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE settings (key text PRIMARY KEY, value jsonb NOT NULL, live boolean NOT NULL DEFAULT false);
+    `,
+  },
+];

@@ -1,0 +1,126 @@
+/**
+ * The gateway's tables (Drizzle, PostgreSQL dialect: the same schema runs on
+ * embedded PGlite and on PostgreSQL). Secrets never appear here in clear:
+ * key columns hold SHA-256 hashes, credential columns hold vault ids.
+ */
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const apps = pgTable('apps', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: created(),
+});
+
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  appId: text('app_id').notNull().references(() => apps.id),
+  mode: text('mode').notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  /** What may be shown later: `pb_test_…abcd`. */
+  hint: text('hint').notNull(),
+  createdAt: created(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** Vault: AES-256-GCM ciphertexts, each with the id of the master key that sealed it. */
+export const secrets = pgTable('secrets', {
+  id: text('id').primaryKey(),
+  keyId: text('key_id').notNull(),
+  ciphertext: text('ciphertext').notNull(),
+  createdAt: created(),
+});
+
+export const connections = pgTable('connections', {
+  id: text('id').primaryKey(),
+  appId: text('app_id').notNull().references(() => apps.id),
+  mode: text('mode').notNull(),
+  /** api_key | oauth (Stripe Connect) | stripe_app (Stripe Apps OAuth) */
+  kind: text('kind').notNull(),
+  accountId: text('account_id'),
+  keyType: text('key_type'),
+  keyHint: text('key_hint'),
+  permissions: jsonb('permissions'),
+  scope: text('scope'),
+  publishableKey: text('publishable_key'),
+  /** Vault ids: the secret key or access token, and the refresh token. */
+  secretId: text('secret_id'),
+  refreshSecretId: text('refresh_secret_id'),
+  accessExpiresAt: timestamp('access_expires_at', { withTimezone: true }),
+  /** active | revoked | expired | refresh_failed */
+  status: text('status').notNull().default('active'),
+  refreshFailures: integer('refresh_failures').notNull().default(0),
+  refreshCount: integer('refresh_count').notNull().default(0),
+  lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+  lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
+  lastError: text('last_error'),
+  metadata: jsonb('metadata').notNull().default({}),
+  createdAt: created(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+}, (t) => [index('connections_app').on(t.appId, t.mode)]);
+
+export const connectionKeys = pgTable('connection_keys', {
+  id: text('id').primaryKey(),
+  connectionId: text('connection_id').notNull().references(() => connections.id),
+  appId: text('app_id').notNull(),
+  mode: text('mode').notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  hint: text('hint').notNull(),
+  permissions: jsonb('permissions').notNull(),
+  createdAt: created(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** OAuth round trips in flight: the state is single-use and expires. */
+export const connectSessions = pgTable('connect_sessions', {
+  id: text('id').primaryKey(),
+  appId: text('app_id').notNull(),
+  mode: text('mode').notNull(),
+  flow: text('flow').notNull(),
+  stateHash: text('state_hash').notNull().unique(),
+  returnUrl: text('return_url').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  connectionId: text('connection_id'),
+  createdAt: created(),
+});
+
+export const requestLogs = pgTable('request_logs', {
+  id: text('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  appId: text('app_id').notNull(),
+  connectionId: text('connection_id'),
+  mode: text('mode').notNull(),
+  method: text('method').notNull(),
+  path: text('path').notNull(),
+  status: integer('status'),
+  durationMs: integer('duration_ms').notNull(),
+  attempts: integer('attempts').notNull(),
+  stripeRequestId: text('stripe_request_id'),
+  idempotencyKey: text('idempotency_key'),
+  errorType: text('error_type'),
+  errorCode: text('error_code'),
+  source: text('source').notNull(),
+  request: jsonb('request'),
+  createdAt: created(),
+}, (t) => [index('request_logs_app').on(t.appId, t.mode, t.seq)]);
+
+/** PayBridge's own events (`connection.refresh_failed`, …), readable at /v1/gateway_events. */
+export const gatewayEvents = pgTable('gateway_events', {
+  id: text('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  appId: text('app_id').notNull(),
+  mode: text('mode').notNull(),
+  type: text('type').notNull(),
+  data: jsonb('data').notNull(),
+  createdAt: created(),
+});
+
+/** Small settings: the embedded platform's webhook secret id, the bootstrap marker. */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').notNull(),
+  live: boolean('live').notNull().default(false),
+});
