@@ -93,8 +93,10 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     });
     api.post<{ Params: { id: string } }>('/v1/connections/:id/test', async (req) => {
       const key = await auth(req);
-      const conn = await s.connections.require(key, req.params.id);
+      let conn = await s.connections.require(key, req.params.id);
       try {
+        // Testing a connection whose token refresh kept failing tries the refresh once more.
+        if (conn.kind === 'stripe_app' && conn.status === 'refresh_failed') conn = await s.oauth.refresh(conn, 'rejected');
         const credentials = await s.oauth.credentialsFor(conn);
         const path = conn.keyType === 'restricted' ? '/v1/balance' : '/v1/account';
         const answer = await s.connections.call(key, conn, 'test', { method: 'GET', path, authorization: credentials.authorization, stripeAccount: credentials.stripeAccount });
