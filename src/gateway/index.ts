@@ -11,7 +11,7 @@ import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import { openDatabase, type Database } from '../store/db.js';
-import { apps as appsTable, settings } from '../store/schema.js';
+import { settings } from '../store/schema.js';
 import { Apps } from './apps.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
 import { Connections } from './connections.js';
@@ -92,8 +92,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
 
 /** Creates the default app on the first start and hands its keys over once. */
 async function bootstrapApp(database: Database, apps: Apps, dataDir: string | undefined): Promise<Gateway['bootstrap']> {
-  const existing = await database.db.select({ id: appsTable.id }).from(appsTable).limit(1);
-  if (existing.length) return undefined;
+  // Claiming the bootstrap is one insert, so of several instances starting on one database exactly one creates the app.
+  const claimed = await database.db.insert(settings).values({ key: 'bootstrap', value: { at: new Date().toISOString() } }).onConflictDoNothing().returning();
+  if (claimed.length === 0) return undefined;
   const created = await apps.create('Default app');
   const bootstrap = { app_id: created.app.id, test_key: created.keys.test, live_key: created.keys.live };
   if (dataDir) writeFileSync(join(dataDir, 'bootstrap.json'), JSON.stringify({ ...bootstrap, created: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });

@@ -26,6 +26,8 @@ const MIGRATION_LOCK = 7_202_611;
 export async function openDatabase(o: { url?: string; dataDir?: string }): Promise<Database> {
   if (o.url) {
     const pool = new pg.Pool({ connectionString: o.url, max: 10 });
+    // An idle client dropped by the server must not take the process down; the next query reconnects.
+    pool.on('error', (e) => console.error('[paybridge] PostgreSQL connection error:', e.message));
     const db = drizzlePg(pool, { schema });
     await migrate(db);
     return { db, kind: 'postgres', close: () => pool.end() };
@@ -43,9 +45,10 @@ export async function openDatabase(o: { url?: string; dataDir?: string }): Promi
 }
 
 async function migrate(db: Db): Promise<void> {
-  await db.execute(sql`CREATE TABLE IF NOT EXISTS paybridge_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
   await db.transaction(async (tx) => {
+    // The lock comes first: even CREATE TABLE IF NOT EXISTS races between instances starting together.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    await tx.execute(sql`CREATE TABLE IF NOT EXISTS paybridge_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = await tx.execute(sql`SELECT id FROM paybridge_migrations`);
     const applied = new Set((done.rows as { id: string }[]).map((r) => r.id));
     for (const m of MIGRATIONS) {

@@ -1,0 +1,75 @@
+/**
+ * Several gateway instances on one PostgreSQL, in front of one Stripe (a
+ * standalone sandbox): they share apps and connections, refresh a Stripe
+ * Apps token exactly once between them, and refuse a wrong master key.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, it } from 'node:test';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { backends, dropTestDatabases, freshPostgresDatabase, harnessFor, startGatewayHarness, type GatewayHarness } from './harness.js';
+import { loadConfig, startGateway } from '../../src/gateway/index.js';
+
+const hasPostgres = (await backends()).some((b) => b.name === 'postgres');
+const skip = hasPostgres ? undefined : 'PostgreSQL is not reachable';
+
+let sandbox: Sandbox;
+let a: GatewayHarness;
+let b: GatewayHarness;
+let env: Record<string, string>;
+const masterKey = randomBytes(32).toString('base64');
+
+before(async () => {
+  if (skip) return;
+  sandbox = await startSandbox({ port: 0, oauthTokenTtl: 2 });
+  env = {
+    DATABASE_URL: await freshPostgresDatabase(),
+    STRIPE_API_BASE: sandbox.url,
+    STRIPE_CLIENT_ID_TEST: 'ca_SharedPlatform',
+    STRIPE_SECRET_KEY_TEST: 'sk_test_shared_platform',
+    PAYBRIDGE_MASTER_KEY: masterKey,
+  };
+  const config = { stripeAppTokenTtlSeconds: 2, refreshMarginSeconds: 1 };
+  // Both start at once: migrations and bootstrap must cope with a twin.
+  [a, b] = await Promise.all([startGatewayHarness({ env, config }), startGatewayHarness({ env, config })]);
+  const key = a.key || b.key;
+  a = harnessFor(a.gw, key);
+  b = harnessFor(b.gw, key);
+});
+after(async () => {
+  await a?.close();
+  await b?.close();
+  await sandbox?.close();
+  if (!skip) await dropTestDatabases();
+});
+
+it('shares connections and refreshes a Stripe Apps token once across two instances', { skip }, async () => {
+  assert.ok(a.key.startsWith('pb_test_'));
+  const viaA = await a.api('POST', '/v1/connections', { secret_key: 'sk_test_sharedMerchant' });
+  const onB = await b.api('GET', `/v1/connections/${viaA.json.id}`);
+  assert.equal(onB.status, 200);
+  assert.equal(onB.json.account, viaA.json.account);
+
+  const session = await a.api('POST', '/v1/connect_sessions', { flow: 'stripe_app', return_url: 'https://app.example.com/done' });
+  const install = await (await fetch(session.json.url)).text();
+  const form = new URLSearchParams({ decision: 'approve', account: 'new' });
+  for (const m of install.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)) form.set(m[1], m[2].replace(/&amp;/g, '&'));
+  const toCallback = await fetch(`${sandbox.url}/oauth/v2/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+  // The callback may land on either instance: here, on B.
+  const callback = new URL(toCallback.headers.get('location')!);
+  const landed = await fetch(`${b.gw.url}${callback.pathname}${callback.search}`, { redirect: 'manual' });
+  const connId = new URL(landed.headers.get('location')!).searchParams.get('connection')!;
+  assert.match(connId, /^conn_/);
+
+  await new Promise((r) => setTimeout(r, 2100));
+  const call = (h: GatewayHarness) => fetch(`${h.gw.url}/proxy/${connId}/v1/customers?limit=1`, { headers: { authorization: `Bearer ${h.key}` } }).then((r) => r.status);
+  const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => call(i % 2 ? a : b)));
+  assert.deepEqual([...new Set(statuses)], [200]);
+  const conn = (await a.gw.services.rt.db.execute(`SELECT refresh_count FROM connections WHERE id = '${connId}'` as never)).rows[0] as { refresh_count: number };
+  assert.equal(conn.refresh_count, 1, 'one refresh between both instances');
+});
+
+it('refuses to start with a master key that does not open the database', { skip }, async () => {
+  const config = loadConfig({ port: 0 }, { ...env, PAYBRIDGE_MASTER_KEY: randomBytes(32).toString('base64') });
+  await assert.rejects(startGateway(config), /The master key does not open this database's secrets/);
+});
