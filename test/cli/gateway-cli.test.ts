@@ -1,0 +1,98 @@
+/**
+ * `paybridge start`, `rotate-master-key` and `stripe-app-manifest` as a
+ * user runs them, in child processes with a data folder of their own.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, it } from 'node:test';
+import { freePort } from '../../bench/harness.js';
+
+const BIN = new URL('../../bin/paybridge.mjs', import.meta.url).pathname;
+const run = promisify(execFile);
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const ENV = { ...process.env, DATABASE_URL: '', STRIPE_API_BASE: '', PAYBRIDGE_MASTER_KEY: '' };
+
+async function start(dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: string; url: string; stop(): Promise<void> }> {
+  const [port, sandboxPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [BIN, 'start', '--port', String(port), '--sandbox-port', String(sandboxPort), '--data-dir', dataDir], { env: { ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (c) => (output += c));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (c) => {
+      output += c;
+      if (/Stripe: /.test(output) && (!/First start/.test(output) || /Its test API key/.test(output))) resolve();
+    });
+    child.once('exit', (code) => reject(Object.assign(new Error(`exited ${code}: ${output}`), { code, output })));
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  return {
+    child, output, url: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((r) => {
+      child.once('exit', () => r());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+it('starts with embedded defaults, prints the first key once and writes bootstrap.json (0600)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paybridge-start-'));
+  dirs.push(dir);
+  const first = await start(dir);
+  assert.match(first.output, /PayBridge gateway listening on http:\/\/127\.0\.0\.1:\d+ \(storage: PGlite in .*db\)/);
+  assert.match(first.output, /Stripe: embedded sandbox at http:\/\/127\.0\.0\.1:\d+/);
+  const key = /Its test API key .*: (pb_test_\w+)/.exec(first.output)![1];
+  const bootstrap = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8'));
+  assert.equal(bootstrap.test_key, key);
+  assert.equal(statSync(join(dir, 'bootstrap.json')).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dir, 'master.key')).mode & 0o777, 0o600);
+  const conn = await fetch(`${first.url}/v1/connections`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ secret_key: 'sk_test_cli123' }) });
+  const created = await conn.json();
+  assert.match(created.id, /^conn_/);
+  await first.stop();
+
+  const second = await start(dir);
+  assert.equal(/First start/.test(second.output), false, 'the key is printed once');
+  const again = await fetch(`${second.url}/v1/connections/${created.id}`, { headers: { authorization: `Bearer ${key}` } });
+  assert.equal(again.status, 200, 'state survives a restart');
+  await second.stop();
+
+  // Rotation re-seals every secret; the gateway then starts and reads them with the new key.
+  const before = readFileSync(join(dir, 'master.key'), 'utf8').trim().split('\n');
+  const rotated = await run(process.execPath, [BIN, 'rotate-master-key', '--data-dir', dir], { env: ENV });
+  assert.match(rotated.stdout, /Re-encrypted \d+ secrets under master key mk_[0-9a-f]{16}/);
+  const afterKeys = readFileSync(join(dir, 'master.key'), 'utf8').trim().split('\n');
+  assert.notEqual(afterKeys[0], before[0]);
+  const third = await start(dir);
+  const test = await fetch(`${third.url}/v1/connections/${created.id}/test`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+  assert.equal((await test.json()).ok, true);
+  await third.stop();
+});
+
+it('refuses a configuration it cannot use, naming the variable', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paybridge-config-'));
+  dirs.push(dir);
+  const failed = await start(dir, { DATABASE_URL: 'mysql://nope', STRIPE_SECRET_KEY_TEST: 'sk_live_wrongmode' }).catch((e) => e);
+  assert.equal(failed.code, 2);
+  assert.match(failed.output, /DATABASE_URL must be a postgres:\/\/ URL/);
+  assert.match(failed.output, /STRIPE_SECRET_KEY_TEST must be a test-mode secret key/);
+  assert.equal(existsSync(join(dir, 'bootstrap.json')), false);
+  const wrongKey = await start(dir, { PAYBRIDGE_MASTER_KEY: 'short' }).catch((e) => e);
+  assert.match(wrongKey.output, /master key must be 32 bytes/);
+});
+
+it('prints a Stripe App manifest with OAuth access and the callback', async () => {
+  const { stdout } = await run(process.execPath, [BIN, 'stripe-app-manifest', '--permissions', 'customer_read,payment_intent_write', '--public-url', 'https://pay.example.com'], { env: ENV });
+  const manifest = JSON.parse(stdout);
+  assert.equal(manifest.stripe_api_access_type, 'oauth');
+  assert.deepEqual(manifest.allowed_redirect_uris, ['https://pay.example.com/oauth/callback']);
+  assert.deepEqual(manifest.permissions.map((p: { permission: string }) => p.permission), ['customer_read', 'payment_intent_write']);
+  const bad = await run(process.execPath, [BIN, 'stripe-app-manifest', '--permissions', 'everything'], { env: ENV }).catch((e) => e);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Invalid permission 'everything'/);
+});
