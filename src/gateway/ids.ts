@@ -3,10 +3,17 @@ import { createHash, randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+let pool = randomBytes(4096);
+let offset = 0;
+
+/** Random base62 text from a pooled CSPRNG buffer (one syscall per 4 KB, not per id). */
 export function randomToken(length: number): string {
-  const bytes = randomBytes(length);
+  if (offset + length > pool.length) {
+    pool = randomBytes(4096);
+    offset = 0;
+  }
   let out = '';
-  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i] % 62];
+  for (let i = 0; i < length; i++) out += ALPHABET[pool[offset++] % 62];
   return out;
 }
 

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { startSandbox, type Sandbox } from '../sandbox/index.js';
+import { startSandboxThread, type SandboxHandle } from './sandbox-thread.js';
 import { openDatabase, type Database } from '../store/db.js';
 import { settings } from '../store/schema.js';
 import { Apps } from './apps.js';
@@ -32,7 +32,7 @@ export interface Gateway {
   app: FastifyInstance;
   url: string;
   port: number;
-  sandbox?: Sandbox;
+  sandbox?: SandboxHandle;
   storage: string;
   /** Set on the first start only: the default app and its keys (also in bootstrap.json). */
   bootstrap?: { app_id: string; test_key: string; live_key: string };
@@ -42,12 +42,12 @@ export interface Gateway {
 
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir && join(config.dataDir, 'db') });
-  let sandbox: Sandbox | undefined;
+  let sandbox: SandboxHandle | undefined;
   try {
     const vault = new Vault(database.db, loadMasterKeys({ current: config.masterKey, previous: config.masterKeyPrevious }, config.dataDir));
     await vault.verify();
     if (!config.stripeApiBase) {
-      sandbox = await startSandbox({ port: config.sandbox?.port ?? 12111, host: config.host, dataDir: config.dataDir && join(config.dataDir, 'sandbox'), oauthTokenTtl: config.sandbox?.oauthTokenTtl });
+      sandbox = await startSandboxThread({ port: config.sandbox?.port ?? 12111, host: config.host, dataDir: config.dataDir && join(config.dataDir, 'sandbox'), oauthTokenTtl: config.sandbox?.oauthTokenTtl });
     }
     const apiBase = config.stripeApiBase ?? sandbox!.url;
     const retry = { ...config.retry, maxDelayMs: 5000 };
@@ -105,7 +105,7 @@ async function bootstrapApp(database: Database, apps: Apps, dataDir: string | un
  * In embedded mode the gateway is also the sandbox platform's webhook
  * receiver for Connect events, so a deauthorization shows on connections.
  */
-async function registerPlatformWebhook(rt: Runtime, sandbox: Sandbox, url: string): Promise<void> {
+async function registerPlatformWebhook(rt: Runtime, sandbox: SandboxHandle, url: string): Promise<void> {
   const [existing] = await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook'));
   const target = `${url}/webhooks/stripe`;
   if (existing && (existing.value as { url: string }).url === target) return;

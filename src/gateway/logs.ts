@@ -4,7 +4,7 @@
  * multi-row INSERT), so a proxied request never waits for the database.
  * Bodies are stored parsed and redacted: secrets and card data never land.
  */
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import qs from 'qs';
 import type { Db } from '../store/db.js';
 import { requestLogs } from '../store/schema.js';
@@ -77,7 +77,17 @@ export class RequestLog {
       while (this.buffer.length) {
         const batch = this.buffer.splice(0, 500);
         try {
-          await this.db.insert(requestLogs).values(batch.map((e) => ({ ...e, request: bodyOf(e.request) })));
+          // One JSON parameter for the whole batch: building a 500-row INSERT value by value cost more than the proxying it logs.
+          const rows = batch.map((e) => ({
+            id: e.id, app_id: e.appId, connection_id: e.connectionId, mode: e.mode, method: e.method, path: e.path, status: e.status,
+            duration_ms: e.durationMs, attempts: e.attempts, stripe_request_id: e.stripeRequestId, idempotency_key: e.idempotencyKey,
+            error_type: e.errorType, error_code: e.errorCode, source: e.source, request: bodyOf(e.request), created_at: e.createdAt.toISOString(),
+          }));
+          await this.db.execute(sql`INSERT INTO request_logs (id, app_id, connection_id, mode, method, path, status, duration_ms, attempts,
+            stripe_request_id, idempotency_key, error_type, error_code, source, request, created_at)
+            SELECT id, app_id, connection_id, mode, method, path, status, duration_ms, attempts, stripe_request_id, idempotency_key,
+              error_type, error_code, source, request, created_at
+            FROM json_populate_recordset(NULL::request_logs, ${JSON.stringify(rows)}::json)`);
         } catch (err) {
           // Logging must never take the gateway down; say so and drop the batch.
           console.error('[paybridge] could not write request logs:', (err as Error).message);

@@ -1,0 +1,33 @@
+/**
+ * The embedded sandbox runs in a worker thread: Stripe's stand-in and the
+ * gateway in front of it then use separate cores instead of one event loop
+ * (measured: see bench/gateway.bench.ts and docs/ARCHITECTURE.md).
+ */
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { SandboxOptions } from '../sandbox/index.js';
+
+export interface SandboxHandle {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startSandboxThread(options: SandboxOptions): Promise<SandboxHandle> {
+  const worker = new Worker(new URL('./sandbox-worker.mjs', import.meta.url), { workerData: options });
+  const [ready] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [{ url?: string; port?: number; error?: string }];
+  if (ready.error) {
+    await worker.terminate();
+    throw new Error(`The embedded sandbox did not start: ${ready.error}`);
+  }
+  return {
+    url: ready.url!,
+    port: ready.port!,
+    close: async () => {
+      const exited = once(worker, 'exit');
+      worker.postMessage('close');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      await worker.terminate();
+    },
+  };
+}
