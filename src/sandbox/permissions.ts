@@ -23,7 +23,16 @@ const ROUTES: Route[] = RESOURCES.flatMap((r) => r.operations.map((op) => ({
 
 export const PERMISSION_NAMES = [...new Set(ROUTES.map((r) => r.permission))].sort();
 
-export function permissionFor(method: string, path: string): { permission: string; level: 'read' | 'write' } | undefined {
+type Needed = { permission: string; level: 'read' | 'write' } | undefined;
+/** Recent answers: a proxy sees the same few paths over and over, and the table has hundreds of patterns. */
+const recent = new Map<string, Needed>();
+
+export function permissionFor(method: string, path: string): Needed {
+  const key = `${method} ${path}`;
+  if (recent.has(key)) return recent.get(key);
   const route = ROUTES.find((r) => r.method === method && r.pattern.test(path));
-  return route && { permission: route.permission, level: method === 'GET' ? 'read' : 'write' };
+  const needed: Needed = route && { permission: route.permission, level: method === 'GET' ? 'read' : 'write' };
+  if (recent.size >= 10_000) recent.clear();
+  recent.set(key, needed);
+  return needed;
 }
