@@ -16,6 +16,7 @@ import { Apps } from './apps.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
 import { Connections } from './connections.js';
 import { RequestLog } from './logs.js';
+import { Tracer } from './tracing.js';
 import { OAuthConnections } from './oauth.js';
 import { Proxy } from './proxy.js';
 import type { Runtime } from './runtime.js';
@@ -52,8 +53,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const apiBase = config.stripeApiBase ?? sandbox!.url;
     const retry = { ...config.retry, maxDelayMs: 5000 };
     const logs = new RequestLog(database.db);
+    const tracer = new Tracer(config.otelEndpoint);
     const rt: Runtime = {
-      config, db: database.db, vault, logs,
+      config, db: database.db, vault, logs, tracer,
       api: new Upstream(apiBase, retry),
       connect: new Upstream(config.stripeConnectBase ?? apiBase, retry),
       platform: sandbox ? { test: EMBEDDED_PLATFORM, live: {} } : config.platform,
@@ -77,6 +79,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       close: async () => {
         await app.close();
         await logs.close();
+        await tracer.close();
         await rt.api.close();
         await rt.connect.close();
         await sandbox?.close();

@@ -119,6 +119,17 @@ export class Proxy {
       answer = await send(await this.oauth.refresh(conn, 'rejected'));
     }
     const error = stripeErrorOf(answer);
+    if (this.rt.tracer.enabled) {
+      const traceparent = req.headers.traceparent;
+      this.rt.tracer.record({
+        name: `stripe ${req.method} ${req.path.split('?')[0]}`, startMs: Date.now() - answer.durationMs, endMs: Date.now(),
+        traceparent: typeof traceparent === 'string' ? traceparent : undefined, error: !!error,
+        attributes: {
+          'http.request.method': req.method, 'url.path': req.path.split('?')[0], 'http.response.status_code': answer.status,
+          'paybridge.connection': conn.id, 'paybridge.attempts': answer.attempts, 'stripe.request_id': answer.headers['request-id'], 'stripe.error_code': error?.code,
+        },
+      });
+    }
     this.rt.logs.record({
       appId: app.appId, connectionId: conn.id, mode: conn.mode, method: req.method, path: req.path.split('?')[0], status: answer.status || null,
       durationMs: Math.round(answer.durationMs), attempts: answer.attempts, stripeRequestId: answer.headers['request-id'] ?? null,

@@ -8,6 +8,7 @@ import { gatewayEvents } from '../store/schema.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
 import { newGatewayId } from './ids.js';
 import type { RequestLog } from './logs.js';
+import type { Tracer } from './tracing.js';
 import type { Upstream } from './upstream.js';
 import type { Vault } from './vault.js';
 
@@ -18,6 +19,7 @@ export interface Runtime {
   api: Upstream;
   connect: Upstream;
   logs: RequestLog;
+  tracer: Tracer;
   /** Client id and secret key of the platform per mode (the embedded sandbox supplies its own). */
   platform: Record<Mode, PlatformCredentials>;
   /** Where Stripe sends people back after OAuth: this gateway's public URL. */
