@@ -82,6 +82,12 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       return { object: 'api_key', id: issued.id, mode, secret: issued.secret, hint: issued.hint };
     });
 
+    api.delete<{ Params: { id: string } }>('/v1/app/keys/:id', async (req) => {
+      const key = await auth(req);
+      if (!(await s.apps.revoke(key.appId, req.params.id))) throw invalidRequest(`No such API key: '${req.params.id}'`, { code: 'resource_missing', param: 'id' }, 404);
+      return { id: req.params.id, object: 'api_key', revoked: true };
+    });
+
     api.post<{ Body: Record<string, unknown> }>('/v1/connections', async (req) => connectionView(await s.connections.createFromApiKey(await auth(req), req.body ?? {})));
     api.get('/v1/connections', async (req) => s.connections.list(await auth(req)));
     api.get<{ Params: { id: string } }>('/v1/connections/:id', async (req) => connectionView(await s.connections.require(await auth(req), req.params.id)));
