@@ -69,6 +69,9 @@ export class Connections {
   /** Debounces "last success" writes to one per connection every few seconds. */
   private lastSuccessWrite = new Map<string, number>();
 
+  /** Runs after a connection is stored (index.ts registers its webhook endpoint). */
+  afterCreate?: (app: AppKey, conn: Connection) => Promise<void>;
+
   constructor(private readonly rt: Runtime) {}
 
   async load(id: string, fresh = false): Promise<Connection | undefined> {
@@ -121,7 +124,8 @@ export class Connections {
       publishableKey: (p.publishable_key as string | undefined) ?? null, secretId, status: 'active', lastSuccessAt: new Date(),
       keyHint: hintOf(key), metadata,
     }).returning();
-    return conn;
+    await this.afterCreate?.(app, conn);
+    return (await this.load(conn.id, true)) ?? conn;
   }
 
   /** Asks Stripe who the key belongs to; a refused key is a 400 carrying Stripe's reason. */

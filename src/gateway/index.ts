@@ -19,6 +19,9 @@ import { RequestLog } from './logs.js';
 import { Tracer } from './tracing.js';
 import { OAuthConnections } from './oauth.js';
 import { Proxy } from './proxy.js';
+import { PaymentSessions } from './sessions.js';
+import type { AppKey } from './apps.js';
+import type { Connection } from './connections.js';
 import type { Runtime } from './runtime.js';
 import { buildGatewayServer, type Services } from './server.js';
 import { Upstream } from './upstream.js';
@@ -64,7 +67,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const apps = new Apps(database.db);
     const connections = new Connections(rt);
     const oauth = new OAuthConnections(rt, connections);
-    const services: Services = { rt, apps, connections, oauth, proxy: new Proxy(rt, connections, oauth) };
+    const proxy = new Proxy(rt, connections, oauth);
+    const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy) };
+    connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
@@ -104,6 +109,27 @@ async function bootstrapApp(database: Database, apps: Apps, dataDir: string | un
   return bootstrap;
 }
 
+/** Checkout events move payment sessions along; the deauthorization marks OAuth connections revoked. */
+const CHECKOUT_EVENTS = ['checkout.session.completed', 'checkout.session.expired', 'checkout.session.async_payment_succeeded', 'checkout.session.async_payment_failed'];
+const PLATFORM_EVENTS = ['account.application.deauthorized', ...CHECKOUT_EVENTS];
+
+/**
+ * An API-key connection gets a webhook endpoint on its own account, for the
+ * Checkout events of payment sessions. A restricted key without webhook
+ * access simply goes without: sessions then learn their status on read.
+ */
+async function registerConnectionWebhook(rt: Runtime, proxy: Proxy, connections: Connections, app: AppKey, conn: Connection): Promise<void> {
+  if (conn.kind !== 'api_key') return;
+  try {
+    const endpoint = await proxy.request(app, conn, 'POST', '/v1/webhook_endpoints', {
+      url: `${rt.publicUrl}/webhooks/connections/${conn.id}`, enabled_events: CHECKOUT_EVENTS, description: `PayBridge connection ${conn.id}`,
+    }, `${conn.id}-webhook`);
+    await connections.update(conn.id, { webhookEndpointId: endpoint.id, webhookSecretId: await rt.vault.seal(endpoint.secret) });
+  } catch {
+    // Not fatal: see above.
+  }
+}
+
 /**
  * In embedded mode the gateway is also the sandbox platform's webhook
  * receiver for Connect events, so a deauthorization shows on connections.
@@ -115,7 +141,7 @@ async function registerPlatformWebhook(rt: Runtime, sandbox: SandboxHandle, url:
   const res = await fetch(`${sandbox.url}/v1/webhook_endpoints`, {
     method: 'POST',
     headers: { authorization: `Bearer ${EMBEDDED_PLATFORM.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ url: target, 'enabled_events[]': 'account.application.deauthorized', connect: 'true', description: 'PayBridge gateway' }).toString(),
+    body: `${new URLSearchParams({ url: target, connect: 'true', description: 'PayBridge gateway' })}&${PLATFORM_EVENTS.map((e) => `enabled_events[]=${e}`).join('&')}`,
   });
   const endpoint = (await res.json()) as { id: string; secret: string };
   const secretId = await rt.vault.seal(endpoint.secret);

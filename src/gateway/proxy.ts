@@ -8,6 +8,7 @@
  * resource table the sandbox uses.
  */
 import { and, eq, isNull } from 'drizzle-orm';
+import qs from 'qs';
 import { permissionFor, PERMISSION_NAMES } from '../sandbox/index.js';
 import { invalidRequest, permissionError, StripeError } from '../sandbox/errors.js';
 import { connectionKeys } from '../store/schema.js';
@@ -141,6 +142,25 @@ export class Proxy {
       throw new StripeError(502, 'api_connection_error', `PayBridge could not reach Stripe after ${answer.attempts} attempts: ${answer.networkError}`, { code: 'upstream_unreachable' });
     }
     return answer;
+  }
+
+  /**
+   * A call PayBridge itself makes on a connection (payment sessions, …):
+   * same credentials, retries, limits and logs as proxied calls. Answers the
+   * parsed object, or throws Stripe's error as a StripeError with its fields.
+   */
+  async request(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string): Promise<any> {
+    const body = params ? Buffer.from(qs.stringify(params, { arrayFormat: 'indices' })) : undefined;
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    const answer = await this.forward(app, conn, { method, path, headers, body }, 'paybridge');
+    const parsed = JSON.parse(answer.body.toString('utf8') || '{}');
+    if (answer.status >= 400) {
+      const e = parsed.error ?? {};
+      const { type, message, code, decline_code, param, doc_url, ...extra } = e;
+      throw new StripeError(answer.status, type ?? 'api_error', message ?? `Stripe answered HTTP ${answer.status}`, { code, decline_code, param, doc_url, extra });
+    }
+    return parsed;
   }
 
   async createKey(app: AppKey, connectionId: string, p: { permissions?: unknown }): Promise<Record<string, unknown>> {

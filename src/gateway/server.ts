@@ -14,6 +14,8 @@ import type { Mode } from './config.js';
 import { connectionView, type Connections } from './connections.js';
 import type { OAuthConnections } from './oauth.js';
 import type { Proxy, ProxyRequest } from './proxy.js';
+import { registerSessionPages } from './pages.js';
+import { sessionView, type PaymentSessions } from './sessions.js';
 import type { Runtime } from './runtime.js';
 import type { UpstreamAnswer } from './upstream.js';
 
@@ -23,6 +25,7 @@ export interface Services {
   connections: Connections;
   oauth: OAuthConnections;
   proxy: Proxy;
+  sessions: PaymentSessions;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -92,8 +95,11 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     api.get('/v1/connections', async (req) => s.connections.list(await auth(req)));
     api.get<{ Params: { id: string } }>('/v1/connections/:id', async (req) => connectionView(await s.connections.require(await auth(req), req.params.id)));
     api.delete<{ Params: { id: string } }>('/v1/connections/:id', async (req) => {
-      const conn = await s.connections.require(await auth(req), req.params.id);
+      const key = await auth(req);
+      const conn = await s.connections.require(key, req.params.id);
       await s.oauth.deauthorize(conn);
+      // The webhook endpoint PayBridge registered on the account goes too (best effort: the key may be rolled already).
+      if (conn.webhookEndpointId) await s.proxy.request(key, conn, 'DELETE', `/v1/webhook_endpoints/${conn.webhookEndpointId}`).catch(() => undefined);
       await s.connections.remove(conn.id);
       return { id: conn.id, object: 'connection', deleted: true };
     });
@@ -128,6 +134,17 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     api.post<{ Body: Record<string, unknown> }>('/v1/connect_sessions', async (req) => s.oauth.createSession(await auth(req), req.body ?? {}));
     api.get<{ Querystring: Record<string, string> }>('/oauth/callback', async (req, reply) => reply.redirect(await s.oauth.callback(req.query), 302));
 
+    const idempotencyKey = (req: FastifyRequest) => (typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
+    api.post<{ Body: Record<string, unknown> }>('/v1/sessions', async (req) => sessionView(await s.sessions.create(await auth(req), req.body ?? {}, idempotencyKey(req)), rt.publicUrl));
+    api.get<{ Querystring: Record<string, string> }>('/v1/sessions', async (req) =>
+      s.sessions.list(await auth(req), { status: req.query.status, mode: req.query.mode, limit: limit(req.query.limit), startingAfter: req.query.starting_after }));
+    api.get<{ Params: { id: string } }>('/v1/sessions/:id', async (req) => {
+      const session = await s.sessions.require(await auth(req), req.params.id);
+      return sessionView(await s.sessions.refresh(session).catch(() => session), rt.publicUrl);
+    });
+    api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/sessions/:id/charge', async (req) => s.sessions.charge(await auth(req), req.params.id, req.body ?? {}, idempotencyKey(req)));
+    api.post<{ Params: { id: string } }>('/v1/sessions/:id/cancel', async (req) => sessionView(await s.sessions.cancel(await auth(req), req.params.id), rt.publicUrl));
+
     api.get<{ Querystring: Record<string, string> }>('/v1/logs', async (req) => {
       const key = await auth(req);
       const q = req.query;
@@ -143,12 +160,10 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       return { object: 'list', url: '/v1/gateway_events', has_more: false, data };
     });
 
-    // Stripe's Connect webhooks for the platform: a deauthorized account shows on its connections.
-    api.post('/webhooks/stripe', async (req, reply) => {
-      const secret = rt.config.webhookSecret ?? (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook')))
-        .map((r) => (r.value as { secret_id: string }).secret_id).at(0);
-      if (!secret) return reply.code(404).send({ error: { type: 'invalid_request_error', message: 'No platform webhook secret is configured (STRIPE_WEBHOOK_SECRET).' } });
-      const plain = secret.startsWith('whsec_') ? secret : await rt.vault.open(secret);
+    // Stripe's webhooks: the platform's Connect endpoint, and the endpoint registered on each API-key connection's account.
+    const receive = async (req: FastifyRequest, reply: FastifyReply, secretId: string | undefined) => {
+      if (!secretId) return reply.code(404).send({ error: { type: 'invalid_request_error', message: 'No webhook secret is configured for this endpoint (STRIPE_WEBHOOK_SECRET).' } });
+      const plain = secretId.startsWith('whsec_') ? secretId : await rt.vault.open(secretId);
       let event: Stripe.Event;
       try {
         event = Stripe.webhooks.constructEvent((req as FastifyRequest & { rawText?: string }).rawText ?? '', String(req.headers['stripe-signature'] ?? ''), plain);
@@ -156,7 +171,17 @@ export function buildGatewayServer(s: Services): FastifyInstance {
         return reply.code(400).send({ error: { type: 'invalid_request_error', message: `Webhook signature verification failed: ${(e as Error).message}` } });
       }
       if (event.type === 'account.application.deauthorized' && event.account) await s.connections.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
+      if (event.type.startsWith('checkout.session.')) await s.sessions.onCheckoutEvent(event.type, event.data.object);
       return { received: true };
+    };
+    api.post('/webhooks/stripe', async (req, reply) => {
+      const secret = rt.config.webhookSecret ?? (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook')))
+        .map((r) => (r.value as { secret_id: string }).secret_id).at(0);
+      return receive(req, reply, secret);
+    });
+    api.post<{ Params: { id: string } }>('/webhooks/connections/:id', async (req, reply) => {
+      const conn = await s.connections.load(req.params.id);
+      return receive(req, reply, conn?.webhookSecretId ?? undefined);
     });
   });
 
@@ -178,7 +203,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
   });
 
   app.addHook('preParsing', async (req, _reply, payload) => {
-    if (req.url !== '/webhooks/stripe') return payload;
+    if (!req.url.startsWith('/webhooks/')) return payload;
     // Signatures are over the exact bytes, so keep them before any parser runs.
     const chunks: Buffer[] = [];
     for await (const chunk of payload) chunks.push(chunk as Buffer);
@@ -188,6 +213,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     return Readable.from([Buffer.from(text)]);
   });
 
+  registerSessionPages(app, s.sessions);
   app.get('/health', async () => ({ ok: true }));
   app.get('/', async () => ({ object: 'paybridge', api: '/v1', proxy: '/proxy/{connection}/v1/...', docs: 'https://github.com/ (see README)' }));
 

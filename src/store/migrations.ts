@@ -41,4 +41,19 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       CREATE TABLE settings (key text PRIMARY KEY, value jsonb NOT NULL, live boolean NOT NULL DEFAULT false);
     `,
   },
+  {
+    id: '0002_payment_sessions',
+    sql: `
+      CREATE TABLE payment_sessions (
+        id text PRIMARY KEY, seq bigint GENERATED ALWAYS AS IDENTITY, app_id text NOT NULL, mode text NOT NULL, kind text NOT NULL,
+        connection_id text NOT NULL, status text NOT NULL, amount integer, currency text, customer_email text, description text,
+        metadata jsonb NOT NULL DEFAULT '{}', success_url text, cancel_url text, checkout_session_id text, checkout_url text,
+        stripe_customer_id text, processor jsonb, failure jsonb, idempotency_key text, fingerprint text,
+        expires_at timestamptz, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
+      CREATE UNIQUE INDEX payment_sessions_idempotency ON payment_sessions (app_id, mode, idempotency_key);
+      CREATE INDEX payment_sessions_app ON payment_sessions (app_id, mode, seq);
+      ALTER TABLE connections ADD COLUMN webhook_endpoint_id text;
+      ALTER TABLE connections ADD COLUMN webhook_secret_id text
+    `,
+  },
 ];

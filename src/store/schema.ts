@@ -46,6 +46,9 @@ export const connections = pgTable('connections', {
   publishableKey: text('publishable_key'),
   /** Vault ids: the secret key or access token, and the refresh token. */
   secretId: text('secret_id'),
+  /** The webhook endpoint PayBridge registered on the account (API-key connections) and its sealed secret. */
+  webhookEndpointId: text('webhook_endpoint_id'),
+  webhookSecretId: text('webhook_secret_id'),
   refreshSecretId: text('refresh_secret_id'),
   accessExpiresAt: timestamp('access_expires_at', { withTimezone: true }),
   /** active | revoked | expired | refresh_failed */
@@ -123,4 +126,34 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: jsonb('value').notNull(),
   live: boolean('live').notNull().default(false),
+});
+
+/** Payment sessions: a charge or a saved card collected on a hosted page through one connection. */
+export const paymentSessions = pgTable('payment_sessions', {
+  id: text('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  appId: text('app_id').notNull(),
+  mode: text('mode').notNull(),
+  /** charge | tokenize */
+  kind: text('kind').notNull(),
+  connectionId: text('connection_id').notNull(),
+  /** open | succeeded | failed | expired | canceled */
+  status: text('status').notNull(),
+  amount: integer('amount'),
+  currency: text('currency'),
+  customerEmail: text('customer_email'),
+  description: text('description'),
+  metadata: jsonb('metadata').notNull().default({}),
+  successUrl: text('success_url'),
+  cancelUrl: text('cancel_url'),
+  checkoutSessionId: text('checkout_session_id'),
+  checkoutUrl: text('checkout_url'),
+  stripeCustomerId: text('stripe_customer_id'),
+  processor: jsonb('processor'),
+  failure: jsonb('failure'),
+  idempotencyKey: text('idempotency_key'),
+  fingerprint: text('fingerprint'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  createdAt: created(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -1,0 +1,244 @@
+/**
+ * Payment sessions: an app asks for a charge (or a saved card), the payer
+ * completes it on Stripe Checkout through a PayBridge link, and the app reads
+ * back the processor details — or charges the saved card later, off-session.
+ * Every Stripe call carries an idempotency key derived from the session, so
+ * retries never create a second Checkout Session, customer or payment.
+ * Status is learned when the payer comes back, from Stripe's Checkout events
+ * (`/webhooks/stripe`), and by asking Stripe whenever an open session is read.
+ */
+import { createHash } from 'node:crypto';
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
+import { connections, paymentSessions } from '../store/schema.js';
+import type { AppKey } from './apps.js';
+import type { Connection, Connections } from './connections.js';
+import { newGatewayId } from './ids.js';
+import type { Proxy } from './proxy.js';
+import { emitGatewayEvent, type Runtime } from './runtime.js';
+
+type Session = typeof paymentSessions.$inferSelect;
+
+const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
+const FINAL = ['succeeded', 'failed', 'expired', 'canceled'];
+
+export function sessionView(s: Session, publicUrl: string) {
+  return {
+    id: s.id,
+    object: 'session',
+    mode: s.kind,
+    status: s.status,
+    livemode: s.mode === 'live',
+    connection: s.connectionId,
+    amount: s.amount,
+    currency: s.currency,
+    customer_email: s.customerEmail,
+    description: s.description,
+    metadata: s.metadata,
+    url: `${publicUrl}/s/${s.id}`,
+    success_url: s.successUrl,
+    cancel_url: s.cancelUrl,
+    processor: s.processor ?? null,
+    failure: s.failure ?? null,
+    expires_at: seconds(s.expiresAt),
+    created: seconds(s.createdAt),
+  };
+}
+
+export class PaymentSessions {
+  constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {}
+
+  /** The connection a session uses: the one asked for, or the app's newest active one in the key's mode. */
+  private async connectionFor(app: AppKey, requested: unknown): Promise<Connection> {
+    if (requested !== undefined) {
+      if (typeof requested !== 'string') throw invalidRequest('connection must be a connection id.', { param: 'connection' });
+      return this.conns.require(app, requested);
+    }
+    const rows = await this.rt.db.select().from(connections)
+      .where(and(eq(connections.appId, app.appId), eq(connections.mode, app.mode), eq(connections.status, 'active')))
+      .orderBy(desc(connections.createdAt));
+    const usable = rows.find((c) => !c.deletedAt);
+    if (!usable) {
+      throw invalidRequest(`Stripe is not connected for ${app.mode} mode: connect a Stripe account first (POST /v1/connections or /v1/connect_sessions).`, { code: 'stripe_not_connected' });
+    }
+    return usable;
+  }
+
+  async create(app: AppKey, p: Record<string, any>, idempotencyKey: string | undefined): Promise<Session> {
+    const kind = p.mode;
+    if (kind !== 'charge' && kind !== 'tokenize') throw invalidRequest('mode must be "charge" or "tokenize".', { param: 'mode', code: kind === undefined ? 'parameter_missing' : 'parameter_invalid_string' });
+    const amount = p.amount === undefined ? undefined : Number(p.amount);
+    if (kind === 'charge' && (amount === undefined || !Number.isInteger(amount) || amount < 1)) {
+      throw invalidRequest('amount must be a positive integer in the smallest currency unit (e.g. 2000 for $20.00).', { param: 'amount', code: amount === undefined ? 'parameter_missing' : 'parameter_invalid_integer' });
+    }
+    const currency = typeof p.currency === 'string' ? p.currency.toLowerCase() : kind === 'tokenize' ? 'usd' : undefined;
+    if (!currency || !/^[a-z]{3}$/.test(currency)) throw invalidRequest('currency must be a three-letter ISO code such as usd.', { param: 'currency', code: currency ? 'parameter_invalid_string' : 'parameter_missing' });
+    for (const url of ['success_url', 'cancel_url'] as const) {
+      if (p[url] !== undefined && (typeof p[url] !== 'string' || !/^https?:\/\//.test(p[url]))) throw invalidRequest(`${url} must be an http(s) URL.`, { param: url });
+    }
+    if (p.customer_email !== undefined && (typeof p.customer_email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(p.customer_email))) throw invalidRequest('customer_email must be an email address.', { param: 'customer_email' });
+    const metadata = p.metadata && typeof p.metadata === 'object' ? Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, String(v)])) : {};
+    const fingerprint = createHash('sha256').update(JSON.stringify([kind, amount, currency, p.connection, p.customer_email, p.description, metadata, p.success_url, p.cancel_url])).digest('hex');
+    if (idempotencyKey) {
+      const [earlier] = await this.rt.db.select().from(paymentSessions)
+        .where(and(eq(paymentSessions.appId, app.appId), eq(paymentSessions.mode, app.mode), eq(paymentSessions.idempotencyKey, idempotencyKey)));
+      if (earlier) {
+        if (earlier.fingerprint !== fingerprint) {
+          throw new StripeError(400, 'idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to create a different session.`);
+        }
+        return earlier;
+      }
+    }
+    const conn = await this.connectionFor(app, p.connection);
+    const id = newGatewayId('ses', 24);
+    // Stored first, so a crash after Stripe's calls still finds the session, whose keys then replay those calls.
+    await this.rt.db.insert(paymentSessions).values({
+      id, appId: app.appId, mode: app.mode, kind, connectionId: conn.id, status: 'open', amount: amount ?? null, currency,
+      customerEmail: p.customer_email ?? null, description: p.description ?? null, metadata, successUrl: p.success_url ?? null,
+      cancelUrl: p.cancel_url ?? null, idempotencyKey: idempotencyKey ?? null, fingerprint,
+    });
+    try {
+      const back = `${this.rt.publicUrl}/s/${id}`;
+      const common = { success_url: `${back}/return`, cancel_url: `${back}/cancelled`, metadata: { ...metadata, paybridge_session: id } };
+      let checkout: any;
+      let customerId: string | null = null;
+      if (kind === 'charge') {
+        checkout = await this.proxy.request(app, conn, 'POST', '/v1/checkout/sessions', {
+          ...common, mode: 'payment', customer_email: p.customer_email,
+          line_items: [{ quantity: 1, price_data: { currency, unit_amount: amount, product_data: { name: p.description || 'Payment' } } }],
+          payment_intent_data: { description: p.description, metadata: { paybridge_session: id } },
+        }, `${id}-checkout`);
+      } else {
+        const customer = await this.proxy.request(app, conn, 'POST', '/v1/customers', { email: p.customer_email, description: p.description, metadata: { paybridge_session: id } }, `${id}-customer`);
+        customerId = customer.id;
+        checkout = await this.proxy.request(app, conn, 'POST', '/v1/checkout/sessions', { ...common, mode: 'setup', currency, customer: customer.id, setup_intent_data: { metadata: { paybridge_session: id } } }, `${id}-checkout`);
+      }
+      await this.rt.db.update(paymentSessions).set({
+        checkoutSessionId: checkout.id, checkoutUrl: checkout.url, stripeCustomerId: customerId, expiresAt: new Date(checkout.expires_at * 1000), updatedAt: new Date(),
+      }).where(eq(paymentSessions.id, id));
+    } catch (e) {
+      await this.rt.db.delete(paymentSessions).where(eq(paymentSessions.id, id));
+      throw e;
+    }
+    return (await this.load(id))!;
+  }
+
+  async load(id: string): Promise<Session | undefined> {
+    const [s] = await this.rt.db.select().from(paymentSessions).where(eq(paymentSessions.id, id));
+    return s;
+  }
+
+  async require(app: AppKey, id: string): Promise<Session> {
+    const s = await this.load(id);
+    if (!s || s.appId !== app.appId || s.mode !== app.mode) throw resourceMissing('session', id, 'id');
+    return s;
+  }
+
+  async list(app: AppKey, f: { status?: string; mode?: string; limit: number; startingAfter?: string }) {
+    const where: SQL[] = [eq(paymentSessions.appId, app.appId), eq(paymentSessions.mode, app.mode)];
+    if (f.status) where.push(eq(paymentSessions.status, f.status));
+    if (f.mode) where.push(eq(paymentSessions.kind, f.mode));
+    if (f.startingAfter) {
+      const cursor = await this.load(f.startingAfter);
+      if (cursor) where.push(lt(paymentSessions.seq, cursor.seq!));
+    }
+    const rows = await this.rt.db.select().from(paymentSessions).where(and(...where)).orderBy(desc(paymentSessions.seq)).limit(f.limit + 1);
+    return { object: 'list', url: '/v1/sessions', has_more: rows.length > f.limit, data: rows.slice(0, f.limit).map((s) => sessionView(s, this.rt.publicUrl)) };
+  }
+
+  /** Asks Stripe about an open session and records what it learns; a deleted connection leaves the session as it was. */
+  async refresh(s: Session): Promise<Session> {
+    if (FINAL.includes(s.status) || !s.checkoutSessionId) return s;
+    const conn = await this.conns.load(s.connectionId);
+    if (!conn || conn.status !== 'active') return s;
+    const app: AppKey = { appId: s.appId, mode: s.mode as 'test' | 'live', keyId: '' };
+    const expand = s.kind === 'charge' ? ['payment_intent.latest_charge'] : ['setup_intent.payment_method'];
+    const checkout = await this.proxy.request(app, conn, 'GET', `/v1/checkout/sessions/${s.checkoutSessionId}?${expand.map((e) => `expand[]=${e}`).join('&')}`);
+    return this.apply(s, checkout);
+  }
+
+  /** Moves a session on from a Checkout Session (read from Stripe or from one of its events). */
+  async apply(s: Session, checkout: any): Promise<Session> {
+    let status = s.status;
+    let processor: Record<string, unknown> | null = null;
+    if (checkout.status === 'complete') {
+      if (s.kind === 'charge') {
+        const pi = checkout.payment_intent;
+        const charge = pi?.latest_charge;
+        if (pi?.status === 'succeeded' || checkout.payment_status === 'paid') {
+          status = 'succeeded';
+          const card = charge?.payment_method_details?.card;
+          processor = {
+            stripe_payment_intent_id: pi.id, stripe_charge_id: charge?.id ?? null, receipt_url: charge?.receipt_url ?? null,
+            payment_method_id: typeof pi.payment_method === 'string' ? pi.payment_method : pi.payment_method?.id ?? null,
+            card_brand: card?.brand ?? null, card_last4: card?.last4 ?? null,
+          };
+        }
+      } else {
+        const si = checkout.setup_intent;
+        if (si?.status === 'succeeded') {
+          status = 'succeeded';
+          const pm = si.payment_method;
+          processor = { stripe_customer_id: checkout.customer ?? s.stripeCustomerId, payment_method_id: pm?.id ?? pm, card_brand: pm?.card?.brand ?? null, card_last4: pm?.card?.last4 ?? null };
+        }
+      }
+    } else if (checkout.status === 'expired') {
+      status = s.status === 'canceled' ? 'canceled' : 'expired';
+    }
+    if (status === s.status) return s;
+    // Only an open session moves, and only once: concurrent readers and webhooks agree on one transition.
+    const [moved] = await this.rt.db.update(paymentSessions).set({ status, processor, updatedAt: new Date() })
+      .where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
+    if (!moved) return (await this.load(s.id))!;
+    await emitGatewayEvent(this.rt, s.appId, s.mode, `session.${status}`, { session: sessionView(moved, this.rt.publicUrl) });
+    return moved;
+  }
+
+  /** An event from Stripe about a Checkout Session that belongs to a session. */
+  async onCheckoutEvent(type: string, checkout: any): Promise<void> {
+    const id = checkout?.metadata?.paybridge_session;
+    const s = id && (await this.load(id));
+    if (!s || FINAL.includes(s.status)) return;
+    if (type === 'checkout.session.async_payment_failed') {
+      const [moved] = await this.rt.db.update(paymentSessions).set({ status: 'failed', failure: { message: 'The payment failed after checkout.' }, updatedAt: new Date() })
+        .where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
+      if (moved) await emitGatewayEvent(this.rt, s.appId, s.mode, 'session.failed', { session: sessionView(moved, this.rt.publicUrl) });
+      return;
+    }
+    // Events carry the session unexpanded: ask Stripe for the details.
+    await this.refresh(s);
+  }
+
+  async cancel(app: AppKey, id: string): Promise<Session> {
+    const s = await this.require(app, id);
+    if (s.status !== 'open') throw invalidRequest(`Only open sessions can be canceled; this one is ${s.status}.`, { code: 'session_not_open' });
+    const conn = await this.conns.require(app, s.connectionId);
+    await this.proxy.request(app, conn, 'POST', `/v1/checkout/sessions/${s.checkoutSessionId}/expire`, {}, `${s.id}-expire`);
+    const [moved] = await this.rt.db.update(paymentSessions).set({ status: 'canceled', updatedAt: new Date() }).where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
+    return moved ?? (await this.require(app, id));
+  }
+
+  /** `POST /v1/sessions/:id/charge`: an off-session payment on a tokenized session's saved card. */
+  async charge(app: AppKey, id: string, p: Record<string, any>, idempotencyKey: string | undefined) {
+    const s = await this.refresh(await this.require(app, id));
+    if (s.kind !== 'tokenize') throw invalidRequest('Only tokenize sessions can be charged later; a charge session has already been paid.', { code: 'session_not_tokenized' });
+    if (s.status !== 'succeeded') throw invalidRequest(`This session has no saved card yet (status: ${s.status}).`, { code: 'session_not_succeeded' });
+    const amount = Number(p.amount);
+    if (!Number.isInteger(amount) || amount < 1) throw invalidRequest('amount must be a positive integer in the smallest currency unit.', { param: 'amount' });
+    const currency = String(p.currency ?? s.currency ?? '').toLowerCase();
+    const conn = await this.conns.require(app, s.connectionId);
+    const processor = s.processor as { stripe_customer_id: string; payment_method_id: string };
+    const pi = await this.proxy.request(app, conn, 'POST', '/v1/payment_intents?expand[]=latest_charge', {
+      amount, currency, customer: processor.stripe_customer_id, payment_method: processor.payment_method_id, confirm: true, off_session: true,
+      description: p.description ?? s.description ?? undefined, metadata: { paybridge_session: s.id },
+    }, idempotencyKey ? `${s.id}-charge-${idempotencyKey}` : undefined);
+    const charge = pi.latest_charge;
+    return {
+      object: 'session_charge', session: s.id, status: pi.status, amount: pi.amount, currency: pi.currency,
+      processor: {
+        stripe_payment_intent_id: pi.id, stripe_charge_id: charge?.id ?? null, receipt_url: charge?.receipt_url ?? null,
+        payment_method_id: processor.payment_method_id, card_brand: charge?.payment_method_details?.card?.brand ?? null, card_last4: charge?.payment_method_details?.card?.last4 ?? null,
+      },
+    };
+  }
+}
