@@ -148,13 +148,21 @@ it('refuses new sessions once Stripe is disconnected, and keeps old ones readabl
     const replay = await fetch(`${g.gw.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json', 'idempotency-key': 'order-7' }, body: JSON.stringify({ mode: 'charge', amount: 300, currency: 'usd' }) }).then((r) => r.json());
     const replay2 = await fetch(`${g.gw.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json', 'idempotency-key': 'order-7' }, body: JSON.stringify({ mode: 'charge', amount: 300, currency: 'usd' }) }).then((r) => r.json());
     assert.equal(replay.id, replay2.id, 'one session per idempotency key');
+    // Stripe's checkout.session.completed reaches PayBridge's endpoint on the account; no read is needed to learn it.
+    const paidRow = await g.gw.services.sessions.load(first.json.id);
+    const paid = await fetch(`${g.gw.sandbox!.url}/_sandbox/checkout/${paidRow!.checkoutSessionId}/complete`, { method: 'POST', body: 'card_number=4242424242424242' }).then((r) => r.json());
+    assert.equal(paid.kind, 'redirect');
+    const deadline = Date.now() + 5000;
+    while ((await g.gw.services.sessions.load(first.json.id))!.status !== 'succeeded' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await g.gw.services.sessions.load(first.json.id))!.status, 'succeeded', 'learned from the webhook');
     await g.api('DELETE', `/v1/connections/${conn.id}`);
     const after = await g.api('POST', '/v1/sessions', { mode: 'charge', amount: 100, currency: 'usd' });
     assert.equal(after.status, 400);
     assert.equal(after.json.error.code, 'stripe_not_connected');
     const old = await g.api('GET', `/v1/sessions/${first.json.id}`);
     assert.equal(old.status, 200);
-    assert.equal(old.json.status, 'open');
+    assert.equal(old.json.status, 'succeeded');
+    assert.equal(old.json.processor.card_last4, '4242');
     const listed = await g.api('GET', '/v1/sessions?limit=5');
     assert.equal(listed.json.data.length, 2);
   } finally {
