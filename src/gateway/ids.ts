@@ -1,21 +1,9 @@
 /** Ids and secrets the gateway issues. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomText } from '../sandbox/engine/ids.js';
 
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-let pool = randomBytes(4096);
-let offset = 0;
-
-/** Random base62 text from a pooled CSPRNG buffer (one syscall per 4 KB, not per id). */
-export function randomToken(length: number): string {
-  if (offset + length > pool.length) {
-    pool = randomBytes(4096);
-    offset = 0;
-  }
-  let out = '';
-  for (let i = 0; i < length; i++) out += ALPHABET[pool[offset++] % 62];
-  return out;
-}
+/** Random base62 text from a pooled CSPRNG buffer: the sandbox's generator, shared. */
+export const randomToken = randomText;
 
 export const newGatewayId = (prefix: string, length = 20) => `${prefix}_${randomToken(length)}`;
 

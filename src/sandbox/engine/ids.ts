@@ -4,14 +4,21 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 let pool = randomBytes(4096);
 let offset = 0;
 
-/** Random base62 text; bytes come from a pooled CSPRNG buffer to keep ids cheap. */
+/**
+ * Random base62 text; bytes come from a pooled CSPRNG buffer to keep ids
+ * cheap. Bytes of 248 and above are skipped so every character is equally
+ * likely (248 = 4 × 62): the same text makes the gateway's secret keys.
+ */
 export function randomText(length: number): string {
-  if (offset + length > pool.length) {
-    pool = randomBytes(4096);
-    offset = 0;
-  }
   let out = '';
-  for (let i = 0; i < length; i++) out += ALPHABET[pool[offset++] % 62];
+  while (out.length < length) {
+    if (offset >= pool.length) {
+      pool = randomBytes(4096);
+      offset = 0;
+    }
+    const byte = pool[offset++];
+    if (byte < 248) out += ALPHABET[byte % 62];
+  }
   return out;
 }
 
