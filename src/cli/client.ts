@@ -1,8 +1,7 @@
 /** Talking to a running sandbox (or any Stripe-compatible host) from the CLI. */
 import Stripe from 'stripe';
 
-export const DEFAULT_SANDBOX = 'http://127.0.0.1:12111';
-export const DEFAULT_KEY = 'sk_test_paybridge_cli';
+export { DEFAULT_KEY, DEFAULT_SANDBOX } from './defaults.js';
 
 export function stripeFor(base: string, apiKey: string): Stripe {
   const url = new URL(base);

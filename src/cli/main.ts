@@ -3,11 +3,11 @@
  * entry point; nothing here holds business logic.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { startSandbox } from '../sandbox/index.js';
-import { DEFAULT_KEY, DEFAULT_SANDBOX, stripeFor } from './client.js';
-import { listen } from './listen.js';
-import { trigger } from './trigger.js';
-import { rotateMasterKey, runGateway, stripeAppManifest } from './gateway.js';
+import { DEFAULT_KEY, DEFAULT_SANDBOX } from './defaults.js';
+
+// Commands load their modules when they run: `paybridge sandbox` should not
+// pay (in start-up time and memory) for the gateway's database engines.
+const gateway = () => import('./gateway.js');
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -17,6 +17,7 @@ const port = (value: string): number => {
 
 async function runSandbox(options: { port: number; host: string; dataDir?: string; fsync?: boolean; log?: boolean; oauthTokenTtl?: number; rateLimit?: number }): Promise<void> {
   const { log, ...rest } = options;
+  const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({ ...rest, logger: log });
   console.log(`PayBridge sandbox listening on ${sandbox.url} (Stripe API at ${sandbox.url}/v1, state: ${options.dataDir ?? 'in memory'})`);
   const stop = async () => {
@@ -57,14 +58,14 @@ program
   .option('--host <host>', 'interface to bind', '127.0.0.1')
   .option('--data-dir <dir>', 'data folder (embedded database, key file, sandbox state)', '.paybridge')
   .option('--sandbox-port <port>', 'port of the embedded sandbox', port, 12111)
-  .action(runGateway);
+  .action(async (o) => (await gateway()).runGateway(o));
 
 program
   .command('rotate-master-key')
   .description('Re-encrypt every stored secret under a new master key, while gateways keep running')
   .option('--data-dir <dir>', 'data folder', '.paybridge')
   .option('--new-key <base64>', 'the new key (with PAYBRIDGE_MASTER_KEY; by default one is generated into the key file)')
-  .action(rotateMasterKey);
+  .action(async (o) => (await gateway()).rotateMasterKey(o));
 
 program
   .command('stripe-app-manifest')
@@ -73,8 +74,8 @@ program
   .option('--id <id>', 'app id', 'com.example.paybridge')
   .option('--name <name>', 'app name', 'PayBridge')
   .option('--public-url <url>', 'public URL of this gateway (for the OAuth callback)', process.env.PAYBRIDGE_PUBLIC_URL ?? 'http://127.0.0.1:4000')
-  .action((o: { permissions: string; id: string; name: string; publicUrl: string }) => {
-    console.log(JSON.stringify(stripeAppManifest(o), null, 2));
+  .action(async (o: { permissions: string; id: string; name: string; publicUrl: string }) => {
+    console.log(JSON.stringify((await gateway()).stripeAppManifest(o), null, 2));
   });
 
 program
@@ -84,6 +85,7 @@ program
   .option('--sandbox <url>', 'the sandbox to listen to', DEFAULT_SANDBOX)
   .option('--events <types>', 'comma-separated event types to receive (default: all)')
   .action(async (o: { forwardTo: string; sandbox: string; events?: string }) => {
+    const { listen } = await import('./listen.js');
     const listener = await listen({ forwardTo: o.forwardTo, sandbox: o.sandbox, events: o.events });
     const stop = async () => {
       await listener.close();
@@ -100,6 +102,7 @@ program
   .option('--sandbox <url>', 'the sandbox to call', DEFAULT_SANDBOX)
   .option('--api-key <key>', 'secret key to call it with', DEFAULT_KEY)
   .action(async (event: string, o: { sandbox: string; apiKey: string }) => {
+    const [{ trigger }, { stripeFor }] = await Promise.all([import('./trigger.js'), import('./client.js')]);
     await trigger(stripeFor(o.sandbox, o.apiKey), event);
     console.log(`Trigger succeeded! Check the sandbox's events for ${event}.`);
   });
