@@ -79,6 +79,19 @@ program
   });
 
 program
+  .command('mcp')
+  .description('Serve Stripe tools to an AI agent over MCP (stdio), limited to what the credentials allow')
+  .option('--connection <id>', 'act through a running gateway on this connection (PAYBRIDGE_URL, PAYBRIDGE_API_KEY)')
+  .option('--api-key <key>', 'act directly with this Stripe key (sk_… or restricted rk_…)')
+  .option('--stripe-base <url>', 'Stripe API host for --api-key', 'https://api.stripe.com')
+  .option('--stripe-account <acct>', 'act on this connected account (Stripe-Account)')
+  .option('--tools <list>', 'allow only these, e.g. customers.read,payment_intents.write')
+  .action(async (o: { connection?: string; apiKey?: string; stripeBase: string; stripeAccount?: string; tools?: string }) => {
+    const { runMcp } = await import('./mcp.js');
+    await runMcp(o);
+  });
+
+program
   .command('listen')
   .description('Forward the sandbox\'s webhook events to a local URL, signed, as `stripe listen` does')
   .requiredOption('--forward-to <url>', 'where to POST each event')

@@ -11,18 +11,10 @@ import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';
 import { hintOf, newGatewayId } from './ids.js';
 import { emitGatewayEvent, type Runtime } from './runtime.js';
+import { probePermissions } from './probe.js';
 import type { UpstreamAnswer } from './upstream.js';
 
 export type Connection = typeof connections.$inferSelect;
-
-/** What a restricted key is probed for: a harmless read, and an update of an object that cannot exist (403 without write, 404 with it). */
-const PROBES: [resource: string, path: string, writable: boolean][] = [
-  ['customers', '/v1/customers', true], ['payment_intents', '/v1/payment_intents', true], ['charges', '/v1/charges', true],
-  ['refunds', '/v1/refunds', true], ['products', '/v1/products', true], ['prices', '/v1/prices', true],
-  ['subscriptions', '/v1/subscriptions', true], ['invoices', '/v1/invoices', true], ['payment_methods', '/v1/payment_methods', true],
-  ['setup_intents', '/v1/setup_intents', true], ['checkout_sessions', '/v1/checkout/sessions', false], ['events', '/v1/events', false],
-  ['balance', '/v1/balance', false], ['webhook_endpoints', '/v1/webhook_endpoints', true], ['coupons', '/v1/coupons', true],
-];
 
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
 
@@ -140,15 +132,7 @@ export class Connections {
   }
 
   private async probe(app: AppKey, key: string): Promise<Record<string, string>> {
-    const authorization = `Bearer ${key}`;
-    const results = await Promise.all(PROBES.map(async ([resource, path, writable]) => {
-      const read = await this.call(app, null, 'verify', { method: 'GET', path: `${path}${path.includes('balance') ? '' : '?limit=1'}`, authorization });
-      if (read.status === 403) return [resource, 'none'];
-      if (!writable) return [resource, 'read'];
-      const write = await this.call(app, null, 'verify', { method: 'POST', path: `${path}/pb_permission_probe`, authorization });
-      return [resource, write.status === 403 ? 'read' : 'write'];
-    }));
-    return Object.fromEntries(results);
+    return probePermissions(async (method, path) => (await this.call(app, null, 'verify', { method, path, authorization: `Bearer ${key}` })).status);
   }
 
   /** One logged call to Stripe on behalf of a connection (or of the app, before one exists). */

@@ -77,7 +77,9 @@ export class Proxy {
   /** `ANY /proxy/:connection/v1/...` with an app key. */
   async forApp(app: AppKey, connectionId: string, req: ProxyRequest): Promise<UpstreamAnswer> {
     const conn = await this.conns.require(app, connectionId);
-    return this.forward(app, conn, req, 'proxy');
+    // `paybridge mcp --connection` names the tool behind each call, so the log shows what an agent did.
+    const tool = req.headers['paybridge-mcp-tool'];
+    return this.forward(app, conn, req, typeof tool === 'string' && /^[a-z_]{1,64}$/.test(tool) ? `mcp:${tool}` : 'proxy');
   }
 
   /** `ANY /v1/...` with a connection key: the key's permissions first, as Stripe checks a restricted key's. */
@@ -149,11 +151,13 @@ export class Proxy {
    * same credentials, retries, limits and logs as proxied calls. Answers the
    * parsed object, or throws Stripe's error as a StripeError with its fields.
    */
-  async request(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string): Promise<any> {
-    const body = params ? Buffer.from(qs.stringify(params, { arrayFormat: 'indices' })) : undefined;
+  async request(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<any> {
+    const encoded = params && Object.keys(params).length ? qs.stringify(params, { arrayFormat: 'indices' }) : '';
+    if (method !== 'POST' && encoded) path += `${path.includes('?') ? '&' : '?'}${encoded}`;
+    const body = method === 'POST' && encoded ? Buffer.from(encoded) : undefined;
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-    const answer = await this.forward(app, conn, { method, path, headers, body }, 'paybridge');
+    const answer = await this.forward(app, conn, { method, path, headers, body }, source);
     const parsed = JSON.parse(answer.body.toString('utf8') || '{}');
     if (answer.status >= 400) {
       const e = parsed.error ?? {};

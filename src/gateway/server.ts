@@ -16,6 +16,10 @@ import type { OAuthConnections } from './oauth.js';
 import type { Proxy, ProxyRequest } from './proxy.js';
 import { registerSessionPages } from './pages.js';
 import { sessionView, type PaymentSessions } from './sessions.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { inProcessCredentials } from '../mcp/callers.js';
+import { buildMcpServer, type Permissions } from '../mcp/server.js';
+import { ToolFailure } from '../mcp/tools.js';
 import type { Runtime } from './runtime.js';
 import type { UpstreamAnswer } from './upstream.js';
 
@@ -192,6 +196,31 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     raw.all<{ Params: { id: string; '*': string } }>('/proxy/:id/v1/*', async (req, reply) => {
       const key = await auth(req);
       return sendUpstream(reply, await s.proxy.forApp(key, req.params.id, proxyRequest(req, `/v1/${req.params['*']}`)));
+    });
+    // MCP over Streamable HTTP, bound to one of the app's connections (`?connection=` or a PayBridge-Connection header).
+    raw.post<{ Querystring: { connection?: string } }>('/mcp', async (req, reply) => {
+      const key = await auth(req);
+      const connectionId = req.query.connection ?? (req.headers['paybridge-connection'] as string | undefined);
+      if (!connectionId) throw invalidRequest('Name the connection the tools act on: /mcp?connection=conn_…', { param: 'connection', code: 'parameter_missing' });
+      const conn = await s.connections.require(key, connectionId);
+      const credentials = inProcessCredentials(
+        (tool, method, path, params, idempotency) => s.proxy.request(key, conn, method, path, params, idempotency, `mcp:${tool}`).catch((e) => {
+          throw e instanceof StripeError ? new ToolFailure(e.message, e.fields.code, e.fields.decline_code) : e;
+        }),
+        (conn.permissions as Permissions | null) ?? undefined,
+      );
+      const server = buildMcpServer(credentials.caller, { permissions: credentials.permissions });
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      await server.connect(transport);
+      reply.hijack();
+      let body: unknown;
+      try {
+        body = JSON.parse((req.body as Buffer | undefined)?.toString('utf8') || 'null');
+      } catch {
+        body = undefined;
+      }
+      await transport.handleRequest(req.raw, reply.raw, body);
+      reply.raw.on('close', () => void server.close());
     });
     raw.all<{ Params: { '*': string } }>('/v1/*', async (req, reply) => {
       const secret = bearer(req.headers.authorization);

@@ -1,0 +1,210 @@
+/**
+ * The MCP server through the official MCP SDK client: over stdio (the real
+ * `paybridge mcp` in a child process) against the sandbox, and over HTTP at
+ * the gateway's /mcp.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { TOOLS } from '../../src/mcp/tools.js';
+import { harnessPerFile, type Harness } from '../helpers.js';
+import { startGatewayHarness, type GatewayHarness } from '../gateway/harness.js';
+
+const BIN = new URL('../../bin/paybridge.mjs', import.meta.url).pathname;
+let h: Harness;
+harnessPerFile((x) => (h = x));
+
+async function stdioClient(args: string[]): Promise<Client> {
+  const client = new Client({ name: 'paybridge-test', version: '1.0.0' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp', ...args], stderr: 'pipe' }));
+  return client;
+}
+
+type Result = { isError?: boolean; content: { type: string; text: string }[] };
+const json = (r: Result) => JSON.parse(r.content[0].text);
+
+describe('paybridge mcp over stdio, straight to the sandbox', () => {
+  let client: Client;
+  before(async () => {
+    client = await stdioClient(['--api-key', 'sk_test_mcp_agent', '--stripe-base', h.sandbox.url]);
+  });
+  after(() => client?.close());
+
+  const call = async (name: string, args: Record<string, unknown> = {}) => {
+    const r = (await client.callTool({ name, arguments: args })) as Result;
+    assert.notEqual(r.isError, true, `${name}: ${r.content[0]?.text}`);
+    return json(r);
+  };
+
+  it('lists every tool, with input schemas', async () => {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS.map((t) => t.name).sort());
+    const pi = tools.find((t) => t.name === 'create_payment_intent')!;
+    assert.ok(pi.description!.length > 20);
+    assert.deepEqual((pi.inputSchema as { required?: string[] }).required?.sort(), ['amount', 'currency']);
+    assert.ok('idempotency_key' in (pi.inputSchema as { properties: object }).properties);
+  });
+
+  it('runs each tool against the sandbox', async () => {
+    const seen = new Set<string>();
+    const run = async (name: string, args: Record<string, unknown> = {}) => {
+      seen.add(name);
+      return call(name, args);
+    };
+    const customer = await run('create_customer', { name: 'Agent Customer', email: 'agent@example.com' });
+    assert.equal((await run('list_customers', { email: 'agent@example.com' })).data[0].id, customer.id);
+    const product = await run('create_product', { name: 'Agent product' });
+    assert.ok((await run('list_products', { limit: 5 })).data.some((p: { id: string }) => p.id === product.id));
+    const price = await run('create_price', { product: product.id, unit_amount: 1500, currency: 'USD' });
+    assert.equal((await run('list_prices', { product: product.id })).data[0].id, price.id);
+    assert.match((await run('create_payment_link', { price: price.id, quantity: 2 })).url, /\/b\/plink_/);
+    const invoice = await run('create_invoice', { customer: customer.id, days_until_due: 30 });
+    await run('create_invoice_item', { customer: customer.id, price: price.id, invoice: invoice.id });
+    const finalized = await run('finalize_invoice', { invoice: invoice.id });
+    assert.equal(finalized.status, 'open');
+    assert.equal(finalized.amount_due, 1500);
+    assert.ok((await run('list_invoices', { customer: customer.id })).data.length >= 1);
+    assert.equal((await run('retrieve_balance')).object, 'balance');
+    const pi = await run('create_payment_intent', { amount: 3000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, description: 'agent order' });
+    assert.equal(pi.status, 'succeeded');
+    assert.equal((await run('retrieve_payment_intent', { payment_intent: pi.id })).latest_charge.object, 'charge');
+    assert.equal((await run('create_refund', { payment_intent: pi.id, amount: 500 })).amount, 500);
+    assert.ok((await run('list_payment_intents', { limit: 3 })).data.length >= 1);
+    assert.ok((await run('list_refunds', { payment_intent: pi.id })).data.length === 1);
+    assert.ok((await run('list_charges', { payment_intent: pi.id })).data.length === 1);
+    const plan = await run('create_price', { product: product.id, unit_amount: 900, currency: 'usd' });
+    const recurring = await h.stripe.prices.create({ product: product.id, unit_amount: 900, currency: 'usd', recurring: { interval: 'month' } });
+    assert.ok(plan.id);
+    await h.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id }).then((pm) => h.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } }));
+    const sub = await run('create_subscription', { customer: customer.id, items: [{ price: recurring.id, quantity: 1 }] });
+    assert.equal(sub.status, 'active');
+    const updated = await run('update_subscription', { subscription: sub.id, items: [{ id: sub.items.data[0].id, quantity: 3 }], proration_behavior: 'none' });
+    assert.equal(updated.items.data[0].quantity, 3);
+    assert.equal((await run('list_subscriptions', { customer: customer.id })).data[0].id, sub.id);
+    assert.equal((await run('cancel_subscription', { subscription: sub.id })).status, 'canceled');
+    const coupon = await run('create_coupon', { name: 'Agents', percent_off: 15, duration: 'once' });
+    assert.ok((await run('list_coupons')).data.some((c: { id: string }) => c.id === coupon.id));
+    const disputed = await run('create_payment_intent', { amount: 2000, currency: 'usd', payment_method: 'pm_card_createDispute', confirm: true });
+    const dispute = (await run('list_disputes', { payment_intent: disputed.id })).data[0];
+    assert.equal((await run('update_dispute', { dispute: dispute.id, evidence: { uncategorized_text: 'winning_evidence' }, submit: true })).id, dispute.id);
+    assert.match((await run('create_checkout_session', { mode: 'payment', success_url: 'https://example.com/ok', line_items: [{ price: price.id, quantity: 1 }] })).url, /\/c\/pay\/cs_test_/);
+    assert.equal((await run('create_setup_intent', { customer: customer.id })).object, 'setup_intent');
+    assert.equal((await run('search', { resource: 'customers', query: "email:'agent@example.com'" })).data[0].id, customer.id);
+    assert.ok((await run('list_events', { type: 'customer.created', limit: 5 })).data.length >= 1);
+    await client.callTool({ name: 'create_payment_intent', arguments: { amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', confirm: true } });
+    const report = await run('revenue_report', { months: 1 });
+    const row = report.rows.find((r: { product: string }) => r.product === 'agent order');
+    assert.deepEqual([row.gross, row.refunds, row.net], [3000, 500, 2500]);
+    const failed = await run('failed_payments', { hours: 1 });
+    assert.ok(failed.failed.some((f: { failure_code: string }) => f.failure_code === 'card_declined'));
+    seen.add('failed_payments');
+    assert.deepEqual([...seen].sort(), TOOLS.map((t) => t.name).sort(), 'every tool was run');
+  });
+
+  it('makes a repeated create_payment_intent charge once, and reports a decline as a tool error', async () => {
+    const args = { amount: 4321, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, description: 'retried by an agent' };
+    const first = await call('create_payment_intent', args);
+    const again = await call('create_payment_intent', args);
+    assert.equal(again.id, first.id);
+    const keyed1 = await call('create_payment_intent', { ...args, idempotency_key: 'agent-order-9' });
+    const keyed2 = await call('create_payment_intent', { ...args, idempotency_key: 'agent-order-9' });
+    assert.equal(keyed1.id, keyed2.id);
+    const charges = await h.stripe.charges.list({ limit: 100 });
+    assert.equal(charges.data.filter((c) => c.description === 'retried by an agent').length, 2, 'one charge per distinct call');
+    const declined = (await client.callTool({ name: 'create_payment_intent', arguments: { amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true } })) as Result;
+    assert.equal(declined.isError, true);
+    assert.match(declined.content[0].text, /^Stripe error: Your card was declined\. \(code: card_declined, decline_code: generic_decline\)$/);
+    const invalid = (await client.callTool({ name: 'create_payment_intent', arguments: { amount: 12.5, currency: 'usd' } })) as Result;
+    assert.equal(invalid.isError, true, 'a non-integer amount is refused before Stripe');
+  });
+});
+
+describe('least privilege', () => {
+  it('offers only what a restricted key allows, intersected with --tools, and refuses the rest', async () => {
+    const rk = await fetch(`${h.sandbox.url}/_sandbox/restricted_keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissions: { customers: 'write', products: 'read' } }) }).then((r) => r.json());
+    const client = await stdioClient(['--api-key', rk.secret, '--stripe-base', h.sandbox.url]);
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name).sort();
+      assert.deepEqual(names, ['create_customer', 'list_customers', 'list_products', 'search']);
+      const hidden = (await client.callTool({ name: 'create_payment_intent', arguments: { amount: 100, currency: 'usd' } })) as Result;
+      assert.equal(hidden.isError, true);
+      const before = (await h.stripe.events.list({ limit: 1 })).data[0]?.id;
+      const refused = (await client.callTool({ name: 'search', arguments: { resource: 'charges', query: "status:'succeeded'" } })) as Result;
+      assert.equal(refused.isError, true);
+      assert.match(refused.content[0].text, /needs charges: read.*Nothing was sent to Stripe/);
+      assert.equal((await h.stripe.events.list({ limit: 1 })).data[0]?.id, before);
+    } finally {
+      await client.close();
+    }
+    const narrowed = await stdioClient(['--api-key', rk.secret, '--stripe-base', h.sandbox.url, '--tools', 'customers.read']);
+    try {
+      assert.deepEqual((await narrowed.listTools()).tools.map((t) => t.name).sort(), ['list_customers', 'search']);
+    } finally {
+      await narrowed.close();
+    }
+  });
+});
+
+describe('MCP over HTTP at the gateway', () => {
+  let g: GatewayHarness;
+  before(async () => {
+    g = await startGatewayHarness();
+  });
+  after(() => g?.close());
+
+  it('serves a connection’s tools, logs each call under the tool’s name, and needs an app key', async () => {
+    const conn = (await g.api('POST', '/v1/connections', { secret_key: 'sk_test_mcp_http' })).json;
+    const client = new Client({ name: 'paybridge-http-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${g.gw.url}/mcp?connection=${conn.id}`), { requestInit: { headers: { authorization: `Bearer ${g.key}` } } }));
+    try {
+      assert.equal((await client.listTools()).tools.length, TOOLS.length);
+      const r = (await client.callTool({ name: 'create_customer', arguments: { name: 'Via HTTP', email: 'http-agent@example.com' } })) as Result;
+      assert.notEqual(r.isError, true, r.content[0].text);
+      assert.match(json(r).id, /^cus_/);
+      const declined = (await client.callTool({ name: 'create_payment_intent', arguments: { amount: 500, currency: 'usd', payment_method: 'pm_card_chargeDeclinedExpiredCard', confirm: true } })) as Result;
+      assert.equal(declined.isError, true);
+      assert.match(declined.content[0].text, /expired_card/);
+    } finally {
+      await client.close();
+    }
+    await g.gw.services.rt.logs.flush();
+    const logs = (await g.api('GET', `/v1/logs?connection=${conn.id}&limit=10`)).json.data;
+    const logged = logs.find((l: { source: string }) => l.source === 'mcp:create_customer');
+    assert.ok(logged, JSON.stringify(logs.map((l: { source: string }) => l.source)));
+    assert.equal(logged.request.email, 'http-agent@example.com');
+    const noKey = await fetch(`${g.gw.url}/mcp?connection=${conn.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(noKey.status, 401);
+  });
+
+  it('runs over stdio through the gateway with --connection, limited to a restricted connection’s permissions', async () => {
+    const rk = await fetch(`${g.gw.sandbox!.url}/_sandbox/restricted_keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissions: { customers: 'write' } }) }).then((r) => r.json());
+    const conn = (await g.api('POST', '/v1/connections', { secret_key: rk.secret })).json;
+    const client = new Client({ name: 'paybridge-stdio-gateway', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({
+      command: process.execPath, args: [BIN, 'mcp', '--connection', conn.id], stderr: 'pipe',
+      env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: g.key } as Record<string, string>,
+    }));
+    try {
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['create_customer', 'list_customers', 'search']);
+      const r = (await client.callTool({ name: 'create_customer', arguments: { name: 'Through the gateway' } })) as Result;
+      assert.notEqual(r.isError, true, r.content[0].text);
+    } finally {
+      await client.close();
+    }
+    await g.gw.services.rt.logs.flush();
+    const logs = (await g.api('GET', `/v1/logs?connection=${conn.id}&limit=5`)).json.data;
+    assert.ok(logs.some((l: { source: string }) => l.source === 'mcp:create_customer'));
+
+    // A connection key is just another restricted key to the MCP server.
+    const full = (await g.api('POST', '/v1/connections', { secret_key: 'sk_test_mcp_ckey' })).json;
+    const ckey = (await g.api('POST', `/v1/connections/${full.id}/keys`, { permissions: { customers: 'read', payment_intents: 'write' } })).json.secret;
+    const viaKey = await stdioClient(['--api-key', ckey, '--stripe-base', g.gw.url]);
+    try {
+      assert.deepEqual((await viaKey.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search']);
+    } finally {
+      await viaKey.close();
+    }
+  });
+});
