@@ -69,3 +69,5 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 export { permissionFor, PERMISSION_NAMES } from './permissions.js';
+export { routeSchema } from './schemas.js';
+export type { ParamSchema } from './params/schema.js';

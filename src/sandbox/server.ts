@@ -3,25 +3,22 @@
  * declared route wired to the one pipeline, and Stripe-shaped errors for
  * everything that goes wrong, including unknown routes and broken bodies.
  */
-import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import qs from 'qs';
 import { apiError, invalidRequest, StripeError } from './errors.js';
 import type { SandboxEnv } from './engine/context.js';
 import { Expander } from './engine/expand.js';
 import { newId } from './engine/ids.js';
-import type { Operation } from './engine/resource.js';
 import { Faults } from './faults.js';
 import { registerPages } from './pages/index.js';
+import { schemaFor } from './schemas.js';
 import { registerWebhookAdmin } from './webhooks/admin.js';
 import { registerOAuth } from './connect/oauth.js';
-import type { ParamSchema } from './params/schema.js';
 import { DEFAULT_ACCOUNT, runOperation, type PipelineDeps } from './pipeline.js';
 import { registerRestrictedKeys } from './restricted_keys.js';
 import { COLLECTION_OF_PREFIX, RESOURCES, VIRTUAL_EXPANSIONS } from './resources/index.js';
 import type { Store } from './store/store.js';
 
-const SPEC = JSON.parse(readFileSync(new URL('./spec/operations.json', import.meta.url), 'utf8')) as Record<string, ParamSchema>;
 const BODY_LIMIT = 1024 * 1024;
 const QS_OPTIONS: qs.IParseOptions = { depth: 8, arrayLimit: 100, parameterLimit: 5000, allowPrototypes: false };
 
@@ -37,14 +34,6 @@ export interface SandboxServerOptions {
 /** Stripe's answer to a route it does not have. */
 export const unrecognizedUrl = (method: string, url: string) =>
   invalidRequest(`Unrecognized request URL (${method}: ${url.split('?')[0]}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, {}, 404);
-
-function schemaFor(op: Operation): ParamSchema {
-  const schema = op.params ?? SPEC[`${op.method} ${op.path}`];
-  if (!schema) throw new Error(`No parameter schema for ${op.method} ${op.path}: add it to the spec table or declare op.params`);
-  if (!op.specPatch) return schema;
-  const { add = {}, optional = [] } = op.specPatch;
-  return { ...schema, p: { ...schema.p, ...add }, r: schema.r?.filter((name) => !optional.includes(name)) };
-}
 
 /**
  * Stripe App permission names (`customer_read`, `checkout_session_write`)
