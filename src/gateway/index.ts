@@ -20,6 +20,7 @@ import { Tracer } from './tracing.js';
 import { OAuthConnections } from './oauth.js';
 import { Proxy } from './proxy.js';
 import { PaymentSessions } from './sessions.js';
+import { Actions } from './actions.js';
 import type { AppKey } from './apps.js';
 import type { Connection } from './connections.js';
 import type { Runtime } from './runtime.js';
@@ -68,7 +69,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const connections = new Connections(rt);
     const oauth = new OAuthConnections(rt, connections);
     const proxy = new Proxy(rt, connections, oauth);
-    const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy) };
+    const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy) };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });

@@ -15,6 +15,7 @@ import { connectionView, type Connections } from './connections.js';
 import type { OAuthConnections } from './oauth.js';
 import type { Proxy, ProxyRequest } from './proxy.js';
 import { registerSessionPages } from './pages.js';
+import type { Actions } from './actions.js';
 import { sessionView, type PaymentSessions } from './sessions.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { inProcessCredentials } from '../mcp/callers.js';
@@ -30,6 +31,7 @@ export interface Services {
   oauth: OAuthConnections;
   proxy: Proxy;
   sessions: PaymentSessions;
+  actions: Actions;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -148,6 +150,12 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     });
     api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/sessions/:id/charge', async (req) => s.sessions.charge(await auth(req), req.params.id, req.body ?? {}, idempotencyKey(req)));
     api.post<{ Params: { id: string } }>('/v1/sessions/:id/cancel', async (req) => sessionView(await s.sessions.cancel(await auth(req), req.params.id), rt.publicUrl));
+
+    api.post<{ Body: unknown }>('/v1/actions', async (req) => s.actions.save(await auth(req), req.body));
+    api.get('/v1/actions', async (req) => s.actions.list(await auth(req)));
+    api.get<{ Params: { name: string } }>('/v1/actions/:name', async (req) => s.actions.get(await auth(req), req.params.name));
+    api.post<{ Params: { connection: string; name: string }; Body: Record<string, unknown> }>('/v1/actions/:connection/:name', async (req) =>
+      s.actions.run(await auth(req), req.params.connection, req.params.name, req.body ?? {}, idempotencyKey(req)));
 
     api.get<{ Querystring: Record<string, string> }>('/v1/logs', async (req) => {
       const key = await auth(req);

@@ -56,4 +56,13 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       ALTER TABLE connections ADD COLUMN webhook_secret_id text
     `,
   },
+  {
+    id: '0003_connector_actions',
+    sql: `
+      CREATE TABLE connector_actions (
+        id text PRIMARY KEY, app_id text NOT NULL, name text NOT NULL, version integer NOT NULL, definition jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now());
+      CREATE UNIQUE INDEX connector_actions_version ON connector_actions (app_id, name, version)
+    `,
+  },
 ];

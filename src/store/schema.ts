@@ -157,3 +157,13 @@ export const paymentSessions = pgTable('payment_sessions', {
   createdAt: created(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Custom connector actions: every save is a new version; calls use the latest. */
+export const connectorActions = pgTable('connector_actions', {
+  id: text('id').primaryKey(),
+  appId: text('app_id').notNull(),
+  name: text('name').notNull(),
+  version: integer('version').notNull(),
+  definition: jsonb('definition').notNull(),
+  createdAt: created(),
+});
