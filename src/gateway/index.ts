@@ -56,7 +56,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     }
     const apiBase = config.stripeApiBase ?? sandbox!.url;
     const retry = { ...config.retry, maxDelayMs: 5000 };
-    const logs = new RequestLog(database.db);
+    const logs = new RequestLog(database.db, 200, database.copyCsv);
     const tracer = new Tracer(config.otelEndpoint);
     const rt: Runtime = {
       config, db: database.db, vault, logs, tracer,

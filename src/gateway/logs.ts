@@ -49,6 +49,15 @@ export function parsedBody(contentType: string | undefined, body: Buffer | undef
   }
 }
 
+const COLUMNS = ['id', 'app_id', 'connection_id', 'mode', 'method', 'path', 'status', 'duration_ms', 'attempts', 'stripe_request_id', 'idempotency_key', 'error_type', 'error_code', 'source', 'request', 'created_at'];
+
+/** One CSV field: empty for NULL, quoted otherwise (JSON for objects). */
+function csvValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
 /** Bodies are parsed and redacted when the batch is written, not while the request waits. */
 function bodyOf(request: unknown): unknown {
   const raw = request as { contentType?: string; raw?: Buffer } | null;
@@ -61,7 +70,7 @@ export class RequestLog {
   private timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly db: Db, flushMs = 200) {
+  constructor(private readonly db: Db, flushMs = 200, private readonly copyCsv?: (table: string, columns: string[], csv: string) => Promise<void>) {
     this.timer = setInterval(() => void this.flush(), flushMs);
     this.timer.unref();
   }
@@ -83,6 +92,10 @@ export class RequestLog {
             duration_ms: e.durationMs, attempts: e.attempts, stripe_request_id: e.stripeRequestId, idempotency_key: e.idempotencyKey,
             error_type: e.errorType, error_code: e.errorCode, source: e.source, request: bodyOf(e.request), created_at: e.createdAt.toISOString(),
           }));
+          if (this.copyCsv) {
+            await this.copyCsv('request_logs', COLUMNS, rows.map((r) => COLUMNS.map((c) => csvValue((r as Record<string, unknown>)[c])).join(',')).join('\n'));
+            continue;
+          }
           await this.db.execute(sql`INSERT INTO request_logs (id, app_id, connection_id, mode, method, path, status, duration_ms, attempts,
             stripe_request_id, idempotency_key, error_type, error_code, source, request, created_at)
             SELECT id, app_id, connection_id, mode, method, path, status, duration_ms, attempts, stripe_request_id, idempotency_key,
