@@ -34,6 +34,8 @@ export interface GatewayConfig {
   refreshMarginSeconds: number;
   /** How long a Stripe Apps access token lives (Stripe: one hour). */
   stripeAppTokenTtlSeconds: number;
+  /** First retry delay of webhooks to apps (doubling per attempt, up to three days). */
+  appWebhookRetryBaseMs: number;
   /** Signing secret of the platform's Connect webhook endpoint, for `/webhooks/stripe` (the embedded sandbox's is registered at start). */
   webhookSecret?: string;
   otelEndpoint?: string;
@@ -98,6 +100,7 @@ export function loadConfig(flags: { port?: number; host?: string; dataDir?: stri
     retry: { maxRetries: 3, baseDelayMs: 250 },
     refreshMarginSeconds: 300,
     stripeAppTokenTtlSeconds: 3600,
+    appWebhookRetryBaseMs: 30_000,
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
   };

@@ -21,6 +21,7 @@ import { OAuthConnections } from './oauth.js';
 import { Proxy } from './proxy.js';
 import { PaymentSessions } from './sessions.js';
 import { Actions } from './actions.js';
+import { AppWebhooks } from './app_webhooks.js';
 import type { AppKey } from './apps.js';
 import type { Connection } from './connections.js';
 import type { Runtime } from './runtime.js';
@@ -69,7 +70,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const connections = new Connections(rt);
     const oauth = new OAuthConnections(rt, connections);
     const proxy = new Proxy(rt, connections, oauth);
-    const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy) };
+    const appWebhooks = new AppWebhooks(rt, config.appWebhookRetryBaseMs);
+    rt.appWebhooks = appWebhooks;
+    const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy), appWebhooks };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });
@@ -79,10 +82,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     rt.publicUrl = config.publicUrl ?? url;
     if (sandbox) await registerPlatformWebhook(rt, sandbox, url);
     const bootstrap = await bootstrapApp(database, apps, config.dataDir);
+    appWebhooks.start();
     return {
       app, url, port, sandbox, services, bootstrap,
       storage: database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : config.dataDir ? `PGlite in ${join(config.dataDir, 'db')}` : 'PGlite in memory',
       close: async () => {
+        await appWebhooks.stop();
         await app.close();
         await logs.close();
         await tracer.close();
@@ -115,15 +120,15 @@ const CHECKOUT_EVENTS = ['checkout.session.completed', 'checkout.session.expired
 const PLATFORM_EVENTS = ['account.application.deauthorized', ...CHECKOUT_EVENTS];
 
 /**
- * An API-key connection gets a webhook endpoint on its own account, for the
- * Checkout events of payment sessions. A restricted key without webhook
+ * An API-key connection gets a webhook endpoint on its own account, for all
+ * its events: Checkout events move payment sessions, and apps receive them all. A restricted key without webhook
  * access simply goes without: sessions then learn their status on read.
  */
 async function registerConnectionWebhook(rt: Runtime, proxy: Proxy, connections: Connections, app: AppKey, conn: Connection): Promise<void> {
   if (conn.kind !== 'api_key') return;
   try {
     const endpoint = await proxy.request(app, conn, 'POST', '/v1/webhook_endpoints', {
-      url: `${rt.publicUrl}/webhooks/connections/${conn.id}`, enabled_events: CHECKOUT_EVENTS, description: `PayBridge connection ${conn.id}`,
+      url: `${rt.publicUrl}/webhooks/connections/${conn.id}`, enabled_events: ['*'], description: `PayBridge connection ${conn.id}`,
     }, `${conn.id}-webhook`);
     await connections.update(conn.id, { webhookEndpointId: endpoint.id, webhookSecretId: await rt.vault.seal(endpoint.secret) });
   } catch {

@@ -24,9 +24,15 @@ export interface Runtime {
   platform: Record<Mode, PlatformCredentials>;
   /** Where Stripe sends people back after OAuth: this gateway's public URL. */
   publicUrl: string;
+  /** Queues events for apps' webhook endpoints (set once the gateway is built). */
+  appWebhooks?: { enqueue(event: { id: string; type: string; appId: string; mode: string; data: Record<string, unknown>; created: number }): Promise<void> };
 }
 
 /** Records one of PayBridge's own events (`connection.refresh_failed`, …). */
-export async function emitGatewayEvent(rt: Runtime, appId: string, mode: string, type: string, data: Record<string, unknown>): Promise<void> {
-  await rt.db.insert(gatewayEvents).values({ id: newGatewayId('pbevt'), appId, mode, type, data });
+export async function emitGatewayEvent(rt: Runtime, appId: string, mode: string, type: string, data: Record<string, unknown>, id = newGatewayId('pbevt')): Promise<boolean> {
+  // An event id is recorded once: Stripe's events arrive again on retries, and are queued for apps only the first time.
+  const inserted = await rt.db.insert(gatewayEvents).values({ id, appId, mode, type, data }).onConflictDoNothing().returning();
+  if (!inserted.length) return false;
+  await rt.appWebhooks?.enqueue({ id, type, appId, mode, data, created: Math.floor(Date.now() / 1000) });
+  return true;
 }

@@ -8,14 +8,16 @@ import qs from 'qs';
 import Stripe from 'stripe';
 import { eq } from 'drizzle-orm';
 import { apiError, invalidRequest, StripeError } from '../sandbox/errors.js';
-import { gatewayEvents, settings } from '../store/schema.js';
+import { connections as connectionsTable, gatewayEvents, settings } from '../store/schema.js';
 import { bearer, type AppKey, type Apps } from './apps.js';
 import type { Mode } from './config.js';
-import { connectionView, type Connections } from './connections.js';
+import { connectionView, type Connection, type Connections } from './connections.js';
 import type { OAuthConnections } from './oauth.js';
 import type { Proxy, ProxyRequest } from './proxy.js';
 import { registerSessionPages } from './pages.js';
 import type { Actions } from './actions.js';
+import type { AppWebhooks } from './app_webhooks.js';
+import { emitGatewayEvent } from './runtime.js';
 import { sessionView, type PaymentSessions } from './sessions.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { inProcessCredentials } from '../mcp/callers.js';
@@ -32,6 +34,7 @@ export interface Services {
   proxy: Proxy;
   sessions: PaymentSessions;
   actions: Actions;
+  appWebhooks: AppWebhooks;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -173,7 +176,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     });
 
     // Stripe's webhooks: the platform's Connect endpoint, and the endpoint registered on each API-key connection's account.
-    const receive = async (req: FastifyRequest, reply: FastifyReply, secretId: string | undefined) => {
+    const receive = async (req: FastifyRequest, reply: FastifyReply, secretId: string | undefined, own?: Connection) => {
       if (!secretId) return reply.code(404).send({ error: { type: 'invalid_request_error', message: 'No webhook secret is configured for this endpoint (STRIPE_WEBHOOK_SECRET).' } });
       const plain = secretId.startsWith('whsec_') ? secretId : await rt.vault.open(secretId);
       let event: Stripe.Event;
@@ -184,7 +187,16 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       }
       if (event.type === 'account.application.deauthorized' && event.account) await s.connections.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
       if (event.type.startsWith('checkout.session.')) await s.sessions.onCheckoutEvent(event.type, event.data.object);
+      // Apps receive their connections' Stripe events too (each event once, however often Stripe retries it).
+      for (const conn of own ? [own] : await connectedAccountConnections(event)) {
+        await emitGatewayEvent(rt, conn.appId, conn.mode, event.type, { ...(event.data.object as object), paybridge_connection: conn.id } as Record<string, unknown>, `${event.id}:${conn.id}`);
+      }
       return { received: true };
+    };
+    /** The OAuth connections on the connected account a platform event names. */
+    const connectedAccountConnections = async (event: Stripe.Event) => {
+      if (!event.account) return [];
+      return (await rt.db.select().from(connectionsTable).where(eq(connectionsTable.accountId, event.account))).filter((c) => !c.deletedAt && c.kind !== 'api_key');
     };
     api.post('/webhooks/stripe', async (req, reply) => {
       const secret = rt.config.webhookSecret ?? (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook')))
@@ -193,8 +205,14 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     });
     api.post<{ Params: { id: string } }>('/webhooks/connections/:id', async (req, reply) => {
       const conn = await s.connections.load(req.params.id);
-      return receive(req, reply, conn?.webhookSecretId ?? undefined);
+      return receive(req, reply, conn?.webhookSecretId ?? undefined, conn);
     });
+
+    api.post<{ Body: Record<string, unknown> }>('/v1/webhook_endpoints', async (req) => s.appWebhooks.createEndpoint(await auth(req), req.body ?? {}));
+    api.get('/v1/webhook_endpoints', async (req) => s.appWebhooks.listEndpoints(await auth(req)));
+    api.delete<{ Params: { id: string } }>('/v1/webhook_endpoints/:id', async (req) => s.appWebhooks.deleteEndpoint(await auth(req), req.params.id));
+    api.get<{ Params: { id: string } }>('/v1/webhook_endpoints/:id/deliveries', async (req) => s.appWebhooks.deliveries(await auth(req), req.params.id));
+    api.post<{ Params: { id: string } }>('/v1/webhook_deliveries/:id/replay', async (req) => s.appWebhooks.replay(await auth(req), req.params.id));
   });
 
   // The proxy: raw bodies, passed through untouched.

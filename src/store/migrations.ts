@@ -65,4 +65,20 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       CREATE UNIQUE INDEX connector_actions_version ON connector_actions (app_id, name, version)
     `,
   },
+  {
+    id: '0004_app_webhooks',
+    sql: `
+      CREATE TABLE app_webhook_endpoints (
+        id text PRIMARY KEY, app_id text NOT NULL, mode text NOT NULL, url text NOT NULL, enabled_events jsonb NOT NULL,
+        secret_id text NOT NULL, status text NOT NULL DEFAULT 'enabled', description text, disabled_reason text,
+        created_at timestamptz NOT NULL DEFAULT now(), deleted_at timestamptz);
+      CREATE TABLE app_webhook_deliveries (
+        id text PRIMARY KEY, seq bigint GENERATED ALWAYS AS IDENTITY, endpoint_id text NOT NULL, app_id text NOT NULL,
+        event_id text NOT NULL, event_type text NOT NULL, payload text NOT NULL, status text NOT NULL DEFAULT 'pending',
+        attempts integer NOT NULL DEFAULT 0, next_attempt_at timestamptz NOT NULL DEFAULT now(), locked_until timestamptz,
+        last_status integer, last_error text, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
+      CREATE UNIQUE INDEX app_webhook_deliveries_once ON app_webhook_deliveries (endpoint_id, event_id);
+      CREATE INDEX app_webhook_deliveries_due ON app_webhook_deliveries (status, next_attempt_at)
+    `,
+  },
 ];

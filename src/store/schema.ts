@@ -167,3 +167,37 @@ export const connectorActions = pgTable('connector_actions', {
   definition: jsonb('definition').notNull(),
   createdAt: created(),
 });
+
+/** Apps' own webhook endpoints, for Stripe's events and PayBridge's. */
+export const appWebhookEndpoints = pgTable('app_webhook_endpoints', {
+  id: text('id').primaryKey(),
+  appId: text('app_id').notNull(),
+  mode: text('mode').notNull(),
+  url: text('url').notNull(),
+  enabledEvents: jsonb('enabled_events').notNull(),
+  secretId: text('secret_id').notNull(),
+  status: text('status').notNull().default('enabled'),
+  description: text('description'),
+  disabledReason: text('disabled_reason'),
+  createdAt: created(),
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+});
+
+/** The durable delivery queue: one row per (endpoint, event), claimed with FOR UPDATE SKIP LOCKED. */
+export const appWebhookDeliveries = pgTable('app_webhook_deliveries', {
+  id: text('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  endpointId: text('endpoint_id').notNull(),
+  appId: text('app_id').notNull(),
+  eventId: text('event_id').notNull(),
+  eventType: text('event_type').notNull(),
+  payload: text('payload').notNull(),
+  status: text('status').notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  lastStatus: integer('last_status'),
+  lastError: text('last_error'),
+  createdAt: created(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,176 @@
+/**
+ * Webhooks to apps: apps register endpoints and receive PayBridge's events
+ * (`session.*`, `connection.*`) and the Stripe events of their connections,
+ * signed as Stripe signs (`PayBridge-Signature: t=…,v1=…`, which
+ * `stripe.webhooks.constructEvent` verifies with the endpoint's `whsec_`).
+ * Delivery is at-least-once from a queue in the database: an event is
+ * queued for every matching endpoint when it is recorded, workers claim due
+ * rows with `FOR UPDATE SKIP LOCKED` (so several instances never send one
+ * attempt twice), and any non-2xx answer or timeout is retried with
+ * exponential backoff for up to three days.
+ */
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { invalidRequest, resourceMissing } from '../sandbox/errors.js';
+import { signatureHeader } from '../sandbox/index.js';
+import { appWebhookDeliveries, appWebhookEndpoints } from '../store/schema.js';
+import type { AppKey } from './apps.js';
+import { newGatewayId, randomToken } from './ids.js';
+import type { Runtime } from './runtime.js';
+
+const MAX_AGE_MS = 3 * 24 * 3600 * 1000;
+const TIMEOUT_MS = 10_000;
+
+export interface AppEvent {
+  id: string;
+  type: string;
+  appId: string;
+  mode: string;
+  data: Record<string, unknown>;
+  created: number;
+}
+
+const matches = (patterns: string[], type: string) => patterns.some((p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))));
+
+export class AppWebhooks {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private wake?: () => void;
+
+  /** Retry delays: `base` ms doubling per attempt, capped at an hour (tests shorten the base). */
+  constructor(private readonly rt: Runtime, private readonly baseDelayMs = 30_000) {}
+
+  async createEndpoint(app: AppKey, p: { url?: unknown; enabled_events?: unknown; description?: unknown }) {
+    if (typeof p.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(p.url)) throw invalidRequest('Missing or invalid param: url (an http(s) URL).', { param: 'url' });
+    const events = p.enabled_events;
+    if (!Array.isArray(events) || events.length === 0 || events.some((e) => typeof e !== 'string' || !/^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$/.test(e))) {
+      throw invalidRequest('enabled_events must be a list of event types, e.g. ["session.succeeded", "payment_intent.*"] or ["*"].', { param: 'enabled_events' });
+    }
+    const secret = `whsec_${randomToken(32)}`;
+    const id = newGatewayId('we_pb', 16);
+    const [row] = await this.rt.db.insert(appWebhookEndpoints).values({
+      id, appId: app.appId, mode: app.mode, url: p.url, enabledEvents: events, secretId: await this.rt.vault.seal(secret), description: typeof p.description === 'string' ? p.description : null,
+    }).returning();
+    return { ...this.view(row), secret };
+  }
+
+  private view(e: typeof appWebhookEndpoints.$inferSelect) {
+    return { id: e.id, object: 'webhook_endpoint', url: e.url, enabled_events: e.enabledEvents, status: e.status, description: e.description, livemode: e.mode === 'live', created: Math.floor(e.createdAt.getTime() / 1000) };
+  }
+
+  async listEndpoints(app: AppKey) {
+    const rows = await this.rt.db.select().from(appWebhookEndpoints).where(and(eq(appWebhookEndpoints.appId, app.appId), eq(appWebhookEndpoints.mode, app.mode), isNull(appWebhookEndpoints.deletedAt)));
+    return { object: 'list', url: '/v1/webhook_endpoints', has_more: false, data: rows.map((r) => this.view(r)) };
+  }
+
+  async deleteEndpoint(app: AppKey, id: string) {
+    const rows = await this.rt.db.update(appWebhookEndpoints).set({ deletedAt: new Date(), status: 'disabled' })
+      .where(and(eq(appWebhookEndpoints.id, id), eq(appWebhookEndpoints.appId, app.appId), isNull(appWebhookEndpoints.deletedAt))).returning();
+    if (!rows.length) throw resourceMissing('webhook_endpoint', id, 'id');
+    return { id, object: 'webhook_endpoint', deleted: true };
+  }
+
+  async deliveries(app: AppKey, endpointId: string) {
+    const rows = await this.rt.db.select().from(appWebhookDeliveries)
+      .where(and(eq(appWebhookDeliveries.endpointId, endpointId), eq(appWebhookDeliveries.appId, app.appId))).orderBy(desc(appWebhookDeliveries.seq)).limit(100);
+    return {
+      object: 'list', url: `/v1/webhook_endpoints/${endpointId}/deliveries`, has_more: false,
+      data: rows.map((d) => ({
+        id: d.id, object: 'webhook_delivery', event: d.eventId, type: d.eventType, status: d.status, attempts: d.attempts,
+        last_status: d.lastStatus, last_error: d.lastError, next_attempt_at: d.status === 'pending' ? Math.floor(d.nextAttemptAt.getTime() / 1000) : null,
+      })),
+    };
+  }
+
+  /** Sends a delivery again, now (manual replay). */
+  async replay(app: AppKey, deliveryId: string) {
+    const rows = await this.rt.db.update(appWebhookDeliveries).set({ status: 'pending', nextAttemptAt: new Date(), lockedUntil: null, updatedAt: new Date() })
+      .where(and(eq(appWebhookDeliveries.id, deliveryId), eq(appWebhookDeliveries.appId, app.appId))).returning();
+    if (!rows.length) throw resourceMissing('webhook_delivery', deliveryId, 'id');
+    this.wake?.();
+    return { id: deliveryId, object: 'webhook_delivery', status: 'pending' };
+  }
+
+  /** Queues an event for every enabled endpoint of its app and mode that wants it; an event id is queued once per endpoint. */
+  async enqueue(event: AppEvent): Promise<void> {
+    const endpoints = await this.rt.db.select().from(appWebhookEndpoints)
+      .where(and(eq(appWebhookEndpoints.appId, event.appId), eq(appWebhookEndpoints.mode, event.mode), eq(appWebhookEndpoints.status, 'enabled'), isNull(appWebhookEndpoints.deletedAt)));
+    const wanted = endpoints.filter((e) => matches(e.enabledEvents as string[], event.type));
+    if (!wanted.length) return;
+    const payload = JSON.stringify({ id: event.id, object: 'event', type: event.type, created: event.created, livemode: event.mode === 'live', data: { object: event.data } }, null, 2);
+    await this.rt.db.insert(appWebhookDeliveries).values(wanted.map((e) => ({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, payload })))
+      .onConflictDoNothing();
+    this.wake?.();
+  }
+
+  start(intervalMs = 250): void {
+    const loop = async () => {
+      if (this.running) return;
+      this.running = true;
+      try {
+        while (await this.work()) { /* keep going while rows are due */ }
+      } catch (e) {
+        console.error('[paybridge] webhook delivery:', (e as Error).message);
+      } finally {
+        this.running = false;
+      }
+    };
+    this.wake = () => void loop();
+    this.timer = setInterval(() => void loop(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.wake = undefined;
+  }
+
+  /** Claims and sends one batch of due deliveries; true if there was any. */
+  private async work(): Promise<boolean> {
+    const claimed = await this.rt.db.execute(sql`
+      UPDATE app_webhook_deliveries SET locked_until = now() + interval '60 seconds', updated_at = now()
+      WHERE id IN (
+        SELECT id FROM app_webhook_deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+        ORDER BY seq LIMIT 20 FOR UPDATE SKIP LOCKED)
+      RETURNING id, endpoint_id, payload, attempts, created_at`);
+    const rows = claimed.rows as { id: string; endpoint_id: string; payload: string; attempts: number; created_at: string | Date }[];
+    if (!rows.length) return false;
+    await Promise.all(rows.map((r) => this.send(r)));
+    return true;
+  }
+
+  private async send(r: { id: string; endpoint_id: string; payload: string; attempts: number; created_at: string | Date }): Promise<void> {
+    const [endpoint] = await this.rt.db.select().from(appWebhookEndpoints).where(eq(appWebhookEndpoints.id, r.endpoint_id));
+    if (!endpoint || endpoint.deletedAt) {
+      await this.rt.db.update(appWebhookDeliveries).set({ status: 'canceled', lockedUntil: null }).where(eq(appWebhookDeliveries.id, r.id));
+      return;
+    }
+    const secret = await this.rt.vault.open(endpoint.secretId);
+    let status = 0;
+    let error: string | null = null;
+    try {
+      const res = await fetch(endpoint.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', 'paybridge-signature': signatureHeader(secret, r.payload), 'user-agent': 'PayBridge/1.0 (webhooks)' },
+        body: r.payload,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+    } catch (e) {
+      error = (e as Error).name === 'TimeoutError' ? 'Timed out' : `Failed to connect: ${(e as Error).message}`;
+    }
+    const attempts = r.attempts + 1;
+    if (status >= 200 && status < 300) {
+      await this.rt.db.update(appWebhookDeliveries).set({ status: 'succeeded', attempts, lastStatus: status, lastError: null, lockedUntil: null, updatedAt: new Date() }).where(eq(appWebhookDeliveries.id, r.id));
+      return;
+    }
+    const age = Date.now() - new Date(r.created_at).getTime();
+    const delay = Math.min(this.baseDelayMs * 2 ** (attempts - 1), 3600_000);
+    const giveUp = age + delay > MAX_AGE_MS;
+    await this.rt.db.update(appWebhookDeliveries).set({
+      status: giveUp ? 'failed' : 'pending', attempts, lastStatus: status || null, lastError: error ?? `HTTP ${status}`,
+      nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null, updatedAt: new Date(),
+    }).where(eq(appWebhookDeliveries.id, r.id));
+  }
+}
