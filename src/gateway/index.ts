@@ -22,6 +22,7 @@ import { Proxy } from './proxy.js';
 import { PaymentSessions } from './sessions.js';
 import { Actions } from './actions.js';
 import { AppWebhooks } from './app_webhooks.js';
+import { Syncs } from './syncs.js';
 import type { AppKey } from './apps.js';
 import type { Connection } from './connections.js';
 import type { Runtime } from './runtime.js';
@@ -72,7 +73,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const proxy = new Proxy(rt, connections, oauth);
     const appWebhooks = new AppWebhooks(rt, config.appWebhookRetryBaseMs);
     rt.appWebhooks = appWebhooks;
-    const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy), appWebhooks };
+    const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy), appWebhooks, syncs: new Syncs(rt, connections, proxy) };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });

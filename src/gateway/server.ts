@@ -17,6 +17,7 @@ import type { Proxy, ProxyRequest } from './proxy.js';
 import { registerSessionPages } from './pages.js';
 import type { Actions } from './actions.js';
 import type { AppWebhooks } from './app_webhooks.js';
+import type { Syncs } from './syncs.js';
 import { emitGatewayEvent } from './runtime.js';
 import { sessionView, type PaymentSessions } from './sessions.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -35,6 +36,7 @@ export interface Services {
   sessions: PaymentSessions;
   actions: Actions;
   appWebhooks: AppWebhooks;
+  syncs: Syncs;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -160,6 +162,16 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     api.post<{ Params: { connection: string; name: string }; Body: Record<string, unknown> }>('/v1/actions/:connection/:name', async (req) =>
       s.actions.run(await auth(req), req.params.connection, req.params.name, req.body ?? {}, idempotencyKey(req)));
 
+    api.post<{ Params: { id: string } }>('/v1/connections/:id/sync', async (req) => s.syncs.start(await auth(req), req.params.id));
+    api.get<{ Params: { id: string } }>('/v1/connections/:id/sync', async (req) => s.syncs.status(await auth(req), req.params.id));
+    api.get<{ Querystring: Record<string, string> }>('/v1/records', async (req) => s.syncs.records(await auth(req), req.query));
+    api.get<{ Querystring: Record<string, string> }>('/v1/reports/revenue', async (req) => s.syncs.revenue(await auth(req), req.query.connection ?? ''));
+    api.get<{ Querystring: Record<string, string> }>('/v1/reports/failed_payments', async (req) => {
+      const hours = Number(req.query.hours ?? 24);
+      if (!Number.isInteger(hours) || hours < 1) throw invalidRequest('hours must be a positive whole number.', { param: 'hours' });
+      return s.syncs.failedPayments(await auth(req), req.query.connection ?? '', hours);
+    });
+
     api.get<{ Querystring: Record<string, string> }>('/v1/logs', async (req) => {
       const key = await auth(req);
       const q = req.query;
@@ -189,6 +201,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       if (event.type.startsWith('checkout.session.')) await s.sessions.onCheckoutEvent(event.type, event.data.object);
       // Apps receive their connections' Stripe events too (each event once, however often Stripe retries it).
       for (const conn of own ? [own] : await connectedAccountConnections(event)) {
+        await s.syncs.onEvent(conn, event as unknown as { type: string; created: number; data: { object: Record<string, unknown> } });
         await emitGatewayEvent(rt, conn.appId, conn.mode, event.type, { ...(event.data.object as object), paybridge_connection: conn.id } as Record<string, unknown>, `${event.id}:${conn.id}`);
       }
       return { received: true };

@@ -81,4 +81,18 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       CREATE INDEX app_webhook_deliveries_due ON app_webhook_deliveries (status, next_attempt_at)
     `,
   },
+  {
+    id: '0005_syncs',
+    sql: `
+      CREATE TABLE records (
+        connection_id text NOT NULL, model text NOT NULL, id text NOT NULL, seq bigint GENERATED ALWAYS AS IDENTITY,
+        data jsonb NOT NULL, stripe_created bigint, version_at bigint NOT NULL, deleted boolean NOT NULL DEFAULT false,
+        updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (connection_id, model, id));
+      CREATE INDEX records_changes ON records (connection_id, model, updated_at);
+      CREATE TABLE sync_state (
+        connection_id text NOT NULL, model text NOT NULL, status text NOT NULL, cursor text, synced integer NOT NULL DEFAULT 0,
+        error text, started_at timestamptz, finished_at timestamptz, updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (connection_id, model))
+    `,
+  },
 ];

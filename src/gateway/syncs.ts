@@ -1,0 +1,149 @@
+/**
+ * Syncs: a connection's Stripe data kept in the database. A backfill pages
+ * through each model's list (resumable: the cursor is saved after every
+ * page), then Stripe's events keep records current. Every record carries the
+ * time of the version it holds, and an upsert only replaces an older one,
+ * so events arriving out of order never overwrite newer data.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { invalidRequest } from '../sandbox/errors.js';
+import type { AppKey } from './apps.js';
+import type { Connection, Connections } from './connections.js';
+import type { Proxy } from './proxy.js';
+import type { Runtime } from './runtime.js';
+
+/** Model → its list path, and the event type prefixes that change it. */
+export const MODELS: Record<string, { path: string; events: string[] }> = {
+  customers: { path: '/v1/customers', events: ['customer.created', 'customer.updated', 'customer.deleted'] },
+  products: { path: '/v1/products', events: ['product.'] },
+  prices: { path: '/v1/prices', events: ['price.'] },
+  subscriptions: { path: '/v1/subscriptions?status=all', events: ['customer.subscription.'] },
+  invoices: { path: '/v1/invoices', events: ['invoice.'] },
+  payment_intents: { path: '/v1/payment_intents', events: ['payment_intent.'] },
+  charges: { path: '/v1/charges', events: ['charge.succeeded', 'charge.failed', 'charge.captured', 'charge.refunded', 'charge.updated', 'charge.pending', 'charge.expired'] },
+  refunds: { path: '/v1/refunds', events: ['refund.'] },
+  disputes: { path: '/v1/disputes', events: ['charge.dispute.'] },
+};
+
+export function modelOfEvent(type: string): string | undefined {
+  return Object.entries(MODELS).find(([, m]) => m.events.some((e) => (e.endsWith('.') ? type.startsWith(e) : type === e)))?.[0];
+}
+
+export class Syncs {
+  private running = new Map<string, Promise<void>>();
+
+  constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {}
+
+  /** Upserts a record unless the stored version is newer. */
+  async upsert(connectionId: string, model: string, obj: Record<string, any>, versionAt: number, deleted = false): Promise<void> {
+    await this.rt.db.execute(sql`
+      INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
+      VALUES (${connectionId}, ${model}, ${obj.id}, ${JSON.stringify(obj)}::jsonb, ${obj.created ?? null}, ${versionAt}, ${deleted})
+      ON CONFLICT (connection_id, model, id) DO UPDATE SET data = EXCLUDED.data, version_at = EXCLUDED.version_at,
+        deleted = EXCLUDED.deleted, stripe_created = EXCLUDED.stripe_created, updated_at = now()
+      WHERE records.version_at <= EXCLUDED.version_at`);
+  }
+
+  /** An event of a connection: the object it carries is that version of the record. */
+  async onEvent(conn: Connection, event: { type: string; created: number; data: { object: Record<string, any> } }): Promise<void> {
+    const model = modelOfEvent(event.type);
+    if (!model) return;
+    await this.upsert(conn.id, model, event.data.object, event.created, event.type.endsWith('.deleted'));
+  }
+
+  /** Starts (or resumes) the backfill of every model; answers at once. */
+  async start(app: AppKey, connectionId: string) {
+    const conn = await this.conns.require(app, connectionId);
+    for (const model of Object.keys(MODELS)) {
+      await this.rt.db.execute(sql`
+        INSERT INTO sync_state (connection_id, model, status, started_at) VALUES (${conn.id}, ${model}, 'backfilling', now())
+        ON CONFLICT (connection_id, model) DO UPDATE SET status = 'backfilling', error = NULL, started_at = COALESCE(sync_state.started_at, now()), updated_at = now()
+        WHERE sync_state.status <> 'backfilling'`);
+    }
+    this.resume(app, conn);
+    return this.status(app, connectionId);
+  }
+
+  /** Runs the pending backfills of a connection (after start, or after a restart). */
+  resume(app: AppKey, conn: Connection): Promise<void> {
+    let run = this.running.get(conn.id);
+    if (!run) {
+      run = this.backfill(app, conn).finally(() => this.running.delete(conn.id));
+      this.running.set(conn.id, run);
+    }
+    return run;
+  }
+
+  /** Resolves when the connection's running backfill is over (tests, shutdown). */
+  async settled(connectionId: string): Promise<void> {
+    await this.running.get(connectionId);
+  }
+
+  private async backfill(app: AppKey, conn: Connection): Promise<void> {
+    const states = (await this.rt.db.execute(sql`SELECT model, cursor FROM sync_state WHERE connection_id = ${conn.id} AND status = 'backfilling'`)).rows as { model: string; cursor: string | null }[];
+    for (const { model, cursor: saved } of states) {
+      let cursor = saved;
+      try {
+        for (;;) {
+          const base = MODELS[model].path;
+          const page = await this.proxy.request(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${cursor ? `&starting_after=${cursor}` : ''}`, undefined, undefined, 'sync');
+          const fetchedAt = Math.floor(Date.now() / 1000);
+          for (const obj of page.data) await this.upsert(conn.id, model, obj, fetchedAt);
+          cursor = page.data.at(-1)?.id ?? cursor;
+          // The cursor is saved with the page's count, so a crash resumes after the last stored page.
+          await this.rt.db.execute(sql`UPDATE sync_state SET cursor = ${cursor}, synced = synced + ${page.data.length}, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+          if (!page.has_more) break;
+        }
+        await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+      } catch (e) {
+        await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${(e as Error).message}, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+      }
+    }
+  }
+
+  async status(app: AppKey, connectionId: string) {
+    const conn = await this.conns.require(app, connectionId);
+    const rows = (await this.rt.db.execute(sql`SELECT model, status, synced, error, started_at, finished_at FROM sync_state WHERE connection_id = ${conn.id} ORDER BY model`)).rows as Record<string, any>[];
+    return { object: 'sync', connection: conn.id, models: rows.map((r) => ({ model: r.model, status: r.status, synced: r.synced, error: r.error ?? null })) };
+  }
+
+  /** `GET /v1/records`: a model's records, oldest change first, from a cursor (the last seen `seq`). */
+  async records(app: AppKey, q: { connection?: string; model?: string; modified_after?: string; cursor?: string; limit?: string }) {
+    if (!q.connection) throw invalidRequest('Missing required param: connection.', { param: 'connection', code: 'parameter_missing' });
+    if (!q.model || !MODELS[q.model]) throw invalidRequest(`model must be one of ${Object.keys(MODELS).join(', ')}.`, { param: 'model' });
+    const conn = await this.conns.require(app, q.connection);
+    const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
+    const where: SQL[] = [sql`connection_id = ${conn.id}`, sql`model = ${q.model}`];
+    if (q.modified_after) where.push(sql`updated_at > to_timestamp(${Number(q.modified_after)})`);
+    if (q.cursor) where.push(sql`seq > ${Number(q.cursor)}`);
+    const rows = (await this.rt.db.execute(sql`SELECT id, data, deleted, seq, extract(epoch from updated_at)::bigint AS modified FROM records WHERE ${sql.join(where, sql` AND `)} ORDER BY seq LIMIT ${limit + 1}`)).rows as Record<string, any>[];
+    const page = rows.slice(0, limit);
+    return {
+      object: 'list', url: '/v1/records', has_more: rows.length > limit, next_cursor: page.at(-1) ? String(page.at(-1)!.seq) : null,
+      data: page.map((r) => ({ id: r.id, object: 'record', model: q.model, deleted: r.deleted, modified: Number(r.modified), data: r.data })),
+    };
+  }
+
+  /** Reports by SQL over synced records. */
+  async revenue(app: AppKey, connectionId: string) {
+    const conn = await this.conns.require(app, connectionId);
+    const rows = (await this.rt.db.execute(sql`
+      SELECT to_char(to_timestamp(stripe_created), 'YYYY-MM') AS month, COALESCE(data->>'description', 'Unattributed') AS product, data->>'currency' AS currency,
+        SUM((data->>'amount_captured')::bigint) AS gross, SUM((data->>'amount_refunded')::bigint) AS refunds, COUNT(*) AS count
+      FROM records WHERE connection_id = ${conn.id} AND model = 'charges' AND NOT deleted AND data->>'status' = 'succeeded'
+      GROUP BY 1, 2, 3 ORDER BY 1, 2`)).rows as Record<string, any>[];
+    return { object: 'report', report: 'revenue', connection: conn.id, rows: rows.map((r) => ({ month: r.month, product: r.product, currency: r.currency, gross: Number(r.gross), refunds: Number(r.refunds), net: Number(r.gross) - Number(r.refunds), count: Number(r.count) })) };
+  }
+
+  async failedPayments(app: AppKey, connectionId: string, hours: number) {
+    const conn = await this.conns.require(app, connectionId);
+    const since = Math.floor(Date.now() / 1000) - hours * 3600;
+    const rows = (await this.rt.db.execute(sql`
+      SELECT id, data FROM records WHERE connection_id = ${conn.id} AND model = 'charges' AND data->>'status' = 'failed' AND stripe_created >= ${since}
+      ORDER BY stripe_created DESC`)).rows as { id: string; data: any }[];
+    return {
+      object: 'report', report: 'failed_payments', connection: conn.id, hours,
+      rows: rows.map(({ id, data }) => ({ charge: id, customer: data.customer, amount: data.amount, currency: data.currency, failure_code: data.failure_code, decline_reason: data.outcome?.reason ?? null, message: data.failure_message, created: data.created })),
+    };
+  }
+}

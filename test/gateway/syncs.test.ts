@@ -1,0 +1,76 @@
+/** Syncs into the database: a paged backfill, events keeping records current (never older over newer), records and SQL reports. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { backends, dropTestDatabases, startGatewayHarness, type GatewayHarness } from './harness.js';
+
+const list = await backends();
+after(() => (list.some((b) => b.name === 'postgres') ? dropTestDatabases() : undefined));
+
+for (const backend of list) {
+  describe(`syncs on ${backend.name}`, () => {
+    let h: GatewayHarness;
+    let conn: string;
+    const proxy = (path: string, body?: string) =>
+      fetch(`${h.gw.url}/proxy/${conn}${path}`, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${h.key}` }, body }).then((r) => r.json());
+
+    before(async () => {
+      h = await startGatewayHarness({ databaseUrl: await backend.database() });
+      conn = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_syncs' })).json.id;
+      for (let i = 0; i < 130; i++) await proxy('/v1/customers', `email=c${i}%40example.com`);
+      const a = await proxy('/v1/payment_intents', 'amount=1000&currency=usd&payment_method=pm_card_visa&confirm=true&description=Mugs');
+      await proxy('/v1/payment_intents', 'amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true&description=Mugs');
+      await proxy('/v1/payment_intents', 'amount=3000&currency=usd&payment_method=pm_card_visa&confirm=true&description=Posters');
+      await proxy('/v1/refunds', `payment_intent=${a.id}&amount=500`);
+      await proxy('/v1/payment_intents', 'amount=700&currency=usd&payment_method=pm_card_chargeDeclinedInsufficientFunds&confirm=true&description=Mugs');
+    });
+    after(() => h?.close());
+
+    it('backfills every model through paged lists, and pages through records', async () => {
+      const started = await h.api('POST', `/v1/connections/${conn}/sync`);
+      assert.equal(started.status, 200);
+      await h.gw.services.syncs.settled(conn);
+      const status = (await h.api('GET', `/v1/connections/${conn}/sync`)).json;
+      assert.ok(status.models.every((m: { status: string }) => m.status === 'synced'), JSON.stringify(status));
+      assert.equal(status.models.find((m: { model: string }) => m.model === 'customers').synced, 130);
+      const seen = new Set<string>();
+      let cursor: string | null = null;
+      for (;;) {
+        const page: { data: { id: string }[]; has_more: boolean; next_cursor: string } = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=50${cursor ? `&cursor=${cursor}` : ''}`)).json;
+        page.data.forEach((r) => seen.add(r.id));
+        if (!page.has_more) break;
+        cursor = page.next_cursor;
+      }
+      assert.equal(seen.size, 130);
+      const charges = (await h.api('GET', `/v1/records?connection=${conn}&model=charges`)).json.data;
+      assert.equal(charges.length, 4);
+    });
+
+    it('keeps records current from events, and an older event never overwrites a newer version', async () => {
+      const records = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1`)).json.data;
+      const id = records[0].id;
+      await proxy(`/v1/customers/${id}`, 'name=Renamed%20by%20the%20app');
+      const deadline = Date.now() + 5000;
+      let current;
+      do {
+        current = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1000`)).json.data.find((r: { id: string }) => r.id === id);
+        if (current.data.name === 'Renamed by the app') break;
+        await new Promise((r) => setTimeout(r, 50));
+      } while (Date.now() < deadline);
+      assert.equal(current.data.name, 'Renamed by the app');
+      const connection = await h.gw.services.connections.load(conn);
+      await h.gw.services.syncs.onEvent(connection!, { type: 'customer.updated', created: 1_000_000_000, data: { object: { ...current.data, name: 'Stale' } } });
+      const after = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1000`)).json.data.find((r: { id: string }) => r.id === id);
+      assert.equal(after.data.name, 'Renamed by the app');
+    });
+
+    it('reports revenue and failed payments by SQL, matching hand-computed figures', async () => {
+      const revenue = (await h.api('GET', `/v1/reports/revenue?connection=${conn}`)).json.rows;
+      const byProduct = Object.fromEntries(revenue.map((r: { product: string; gross: number; refunds: number; net: number }) => [r.product, [r.gross, r.refunds, r.net]]));
+      assert.deepEqual(byProduct, { Mugs: [3000, 500, 2500], Posters: [3000, 0, 3000] });
+      const failed = (await h.api('GET', `/v1/reports/failed_payments?connection=${conn}&hours=24`)).json.rows;
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0].amount, 700);
+      assert.equal(failed[0].failure_code, 'card_declined');
+    });
+  });
+}
