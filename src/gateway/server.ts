@@ -166,6 +166,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     api.get<{ Params: { id: string } }>('/v1/connections/:id/sync', async (req) => s.syncs.status(await auth(req), req.params.id));
     api.get<{ Querystring: Record<string, string> }>('/v1/records', async (req) => s.syncs.records(await auth(req), req.query));
     api.get<{ Querystring: Record<string, string> }>('/v1/reports/revenue', async (req) => s.syncs.revenue(await auth(req), req.query.connection ?? ''));
+    api.get<{ Querystring: Record<string, string> }>('/v1/reports/subscriptions', async (req) => s.syncs.subscriptions(await auth(req), req.query.connection ?? ''));
     api.get<{ Querystring: Record<string, string> }>('/v1/reports/failed_payments', async (req) => {
       const hours = Number(req.query.hours ?? 24);
       if (!Number.isInteger(hours) || hours < 1) throw invalidRequest('hours must be a positive whole number.', { param: 'hours' });

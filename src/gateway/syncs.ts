@@ -10,7 +10,7 @@ import { invalidRequest } from '../sandbox/errors.js';
 import type { AppKey } from './apps.js';
 import type { Connection, Connections } from './connections.js';
 import type { Proxy } from './proxy.js';
-import type { Runtime } from './runtime.js';
+import { emitGatewayEvent, type Runtime } from './runtime.js';
 
 /** Model → its list path, and the event type prefixes that change it. */
 export const MODELS: Record<string, { path: string; events: string[] }> = {
@@ -34,21 +34,32 @@ export class Syncs {
 
   constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {}
 
-  /** Upserts a record unless the stored version is newer. */
-  async upsert(connectionId: string, model: string, obj: Record<string, any>, versionAt: number, deleted = false): Promise<void> {
-    await this.rt.db.execute(sql`
+  /**
+   * Upserts a record unless the stored version is newer, and tells the app
+   * what changed (`records.added`, `records.updated`, `records.deleted`).
+   */
+  async upsert(conn: Connection, model: string, obj: Record<string, any>, versionAt: number, deleted = false): Promise<void> {
+    // The version always moves forward; the app hears of it only when the content changed.
+    const changed = await this.rt.db.execute(sql`
+      WITH before AS (SELECT data, deleted FROM records WHERE connection_id = ${conn.id} AND model = ${model} AND id = ${obj.id})
       INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
-      VALUES (${connectionId}, ${model}, ${obj.id}, ${JSON.stringify(obj)}::jsonb, ${obj.created ?? null}, ${versionAt}, ${deleted})
+      VALUES (${conn.id}, ${model}, ${obj.id}, ${JSON.stringify(obj)}::jsonb, ${obj.created ?? null}, ${versionAt}, ${deleted})
       ON CONFLICT (connection_id, model, id) DO UPDATE SET data = EXCLUDED.data, version_at = EXCLUDED.version_at,
         deleted = EXCLUDED.deleted, stripe_created = EXCLUDED.stripe_created, updated_at = now()
-      WHERE records.version_at <= EXCLUDED.version_at`);
+      WHERE records.version_at <= EXCLUDED.version_at
+      RETURNING (xmax = 0) AS added,
+        ((SELECT data FROM before) IS DISTINCT FROM records.data OR (SELECT deleted FROM before) IS DISTINCT FROM records.deleted) AS changed`);
+    const row = changed.rows[0] as { added: boolean; changed: boolean } | undefined;
+    if (!row || !row.changed) return;
+    const type = deleted ? 'records.deleted' : row.added ? 'records.added' : 'records.updated';
+    await emitGatewayEvent(this.rt, conn.appId, conn.mode, type, { connection: conn.id, model, id: obj.id });
   }
 
   /** An event of a connection: the object it carries is that version of the record. */
   async onEvent(conn: Connection, event: { type: string; created: number; data: { object: Record<string, any> } }): Promise<void> {
     const model = modelOfEvent(event.type);
     if (!model) return;
-    await this.upsert(conn.id, model, event.data.object, event.created, event.type.endsWith('.deleted'));
+    await this.upsert(conn, model, event.data.object, event.created, event.type.endsWith('.deleted'));
   }
 
   /** Starts (or resumes) the backfill of every model; answers at once. */
@@ -88,7 +99,7 @@ export class Syncs {
           const base = MODELS[model].path;
           const page = await this.proxy.request(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${cursor ? `&starting_after=${cursor}` : ''}`, undefined, undefined, 'sync');
           const fetchedAt = Math.floor(Date.now() / 1000);
-          for (const obj of page.data) await this.upsert(conn.id, model, obj, fetchedAt);
+          for (const obj of page.data) await this.upsert(conn, model, obj, fetchedAt);
           cursor = page.data.at(-1)?.id ?? cursor;
           // The cursor is saved with the page's count, so a crash resumes after the last stored page.
           await this.rt.db.execute(sql`UPDATE sync_state SET cursor = ${cursor}, synced = synced + ${page.data.length}, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
@@ -133,6 +144,32 @@ export class Syncs {
       FROM records WHERE connection_id = ${conn.id} AND model = 'charges' AND NOT deleted AND data->>'status' = 'succeeded'
       GROUP BY 1, 2, 3 ORDER BY 1, 2`)).rows as Record<string, any>[];
     return { object: 'report', report: 'revenue', connection: conn.id, rows: rows.map((r) => ({ month: r.month, product: r.product, currency: r.currency, gross: Number(r.gross), refunds: Number(r.refunds), net: Number(r.gross) - Number(r.refunds), count: Number(r.count) })) };
+  }
+
+  /** MRR per currency from live subscriptions (prices normalised to a month), and churn over the last 30 days. */
+  async subscriptions(app: AppKey, connectionId: string) {
+    const conn = await this.conns.require(app, connectionId);
+    const since = Math.floor(Date.now() / 1000) - 30 * 86_400;
+    const mrr = (await this.rt.db.execute(sql`
+      SELECT item->'price'->>'currency' AS currency,
+        SUM((item->'price'->>'unit_amount')::numeric * COALESCE((item->>'quantity')::numeric, 1)
+          * CASE item->'price'->'recurring'->>'interval' WHEN 'year' THEN 1.0 / 12 WHEN 'week' THEN 52.0 / 12 WHEN 'day' THEN 365.0 / 12 ELSE 1 END
+          / COALESCE((item->'price'->'recurring'->>'interval_count')::numeric, 1)) AS mrr,
+        COUNT(DISTINCT r.id) AS subscriptions
+      FROM records r, jsonb_array_elements(r.data->'items'->'data') AS item
+      WHERE r.connection_id = ${conn.id} AND r.model = 'subscriptions' AND NOT r.deleted AND r.data->>'status' IN ('active', 'trialing', 'past_due')
+      GROUP BY 1 ORDER BY 1`)).rows as Record<string, any>[];
+    const counts = (await this.rt.db.execute(sql`
+      SELECT COUNT(*) FILTER (WHERE data->>'status' IN ('active', 'trialing', 'past_due')) AS live,
+        COUNT(*) FILTER (WHERE data->>'status' = 'canceled' AND (data->>'canceled_at')::bigint >= ${since}) AS churned
+      FROM records WHERE connection_id = ${conn.id} AND model = 'subscriptions' AND NOT deleted`)).rows[0] as { live: string; churned: string };
+    const live = Number(counts.live);
+    const churned = Number(counts.churned);
+    return {
+      object: 'report', report: 'subscriptions', connection: conn.id,
+      mrr: mrr.map((r) => ({ currency: r.currency, mrr: Math.round(Number(r.mrr)), subscriptions: Number(r.subscriptions) })),
+      active: live, churned_30d: churned, churn_rate_30d: live + churned ? Math.round((churned / (live + churned)) * 10_000) / 10_000 : 0,
+    };
   }
 
   async failedPayments(app: AppKey, connectionId: string, hours: number) {

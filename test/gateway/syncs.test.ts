@@ -63,10 +63,35 @@ for (const backend of list) {
       assert.equal(after.data.name, 'Renamed by the app');
     });
 
+    it('tells the app what changed with records.* events', async () => {
+      const events = (await h.api('GET', '/v1/gateway_events?type=records.updated&limit=100')).json.data;
+      assert.ok(events.some((e: { data: { model: string } }) => e.data.model === 'customers'), 'the rename above was announced');
+      const added = (await h.api('GET', '/v1/gateway_events?type=records.added&limit=100')).json.data;
+      assert.ok(added.length >= 100);
+    });
+
+    it('reports MRR and churn from synced subscriptions', async () => {
+      const monthly = await proxy('/v1/prices', 'currency=usd&unit_amount=1000&recurring[interval]=month&product_data[name]=Monthly');
+      const yearly = await proxy('/v1/prices', 'currency=usd&unit_amount=12000&recurring[interval]=year&product_data[name]=Yearly');
+      const customer = await proxy('/v1/customers', 'email=subs%40example.com&payment_method=pm_card_visa&invoice_settings[default_payment_method]=pm_card_visa');
+      await proxy('/v1/subscriptions', `customer=${customer.id}&items[0][price]=${monthly.id}&items[0][quantity]=2`);
+      await proxy('/v1/subscriptions', `customer=${customer.id}&items[0][price]=${yearly.id}`);
+      const gone = await proxy('/v1/subscriptions', `customer=${customer.id}&items[0][price]=${monthly.id}`);
+      await fetch(`${h.gw.url}/proxy/${conn}/v1/subscriptions/${gone.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.key}` } });
+      await h.api('POST', `/v1/connections/${conn}/sync`);
+      await h.gw.services.syncs.settled(conn);
+      const report = (await h.api('GET', `/v1/reports/subscriptions?connection=${conn}`)).json;
+      assert.deepEqual(report.mrr, [{ currency: 'usd', mrr: 2000 + 1000, subscriptions: 2 }]);
+      assert.equal(report.active, 2);
+      assert.equal(report.churned_30d, 1);
+      assert.equal(report.churn_rate_30d, 0.3333);
+    });
+
     it('reports revenue and failed payments by SQL, matching hand-computed figures', async () => {
       const revenue = (await h.api('GET', `/v1/reports/revenue?connection=${conn}`)).json.rows;
       const byProduct = Object.fromEntries(revenue.map((r: { product: string; gross: number; refunds: number; net: number }) => [r.product, [r.gross, r.refunds, r.net]]));
-      assert.deepEqual(byProduct, { Mugs: [3000, 500, 2500], Posters: [3000, 0, 3000] });
+      // The subscriptions of the test above paid 2 × $10 + $120 + $10 on creation.
+      assert.deepEqual(byProduct, { Mugs: [3000, 500, 2500], Posters: [3000, 0, 3000], 'Subscription creation': [15000, 0, 15000] });
       const failed = (await h.api('GET', `/v1/reports/failed_payments?connection=${conn}&hours=24`)).json.rows;
       assert.equal(failed.length, 1);
       assert.equal(failed[0].amount, 700);
