@@ -15,7 +15,7 @@ import { signatureHeader } from '../sandbox/index.js';
 import { appWebhookDeliveries, appWebhookEndpoints } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import { newGatewayId, randomToken } from './ids.js';
-import type { Runtime } from './runtime.js';
+import { emitGatewayEvent, type Runtime } from './runtime.js';
 
 const MAX_AGE_MS = 3 * 24 * 3600 * 1000;
 const TIMEOUT_MS = 10_000;
@@ -37,7 +37,7 @@ export class AppWebhooks {
   private wake?: () => void;
 
   /** Retry delays: `base` ms doubling per attempt, capped at an hour (tests shorten the base). */
-  constructor(private readonly rt: Runtime, private readonly baseDelayMs = 30_000) {}
+  constructor(private readonly rt: Runtime, private readonly baseDelayMs = 30_000, private readonly maxAgeMs = MAX_AGE_MS) {}
 
   async createEndpoint(app: AppKey, p: { url?: unknown; enabled_events?: unknown; description?: unknown }) {
     if (typeof p.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(p.url)) throw invalidRequest('Missing or invalid param: url (an http(s) URL).', { param: 'url' });
@@ -54,7 +54,10 @@ export class AppWebhooks {
   }
 
   private view(e: typeof appWebhookEndpoints.$inferSelect) {
-    return { id: e.id, object: 'webhook_endpoint', url: e.url, enabled_events: e.enabledEvents, status: e.status, description: e.description, livemode: e.mode === 'live', created: Math.floor(e.createdAt.getTime() / 1000) };
+    return {
+      id: e.id, object: 'webhook_endpoint', url: e.url, enabled_events: e.enabledEvents, status: e.status, disabled_reason: e.disabledReason,
+      description: e.description, livemode: e.mode === 'live', created: Math.floor(e.createdAt.getTime() / 1000),
+    };
   }
 
   async listEndpoints(app: AppKey) {
@@ -97,7 +100,9 @@ export class AppWebhooks {
     const wanted = endpoints.filter((e) => matches(e.enabledEvents as string[], event.type));
     if (!wanted.length) return;
     const payload = JSON.stringify({ id: event.id, object: 'event', type: event.type, created: event.created, livemode: event.mode === 'live', data: { object: event.data } }, null, 2);
-    await this.rt.db.insert(appWebhookDeliveries).values(wanted.map((e) => ({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, payload })))
+    const data = event.data as { id?: unknown; session?: { id?: unknown }; connection?: unknown };
+    const objectId = String(data.id ?? data.session?.id ?? data.connection ?? event.id);
+    await this.rt.db.insert(appWebhookDeliveries).values(wanted.map((e) => ({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, objectId, payload })))
       .onConflictDoNothing();
     this.wake?.();
   }
@@ -129,9 +134,12 @@ export class AppWebhooks {
     const claimed = await this.rt.db.execute(sql`
       UPDATE app_webhook_deliveries SET locked_until = now() + interval '60 seconds', updated_at = now()
       WHERE id IN (
-        SELECT id FROM app_webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-        ORDER BY seq LIMIT 20 FOR UPDATE SKIP LOCKED)
+        SELECT d.id FROM app_webhook_deliveries d
+        WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+          -- an object's later events wait until its earlier ones are delivered (or given up)
+          AND NOT EXISTS (SELECT 1 FROM app_webhook_deliveries e WHERE e.endpoint_id = d.endpoint_id AND e.object_id = d.object_id
+            AND e.seq < d.seq AND e.status = 'pending')
+        ORDER BY d.seq LIMIT 20 FOR UPDATE SKIP LOCKED)
       RETURNING id, endpoint_id, payload, attempts, created_at`);
     const rows = claimed.rows as { id: string; endpoint_id: string; payload: string; attempts: number; created_at: string | Date }[];
     if (!rows.length) return false;
@@ -167,10 +175,16 @@ export class AppWebhooks {
     }
     const age = Date.now() - new Date(r.created_at).getTime();
     const delay = Math.min(this.baseDelayMs * 2 ** (attempts - 1), 3600_000);
-    const giveUp = age + delay > MAX_AGE_MS;
+    const giveUp = age + delay > this.maxAgeMs;
     await this.rt.db.update(appWebhookDeliveries).set({
       status: giveUp ? 'failed' : 'pending', attempts, lastStatus: status || null, lastError: error ?? `HTTP ${status}`,
       nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null, updatedAt: new Date(),
     }).where(eq(appWebhookDeliveries.id, r.id));
+    if (giveUp && endpoint.status === 'enabled') {
+      // An endpoint that has failed for days is switched off, and the app is told (on its other endpoints and in its events).
+      const reason = `Deliveries failed for three days (last: ${error ?? `HTTP ${status}`}).`;
+      await this.rt.db.update(appWebhookEndpoints).set({ status: 'disabled', disabledReason: reason }).where(eq(appWebhookEndpoints.id, endpoint.id));
+      await emitGatewayEvent(this.rt, endpoint.appId, endpoint.mode, 'webhook_endpoint.disabled', { id: endpoint.id, url: endpoint.url, reason });
+    }
   }
 }

@@ -36,6 +36,8 @@ export interface GatewayConfig {
   stripeAppTokenTtlSeconds: number;
   /** First retry delay of webhooks to apps (doubling per attempt, up to three days). */
   appWebhookRetryBaseMs: number;
+  /** How long webhooks to apps are retried before they fail and the endpoint is disabled (three days). */
+  appWebhookMaxAgeMs: number;
   /** Signing secret of the platform's Connect webhook endpoint, for `/webhooks/stripe` (the embedded sandbox's is registered at start). */
   webhookSecret?: string;
   otelEndpoint?: string;
@@ -101,6 +103,7 @@ export function loadConfig(flags: { port?: number; host?: string; dataDir?: stri
     refreshMarginSeconds: 300,
     stripeAppTokenTtlSeconds: 3600,
     appWebhookRetryBaseMs: 30_000,
+    appWebhookMaxAgeMs: 3 * 24 * 3600 * 1000,
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
   };

@@ -71,7 +71,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const connections = new Connections(rt);
     const oauth = new OAuthConnections(rt, connections);
     const proxy = new Proxy(rt, connections, oauth);
-    const appWebhooks = new AppWebhooks(rt, config.appWebhookRetryBaseMs);
+    const appWebhooks = new AppWebhooks(rt, config.appWebhookRetryBaseMs, config.appWebhookMaxAgeMs);
     rt.appWebhooks = appWebhooks;
     const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy), appWebhooks, syncs: new Syncs(rt, connections, proxy) };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);

@@ -95,4 +95,11 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
         PRIMARY KEY (connection_id, model))
     `,
   },
+  {
+    id: '0006_delivery_order',
+    sql: `
+      ALTER TABLE app_webhook_deliveries ADD COLUMN object_id text;
+      CREATE INDEX app_webhook_deliveries_object ON app_webhook_deliveries (endpoint_id, object_id, seq)
+    `,
+  },
 ];

@@ -191,6 +191,8 @@ export const appWebhookDeliveries = pgTable('app_webhook_deliveries', {
   appId: text('app_id').notNull(),
   eventId: text('event_id').notNull(),
   eventType: text('event_type').notNull(),
+  /** Deliveries about one object go out in the order their events happened. */
+  objectId: text('object_id'),
   payload: text('payload').notNull(),
   status: text('status').notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),

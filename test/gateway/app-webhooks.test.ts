@@ -95,3 +95,67 @@ for (const backend of list) {
     });
   });
 }
+
+describe('webhooks to apps: order and giving up', () => {
+  let h: GatewayHarness;
+  const got: string[] = [];
+  let failFirst = true;
+  let alwaysFail = false;
+  const app = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const event = JSON.parse(body);
+      if (alwaysFail || (failFirst && event.type === 'order.first')) {
+        failFirst = false;
+        res.writeHead(503).end();
+        return;
+      }
+      got.push(event.type);
+      res.end();
+    });
+  });
+  before(async () => {
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    h = await startGatewayHarness({ config: { appWebhookRetryBaseMs: 100, appWebhookMaxAgeMs: 600 } });
+  });
+  after(async () => {
+    await h?.close();
+    app.close();
+    app.closeAllConnections();
+  });
+
+  it('delivers one object’s events in order even when the first needs a retry', async () => {
+    const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
+    await h.api('POST', '/v1/webhook_endpoints', { url, enabled_events: ['order.*'] });
+    const { emitGatewayEvent } = await import('../../src/gateway/runtime.js');
+    const appId = h.gw.bootstrap!.app_id;
+    await emitGatewayEvent(h.gw.services.rt, appId, 'test', 'order.first', { id: 'obj_1' });
+    await emitGatewayEvent(h.gw.services.rt, appId, 'test', 'order.second', { id: 'obj_1' });
+    await emitGatewayEvent(h.gw.services.rt, appId, 'test', 'order.other', { id: 'obj_2' });
+    const deadline = Date.now() + 5000;
+    while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(got.indexOf('order.first') < got.indexOf('order.second'), true, got.join());
+    assert.ok(got.indexOf('order.other') < got.indexOf('order.first'), 'another object is not held up');
+  });
+
+  it('gives up after the retry window and disables the endpoint, with a notice', async () => {
+    alwaysFail = true;
+    const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/failing`;
+    const endpoint = (await h.api('POST', '/v1/webhook_endpoints', { url, enabled_events: ['doomed.*'] })).json;
+    const { emitGatewayEvent } = await import('../../src/gateway/runtime.js');
+    await emitGatewayEvent(h.gw.services.rt, h.gw.bootstrap!.app_id, 'test', 'doomed.event', { id: 'obj_9' });
+    const deadline = Date.now() + 8000;
+    let status = 'enabled';
+    while (status === 'enabled' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await h.api('GET', '/v1/webhook_endpoints')).json.data.find((e: { id: string }) => e.id === endpoint.id).status;
+    }
+    assert.equal(status, 'disabled');
+    const deliveries = (await h.api('GET', `/v1/webhook_endpoints/${endpoint.id}/deliveries`)).json.data;
+    assert.equal(deliveries[0].status, 'failed');
+    const notices = (await h.api('GET', '/v1/gateway_events?type=webhook_endpoint.disabled')).json.data;
+    assert.equal(notices[0].data.id, endpoint.id);
+    alwaysFail = false;
+  });
+});

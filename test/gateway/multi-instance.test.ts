@@ -73,3 +73,33 @@ it('refuses to start with a master key that does not open the database', { skip 
   const config = loadConfig({ port: 0 }, { ...env, PAYBRIDGE_MASTER_KEY: randomBytes(32).toString('base64') });
   await assert.rejects(startGateway(config), /The master key does not open this database's secrets/);
 });
+
+it('delivers each webhook to apps once between two instances', { skip }, async () => {
+  const { createServer } = await import('node:http');
+  const seen = new Map<string, number>();
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const id = JSON.parse(body).id as string;
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  try {
+    const port = (receiver.address() as import('node:net').AddressInfo).port;
+    await a.api('POST', '/v1/webhook_endpoints', { url: `http://127.0.0.1:${port}/`, enabled_events: ['load.*'] });
+    const { emitGatewayEvent } = await import('../../src/gateway/runtime.js');
+    const appId = (await a.api('GET', '/v1/app')).json.id;
+    await Promise.all(Array.from({ length: 60 }, (_, i) => emitGatewayEvent((i % 2 ? a : b).gw.services.rt, appId, 'test', 'load.tick', { id: `obj_${i % 7}`, n: i })));
+    const deadline = Date.now() + 15000;
+    while ([...seen.values()].reduce((s, n) => s + n, 0) < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(seen.size, 60);
+    assert.deepEqual([...new Set(seen.values())], [1], 'no event delivered twice');
+  } finally {
+    receiver.close();
+    receiver.closeAllConnections();
+  }
+});
