@@ -55,6 +55,28 @@ export class Syncs {
     await emitGatewayEvent(this.rt, conn.appId, conn.mode, type, { connection: conn.id, model, id: obj.id });
   }
 
+  /**
+   * A backfill page in one statement (one row per object from a JSON array),
+   * and one `records.added` / `records.updated` event per page listing the ids.
+   */
+  private async upsertPage(conn: Connection, model: string, objects: Record<string, any>[], versionAt: number): Promise<void> {
+    if (!objects.length) return;
+    const result = await this.rt.db.execute(sql`
+      WITH incoming AS (SELECT o AS data, o->>'id' AS id, (o->>'created')::bigint AS created FROM jsonb_array_elements(${JSON.stringify(objects)}::jsonb) AS o),
+      before AS (SELECT r.id, r.data FROM records r WHERE r.connection_id = ${conn.id} AND r.model = ${model} AND r.id IN (SELECT id FROM incoming))
+      INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
+      SELECT ${conn.id}, ${model}, id, data, created, ${versionAt}, false FROM incoming
+      ON CONFLICT (connection_id, model, id) DO UPDATE SET data = EXCLUDED.data, version_at = EXCLUDED.version_at,
+        deleted = false, stripe_created = EXCLUDED.stripe_created, updated_at = now()
+      WHERE records.version_at <= EXCLUDED.version_at
+      RETURNING records.id, (xmax = 0) AS added, (SELECT data FROM before b WHERE b.id = records.id) IS DISTINCT FROM records.data AS changed`);
+    const rows = result.rows as { id: string; added: boolean; changed: boolean }[];
+    const added = rows.filter((r) => r.added).map((r) => r.id);
+    const updated = rows.filter((r) => !r.added && r.changed).map((r) => r.id);
+    if (added.length) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'records.added', { connection: conn.id, model, ids: added });
+    if (updated.length) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'records.updated', { connection: conn.id, model, ids: updated });
+  }
+
   /** An event of a connection: the object it carries is that version of the record. */
   async onEvent(conn: Connection, event: { type: string; created: number; data: { object: Record<string, any> } }): Promise<void> {
     const model = modelOfEvent(event.type);
@@ -99,7 +121,7 @@ export class Syncs {
           const base = MODELS[model].path;
           const page = await this.proxy.request(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${cursor ? `&starting_after=${cursor}` : ''}`, undefined, undefined, 'sync');
           const fetchedAt = Math.floor(Date.now() / 1000);
-          for (const obj of page.data) await this.upsert(conn, model, obj, fetchedAt);
+          await this.upsertPage(conn, model, page.data, fetchedAt);
           cursor = page.data.at(-1)?.id ?? cursor;
           // The cursor is saved with the page's count, so a crash resumes after the last stored page.
           await this.rt.db.execute(sql`UPDATE sync_state SET cursor = ${cursor}, synced = synced + ${page.data.length}, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
