@@ -248,6 +248,12 @@ export function buildGatewayServer(s: Services): FastifyInstance {
           throw e instanceof StripeError ? new ToolFailure(e.message, e.fields.code, e.fields.decline_code) : e;
         }),
         (conn.permissions as Permissions | null) ?? undefined,
+        async (name, params) => {
+          const sync = await s.syncs.status(key, conn.id);
+          if (sync.models.find((m) => m.model === 'charges')?.status !== 'synced') return undefined;
+          const report = name === 'revenue' ? await s.syncs.revenue(key, conn.id) : await s.syncs.failedPayments(key, conn.id, params.hours ?? 24);
+          return { source: 'synced records', ...report };
+        },
       );
       const server = buildMcpServer(credentials.caller, { permissions: credentials.permissions });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

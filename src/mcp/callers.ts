@@ -31,8 +31,9 @@ function httpSender(base: string, authorization: string, extraHeaders: Record<st
   };
 }
 
-function caller(send: Send, toolHeader?: string): Caller {
+function caller(send: Send, toolHeader?: string, report?: Caller['report']): Caller {
   return {
+    report,
     async call(method, path, params, idempotencyKey) {
       const headers: Record<string, string> = {};
       if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
@@ -68,13 +69,21 @@ export async function gatewayCredentials(o: { gatewayUrl: string; appKey: string
   const conn = await res.json();
   if (!res.ok) throw new Error(`PayBridge did not give connection ${o.connection}: ${conn?.error?.message ?? res.status}`);
   const send = httpSender(`${base}/proxy/${encodeURIComponent(o.connection)}`, `Bearer ${o.appKey}`);
-  return { caller: (tool) => caller(send, tool), permissions: conn.permissions ?? undefined, describe: `connection ${o.connection} via ${base}` };
+  const gateway = httpSender(base, `Bearer ${o.appKey}`);
+  // Reports come from the gateway's synced records once the charges are synced.
+  const report: Caller['report'] = async (name, params) => {
+    const sync = await gateway('GET', `/v1/connections/${encodeURIComponent(o.connection)}/sync`, undefined, {});
+    if (sync.json?.models?.find((m: { model: string }) => m.model === 'charges')?.status !== 'synced') return undefined;
+    const answer = await gateway('GET', `/v1/reports/${name}`, { connection: o.connection, ...params }, {});
+    return answer.status === 200 ? { source: 'synced records', ...answer.json } : undefined;
+  };
+  return { caller: (tool) => caller(send, tool, report), permissions: conn.permissions ?? undefined, describe: `connection ${o.connection} via ${base}` };
 }
 
 /** For the gateway's own `/mcp`: calls go through the in-process proxy. */
-export function inProcessCredentials(call: (tool: string, method: string, path: string, params: Record<string, unknown> | undefined, idempotencyKey?: string) => Promise<any>, permissions?: Permissions): Credentials {
+export function inProcessCredentials(call: (tool: string, method: string, path: string, params: Record<string, unknown> | undefined, idempotencyKey?: string) => Promise<any>, permissions?: Permissions, report?: Caller['report']): Credentials {
   return {
-    caller: (tool) => ({ call: (method, path, params, key) => call(tool, method, path, params, key) }),
+    caller: (tool) => ({ call: (method, path, params, key) => call(tool, method, path, params, key), report }),
     permissions,
     describe: 'in-process',
   };

@@ -9,6 +9,11 @@ import { z } from 'zod';
 export interface Caller {
   /** One Stripe call; answers the parsed object or throws a ToolFailure with Stripe's message and code. */
   call(method: 'GET' | 'POST' | 'DELETE', path: string, params?: Record<string, unknown>, idempotencyKey?: string): Promise<any>;
+  /**
+   * A report computed by SQL over the gateway's synced records, when the
+   * connection is synced; undefined means "crawl the API instead".
+   */
+  report?(name: 'revenue' | 'failed_payments', params: Record<string, number>): Promise<any | undefined>;
 }
 
 export class ToolFailure extends Error {
@@ -129,10 +134,10 @@ export const TOOLS: Tool[] = [
     input: listOf({ type: z.string().optional() }), run: list('/v1/events') },
   { name: 'revenue_report', description: 'Revenue by product and month over the last `months` months: gross, refunds and net per currency.', permission: 'charges', level: 'read',
     input: { months: z.number().int().min(1).max(24).optional().describe('How many months back (default 3)') },
-    run: (s, a) => revenueReport(s, a.months ?? 3) },
+    run: async (s, a) => (await s.report?.('revenue', { months: a.months ?? 3 })) ?? revenueReport(s, a.months ?? 3) },
   { name: 'failed_payments', description: 'Failed payments of the last `hours` hours, with customer and decline reason, for dunning.', permission: 'charges', level: 'read',
     input: { hours: z.number().int().min(1).max(24 * 90).optional().describe('How far back (default 24)') },
-    run: (s, a) => failedPayments(s, a.hours ?? 24) },
+    run: async (s, a) => (await s.report?.('failed_payments', { hours: a.hours ?? 24 })) ?? failedPayments(s, a.hours ?? 24) },
 ];
 
 /** Every page of a list (up to `max` objects). */

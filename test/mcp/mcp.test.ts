@@ -178,6 +178,31 @@ describe('MCP over HTTP at the gateway', () => {
     assert.equal(noKey.status, 401);
   });
 
+  it('answers revenue_report and failed_payments from synced records once the connection is synced', async () => {
+    const conn = (await g.api('POST', '/v1/connections', { secret_key: 'sk_test_mcp_reports' })).json;
+    const pay = (card: string, amount: number) => fetch(`${g.gw.url}/proxy/${conn.id}/v1/payment_intents`, {
+      method: 'POST', headers: { authorization: `Bearer ${g.key}` }, body: `amount=${amount}&currency=usd&payment_method=${card}&confirm=true&description=Widgets`,
+    });
+    await pay('pm_card_visa', 1200);
+    await pay('pm_card_chargeDeclined', 800);
+    const client = new Client({ name: 'paybridge-reports', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${g.gw.url}/mcp?connection=${conn.id}`), { requestInit: { headers: { authorization: `Bearer ${g.key}` } } }));
+    try {
+      const crawled = json((await client.callTool({ name: 'revenue_report', arguments: { months: 1 } })) as Result);
+      assert.equal(crawled.source, undefined, 'before a sync the API is crawled');
+      await g.api('POST', `/v1/connections/${conn.id}/sync`);
+      await g.gw.services.syncs.settled(conn.id);
+      const revenue = json((await client.callTool({ name: 'revenue_report', arguments: { months: 1 } })) as Result);
+      assert.equal(revenue.source, 'synced records');
+      assert.deepEqual(revenue.rows.map((r: { product: string; net: number }) => [r.product, r.net]), [['Widgets', 1200]]);
+      const failed = json((await client.callTool({ name: 'failed_payments', arguments: { hours: 1 } })) as Result);
+      assert.equal(failed.source, 'synced records');
+      assert.equal(failed.rows[0].amount, 800);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('runs over stdio through the gateway with --connection, limited to a restricted connection’s permissions', async () => {
     const rk = await fetch(`${g.gw.sandbox!.url}/_sandbox/restricted_keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissions: { customers: 'write' } }) }).then((r) => r.json());
     const conn = (await g.api('POST', '/v1/connections', { secret_key: rk.secret })).json;
