@@ -8,7 +8,7 @@ import { invalidRequest, StripeError } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { randomText } from '../engine/ids.js';
 import { listOf } from '../engine/list.js';
-import { applyUpdate, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
+import { applyUpdate, deleteObject, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import type { Store, StripeObject } from '../store/store.js';
 import { maskKey } from '../auth.js';
 
@@ -66,10 +66,8 @@ function create(ctx: Ctx, p: Params): StripeObject {
 }
 
 function remove(ctx: Ctx, account: StripeObject): StripeObject {
-  const stub = { id: account.id, object: 'account', deleted: true };
-  ctx.put('accounts', stub);
   ctx.put(CONNECTIONS, { id: account.id, active: false });
-  return stub;
+  return deleteObject(ctx, 'accounts', account);
 }
 
 /** The platform's own account, as `GET /v1/account` shows it. */

@@ -9,7 +9,7 @@
 import { cardError, invalidRequest, StripeError } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded, setupSucceeded } from '../engine/hooks.js';
-import { newId, randomText } from '../engine/ids.js';
+import { newId } from '../engine/ids.js';
 import { listOf } from '../engine/list.js';
 import { applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import { checkAmount } from '../money.js';
@@ -18,6 +18,7 @@ import { applyDiscounts, discountAmounts } from './billing/discounts.js';
 import { DISCOUNTS_PARAM, pageOf } from './billing/invoices.js';
 import { createSubscription } from './billing/subscriptions.js';
 import { createPrice } from './catalog.js';
+import { createCustomer } from './customers.js';
 import { confirm, createPaymentIntent } from './payment_intents.js';
 import { attachPaymentMethod, checkCard, createCardPaymentMethod } from './payment_methods.js';
 import { confirmSetup, createSetupIntent } from './setup_intents.js';
@@ -252,7 +253,7 @@ export function submitCheckout(ctx: Ctx, sessionId: string, form: CheckoutForm):
   const customerDetails = { address: null, business_name: null, email, individual_name: null, name: form.name.trim(), phone: null, tax_exempt: 'none', tax_ids: [] };
   const returnUrl = `${ctx.env.baseUrl}/c/pay/${session.id}/return`;
   const needsCustomer = session.mode === 'subscription' || session.customer_creation === 'always';
-  const customer = existing ?? (needsCustomer ? createCustomerFor(ctx, email, form.name.trim()) : undefined);
+  const customer = existing ?? (needsCustomer ? createCustomer(ctx, { email, name: form.name.trim() }) : undefined);
   ctx.put('checkout_sessions', { ...session, customer: customer?.id ?? null, customer_details: customerDetails });
   try {
     if (session.mode === 'payment') {
@@ -281,18 +282,6 @@ export function submitCheckout(ctx: Ctx, sessionId: string, form: CheckoutForm):
     if (session.mode === 'subscription') throw cardError(e.message, { ...e.fields, commit: false });
     return { kind: 'error', message: e.message };
   }
-}
-
-function createCustomerFor(ctx: Ctx, email: string, name: string): StripeObject {
-  const customer: StripeObject = {
-    id: newId('cus', 14), object: 'customer', address: null, balance: 0, created: ctx.now(), currency: null, customer_account: null, default_source: null,
-    delinquent: false, description: null, discount: null, email, invoice_prefix: randomText(8).toUpperCase(),
-    invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
-    livemode: false, metadata: {}, name, next_invoice_sequence: 1, phone: null, preferred_locales: [], shipping: null, tax_exempt: 'none', test_clock: null,
-  };
-  ctx.put('customers', customer);
-  ctx.emit('customer.created', customer);
-  return customer;
 }
 
 function afterIntent(ctx: Ctx, sessionId: string, intent: StripeObject): CheckoutOutcome {

@@ -30,7 +30,7 @@ const declaration = {
 
 const emptyAddress = () => ({ city: null, country: null, line1: null, line2: null, postal_code: null, state: null });
 
-function create(ctx: Ctx, p: Params): StripeObject {
+export function createCustomer(ctx: Ctx, p: Params): StripeObject {
   const id = newId('cus', 14);
   const customer: StripeObject = {
     id,
@@ -122,7 +122,7 @@ function del(ctx: Ctx, customer: StripeObject): StripeObject {
 export const customers: Resource = {
   ...declaration,
   operations: [
-    ...standardOperations(declaration, { idParam: 'customer', create, update, del, search: true, retrieve: false }),
+    ...standardOperations(declaration, { idParam: 'customer', create: createCustomer, update, del, search: true, retrieve: false }),
     {
       method: 'GET',
       path: '/v1/customers/{customer}',

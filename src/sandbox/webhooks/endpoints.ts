@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { invalidRequest } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { newId, randomText } from '../engine/ids.js';
-import { applyUpdate, patchSpec, standardOperations, type Params, type Resource } from '../engine/resource.js';
+import { applyUpdate, deleteObject, patchSpec, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import type { ParamSchema } from '../params/schema.js';
 import type { StripeObject } from '../store/collection.js';
 
@@ -72,10 +72,8 @@ const standard = standardOperations(declaration, {
   create: (ctx, p) => createEndpoint(ctx, p),
   update,
   del: (ctx, endpoint) => {
-    const stub = { id: endpoint.id, object: 'webhook_endpoint', deleted: true };
-    ctx.put('webhook_endpoints', stub);
     ctx.remove(WEBHOOK_SECRETS, endpoint.id);
-    return stub;
+    return deleteObject(ctx, 'webhook_endpoints', endpoint);
   },
 });
 

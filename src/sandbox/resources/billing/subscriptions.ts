@@ -10,7 +10,7 @@ import type { Ctx } from '../../engine/context.js';
 import { invoicePaid, invoicePaymentFailed } from '../../engine/hooks.js';
 import { newId } from '../../engine/ids.js';
 import { paginate } from '../../engine/list.js';
-import { equals, patchSpec, standardOperations, type Params, type Resource, type Operation } from '../../engine/resource.js';
+import { deleteObject, equals, patchSpec, standardOperations, type Params, type Resource, type Operation } from '../../engine/resource.js';
 import { formatAmount } from '../../money.js';
 import type { StripeObject } from '../../store/collection.js';
 import { createPrice } from '../catalog.js';
@@ -329,7 +329,7 @@ function changeItems(ctx: Ctx, current: StripeObject, changes: Params[], p: Para
     if (existing && (change.deleted === true || change.deleted === 'true')) {
       if (behaviour !== 'none') prorate(ctx, current, at, existing, null);
       items = items.filter((item) => item.id !== existing.id);
-      ctx.put('subscription_items', { id: existing.id, object: 'subscription_item', deleted: true });
+      deleteObject(ctx, 'subscription_items', existing);
       return;
     }
     const price = change.price || change.price_data || change.plan ? resolvePrice(ctx, change, param) : existing?.price;
