@@ -2,12 +2,15 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig, startGateway } from '../gateway/index.js';
 import { openDatabase } from '../store/db.js';
+import { AdminAuth } from '../gateway/admin.js';
+import { ensureDashboardBuilt } from '../gateway/dashboard.js';
 import { keyFile, loadMasterKeys, MasterKey, Vault, writeKeyFile } from '../gateway/vault.js';
 
 export async function runGateway(o: { port: number; host: string; dataDir: string; sandboxPort: number }): Promise<void> {
   let gateway;
   try {
     const config = loadConfig(o);
+    await ensureDashboardBuilt((line) => console.log(line));
     config.sandbox = { port: o.sandboxPort };
     gateway = await startGateway(config);
   } catch (e) {
@@ -18,6 +21,8 @@ export async function runGateway(o: { port: number; host: string; dataDir: strin
     throw e;
   }
   console.log(`PayBridge gateway listening on ${gateway.url} (storage: ${gateway.storage})`);
+  console.log(`Dashboard: ${gateway.services.rt.publicUrl}/`);
+  if (gateway.adminPassword) console.log(`Dashboard admin password (shown once; reset with \`paybridge reset-admin-password\`): ${gateway.adminPassword}`);
   console.log(gateway.sandbox ? `Stripe: embedded sandbox at ${gateway.sandbox.url}` : `Stripe: ${gateway.services.rt.api.base}`);
   if (gateway.bootstrap) {
     console.log(`First start: created the default app ${gateway.bootstrap.app_id}.`);
@@ -69,4 +74,17 @@ export function stripeAppManifest(o: { permissions: string; id: string; name: st
     distribution_type: 'public',
     allowed_redirect_uris: [`${o.publicUrl.replace(/\/$/, '')}/oauth/callback`],
   };
+}
+
+/** A new dashboard password, printed once; every signed-in dashboard session ends. */
+export async function resetAdminPassword(o: { dataDir: string; password?: string }): Promise<void> {
+  const config = loadConfig({ dataDir: o.dataDir });
+  if (o.password !== undefined && o.password.length < 12) throw new Error('The password must be at least 12 characters.');
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(o.dataDir, 'db') });
+  try {
+    const password = await new AdminAuth(database.db, () => 'http://127.0.0.1').resetPassword(o.password);
+    console.log(o.password ? 'Dashboard admin password changed.' : `New dashboard admin password (shown once): ${password}`);
+  } finally {
+    await database.close();
+  }
 }

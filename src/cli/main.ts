@@ -68,6 +68,13 @@ program
   .action(async (o) => (await gateway()).rotateMasterKey(o));
 
 program
+  .command('reset-admin-password')
+  .description("Set a new password for the dashboard's admin (stop an embedded-storage gateway first)")
+  .option('--data-dir <dir>', 'data folder', '.paybridge')
+  .option('--password <password>', 'the new password (at least 12 characters; by default one is generated and printed)')
+  .action(async (o) => (await gateway()).resetAdminPassword(o));
+
+program
   .command('stripe-app-manifest')
   .description('Print a stripe-app.json for installing PayBridge as a Stripe App with OAuth')
   .requiredOption('--permissions <list>', 'comma-separated Stripe App permissions, e.g. customer_read,payment_intent_write')

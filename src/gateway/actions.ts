@@ -9,7 +9,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { routeSchema, type ParamSchema } from '../sandbox/index.js';
-import { invalidRequest, resourceMissing } from '../sandbox/errors.js';
+import { invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
 import { connectorActions } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Connections } from './connections.js';
@@ -221,15 +221,35 @@ export class Actions {
     return this.view(d, version, builtIn);
   }
 
-  /** `POST /v1/actions/:connection/:action`: inputs checked, Stripe called through the proxy (logged as `action:<name>`). */
-  async run(app: AppKey, connectionId: string, name: string, input: Record<string, unknown>, idempotencyKey?: string) {
+  /**
+   * `POST /v1/actions/:connection/:action`: inputs checked, Stripe called through the proxy (logged as `action:<name>`).
+   * With `trace`, the answer also shows the request made to Stripe and Stripe's whole answer (the dashboard's "Try").
+   */
+  async run(app: AppKey, connectionId: string, name: string, input: Record<string, unknown>, o: { idempotencyKey?: string; trace?: boolean } = {}) {
     const conn = await this.conns.require(app, connectionId);
     const { d, version } = await this.definition(app, name);
     const values = coerceInput(d, input);
     const { path, params } = stripeRequest(d, values);
     const method = d.operation.split(' ')[0];
-    const answer = await this.proxy.request(app, conn, method, path, params, idempotencyKey, `action:${name}`);
+    const sent = { method, path, params };
+    let answer: Record<string, any>;
+    try {
+      answer = await this.proxy.request(app, conn, method, path, params, o.idempotencyKey, `action:${name}`);
+    } catch (e) {
+      if (!o.trace || !(e instanceof StripeError)) throw e;
+      throw new StripeError(e.status, e.type, e.message, { ...e.fields, extra: { ...e.fields.extra, stripe_request: sent } });
+    }
     const output = d.output ? Object.fromEntries(Object.entries(d.output).map(([k, p]) => [k, pick(answer, p) ?? null])) : answer;
-    return { object: 'action_result', action: name, version, connection: conn.id, output, stripe: { object: answer.object ?? null, id: answer.id ?? null } };
+    const result = { object: 'action_result', action: name, version, connection: conn.id, output, stripe: { object: answer.object ?? null, id: answer.id ?? null } };
+    return o.trace ? { ...result, stripe_request: sent, stripe_response: answer } : result;
+  }
+
+  /** Every saved version of a custom action, newest first. */
+  async versions(app: AppKey, name: string) {
+    const rows = await this.rt.db.select().from(connectorActions).where(and(eq(connectorActions.appId, app.appId), eq(connectorActions.name, name))).orderBy(desc(connectorActions.version));
+    const builtIn = BUILT_IN.find((b) => b.name === name);
+    if (!rows.length && !builtIn) throw resourceMissing('action', name, 'action');
+    const data = rows.length ? rows.map((r) => this.view(r.definition as ActionDefinition, r.version, false, r.createdAt)) : [this.view(builtIn!, 1, true)];
+    return { object: 'list', url: `/v1/actions/${name}/versions`, has_more: false, data };
   }
 }

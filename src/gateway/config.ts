@@ -25,6 +25,8 @@ export interface GatewayConfig {
   masterKeyPrevious?: string;
   /** Public URL of this gateway, for OAuth callbacks (default http://host:port). */
   publicUrl?: string;
+  /** The dashboard's admin password on first start (otherwise one is generated and printed once). */
+  adminPassword?: string;
   /** Requests per second per connection; 0 = no limit. */
   rateLimit: Record<Mode, number>;
   retry: { maxRetries: number; baseDelayMs: number };
@@ -63,6 +65,7 @@ const Env = z.object({
   PAYBRIDGE_MASTER_KEY: z.string().optional(),
   PAYBRIDGE_MASTER_KEY_PREVIOUS: z.string().optional(),
   PAYBRIDGE_PUBLIC_URL: url('PAYBRIDGE_PUBLIC_URL').optional(),
+  PAYBRIDGE_ADMIN_PASSWORD: z.string().min(12, 'PAYBRIDGE_ADMIN_PASSWORD must be at least 12 characters').optional(),
   PAYBRIDGE_RATE_LIMIT_TEST: count('PAYBRIDGE_RATE_LIMIT_TEST').optional(),
   PAYBRIDGE_RATE_LIMIT_LIVE: count('PAYBRIDGE_RATE_LIMIT_LIVE').optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
@@ -94,6 +97,7 @@ export function loadConfig(flags: { port?: number; host?: string; dataDir?: stri
     masterKey: e.PAYBRIDGE_MASTER_KEY,
     masterKeyPrevious: e.PAYBRIDGE_MASTER_KEY_PREVIOUS,
     publicUrl: e.PAYBRIDGE_PUBLIC_URL?.replace(/\/$/, ''),
+    adminPassword: e.PAYBRIDGE_ADMIN_PASSWORD,
     // The embedded sandbox has no rate limit of its own, so neither does the gateway in front of it unless asked.
     rateLimit: {
       test: e.PAYBRIDGE_RATE_LIMIT_TEST ?? (embedded ? 0 : STRIPE_LIMITS.test),

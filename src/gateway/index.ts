@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { startSandboxThread, type SandboxHandle } from './sandbox-thread.js';
 import { openDatabase, type Database } from '../store/db.js';
 import { settings } from '../store/schema.js';
+import { AdminAuth } from './admin.js';
 import { Apps } from './apps.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
 import { Connections } from './connections.js';
@@ -43,6 +44,8 @@ export interface Gateway {
   storage: string;
   /** Set on the first start only: the default app and its keys (also in bootstrap.json). */
   bootstrap?: { app_id: string; test_key: string; live_key: string };
+  /** Set when this start generated the dashboard's admin password: printed once, stored only as a hash. */
+  adminPassword?: string;
   services: Services;
   close(): Promise<void>;
 }
@@ -73,7 +76,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const proxy = new Proxy(rt, connections, oauth);
     const appWebhooks = new AppWebhooks(rt, config.appWebhookRetryBaseMs, config.appWebhookMaxAgeMs);
     rt.appWebhooks = appWebhooks;
-    const services: Services = { rt, apps, connections, oauth, proxy, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy), appWebhooks, syncs: new Syncs(rt, connections, proxy) };
+    const admin = new AdminAuth(database.db, () => rt.publicUrl);
+    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy), appWebhooks, syncs: new Syncs(rt, connections, proxy) };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });
@@ -83,9 +87,10 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     rt.publicUrl = config.publicUrl ?? url;
     if (sandbox) await registerPlatformWebhook(rt, sandbox, url);
     const bootstrap = await bootstrapApp(database, apps, config.dataDir);
+    const adminPassword = (await admin.ensurePassword(config.adminPassword))?.generated;
     appWebhooks.start();
     return {
-      app, url, port, sandbox, services, bootstrap,
+      app, url, port, sandbox, services, bootstrap, adminPassword,
       storage: database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : config.dataDir ? `PGlite in ${join(config.dataDir, 'db')}` : 'PGlite in memory',
       close: async () => {
         await appWebhooks.stop();
@@ -127,6 +132,8 @@ const PLATFORM_EVENTS = ['account.application.deauthorized', ...CHECKOUT_EVENTS]
  */
 async function registerConnectionWebhook(rt: Runtime, proxy: Proxy, connections: Connections, app: AppKey, conn: Connection): Promise<void> {
   if (conn.kind !== 'api_key') return;
+  // A restricted key known to lack the permission is not asked: the refusal would only show up as a health error.
+  if (conn.permissions && (conn.permissions as Record<string, string>).webhook_endpoints !== 'write') return;
   try {
     const endpoint = await proxy.request(app, conn, 'POST', '/v1/webhook_endpoints', {
       url: `${rt.publicUrl}/webhooks/connections/${conn.id}`, enabled_events: ['*'], description: `PayBridge connection ${conn.id}`,

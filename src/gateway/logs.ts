@@ -4,7 +4,7 @@
  * multi-row INSERT), so a proxied request never waits for the database.
  * Bodies are stored parsed and redacted: secrets and card data never land.
  */
-import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import qs from 'qs';
 import type { Db } from '../store/db.js';
 import { requestLogs } from '../store/schema.js';
@@ -110,32 +110,82 @@ export class RequestLog {
     return this.flushing;
   }
 
-  async list(appId: string, mode: string, f: { connection?: string; status?: number; method?: string; limit: number; startingAfter?: string }) {
+  async list(appId: string, mode: string, f: LogFilter & { limit: number; startingAfter?: string }) {
     await this.flush();
     const where: SQL[] = [eq(requestLogs.appId, appId), eq(requestLogs.mode, mode)];
     if (f.connection) where.push(eq(requestLogs.connectionId, f.connection));
-    if (f.status !== undefined) where.push(eq(requestLogs.status, f.status));
+    if (f.status !== undefined) where.push(statusCondition(f.status));
     if (f.method) where.push(eq(requestLogs.method, f.method.toUpperCase()));
+    if (f.path) where.push(ilike(requestLogs.path, `%${f.path.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
     if (f.startingAfter) {
       const [cursor] = await this.db.select({ seq: requestLogs.seq }).from(requestLogs).where(eq(requestLogs.id, f.startingAfter));
       if (cursor) where.push(lt(requestLogs.seq, cursor.seq!));
     }
     const rows = await this.db.select().from(requestLogs).where(and(...where)).orderBy(desc(requestLogs.seq)).limit(f.limit + 1);
-    return {
-      object: 'list',
-      url: '/v1/logs',
-      has_more: rows.length > f.limit,
-      data: rows.slice(0, f.limit).map((r) => ({
-        id: r.id, object: 'request_log', connection: r.connectionId, method: r.method, path: r.path, status: r.status,
-        duration_ms: r.durationMs, attempts: r.attempts, stripe_request_id: r.stripeRequestId, idempotency_key: r.idempotencyKey,
-        error: r.errorType ? { type: r.errorType, code: r.errorCode } : null, source: r.source, request: r.request,
-        created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live',
-      })),
-    };
+    return { object: 'list', url: '/v1/logs', has_more: rows.length > f.limit, data: rows.slice(0, f.limit).map(logView) };
+  }
+
+  async get(appId: string, mode: string, id: string) {
+    await this.flush();
+    const [row] = await this.db.select().from(requestLogs).where(and(eq(requestLogs.id, id), eq(requestLogs.appId, appId), eq(requestLogs.mode, mode)));
+    return row ? logView(row) : undefined;
+  }
+
+  /**
+   * Requests and errors per time bucket over the last `hours`, zeros included, for the dashboard's chart.
+   * The 403s and 404s of a restricted key's permission probe are answers it asked for, not errors.
+   */
+  async stats(appId: string, mode: string, hours: number, connection?: string) {
+    await this.flush();
+    const bucket = (hours * 3600) / 48;
+    const since = Math.floor((Date.now() / 1000 - hours * 3600) / bucket) * bucket;
+    const rows = await this.db.execute(sql`SELECT floor(extract(epoch from created_at) / ${bucket})::bigint AS b, count(*)::int AS requests,
+        (count(*) FILTER (WHERE (status IS NULL OR status >= 400) AND NOT (source = 'verify' AND status IN (403, 404))))::int AS errors
+      FROM request_logs WHERE app_id = ${appId} AND mode = ${mode} AND created_at >= to_timestamp(${since})
+        ${connection ? sql`AND connection_id = ${connection}` : sql``}
+      GROUP BY b`);
+    const counted = new Map((rows as unknown as { rows: { b: string | number; requests: number; errors: number }[] }).rows.map((r) => [Number(r.b), r]));
+    const first = since / bucket;
+    const buckets = Array.from({ length: 49 }, (_, i) => {
+      const r = counted.get(first + i);
+      return { start: (first + i) * bucket, requests: r?.requests ?? 0, errors: r?.errors ?? 0 };
+    });
+    return { object: 'request_stats', hours, bucket_seconds: bucket, buckets, total: { requests: sum(buckets, 'requests'), errors: sum(buckets, 'errors') } };
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
   }
+}
+
+export interface LogFilter {
+  connection?: string;
+  /** An exact status, `2xx`/`4xx`/`5xx`, or `error` (4xx, 5xx and no answer). */
+  status?: string;
+  method?: string;
+  /** Part of the path, e.g. `/v1/customers`. */
+  path?: string;
+}
+
+export const STATUS_FILTER = /^(\d{3}|[245]xx|error)$/;
+
+function statusCondition(status: string): SQL {
+  if (status === 'error') return or(isNull(requestLogs.status), gte(requestLogs.status, 400))!;
+  if (status.endsWith('xx')) {
+    const low = Number(status[0]) * 100;
+    return and(gte(requestLogs.status, low), lt(requestLogs.status, low + 100))!;
+  }
+  return eq(requestLogs.status, Number(status));
+}
+
+const sum = (rows: Record<string, number>[], key: string) => rows.reduce((n, r) => n + r[key], 0);
+
+function logView(r: typeof requestLogs.$inferSelect) {
+  return {
+    id: r.id, object: 'request_log', connection: r.connectionId, method: r.method, path: r.path, status: r.status,
+    duration_ms: r.durationMs, attempts: r.attempts, stripe_request_id: r.stripeRequestId, idempotency_key: r.idempotencyKey,
+    error: r.errorType ? { type: r.errorType, code: r.errorCode } : null, source: r.source, request: r.request,
+    created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live',
+  };
 }

@@ -46,19 +46,21 @@ export class OAuthConnections {
     const mode = (p.mode ?? app.mode) as Mode;
     if (mode !== 'test' && mode !== 'live') throw invalidRequest('mode must be test or live.', { param: 'mode' });
     if (mode !== app.mode) throw invalidRequest(`mode is ${mode}, but the request used a ${app.mode} mode PayBridge key.`, { param: 'mode', code: 'mode_mismatch' });
-    if (typeof p.return_url !== 'string' || !/^https?:\/\//.test(p.return_url)) throw invalidRequest('Missing or invalid param: return_url (an http(s) URL).', { param: 'return_url' });
+    // Without a return_url the person lands on PayBridge's own result page.
+    const returnUrl = p.return_url ?? `${this.rt.publicUrl}/connected`;
+    if (typeof returnUrl !== 'string' || !/^https?:\/\//.test(returnUrl)) throw invalidRequest('Invalid param: return_url (an http(s) URL).', { param: 'return_url' });
     const flow: Flow = p.flow === undefined || p.flow === 'oauth' ? 'oauth' : p.flow === 'stripe_app' ? 'stripe_app' : (() => { throw invalidRequest('flow must be oauth or stripe_app.', { param: 'flow' }); })();
     const platform = this.platform(mode, flow);
     const state = randomToken(32);
     const id = newGatewayId('csess');
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
-    await this.rt.db.insert(connectSessions).values({ id, appId: app.appId, mode, flow, stateHash: sha256(state), returnUrl: p.return_url, expiresAt });
+    await this.rt.db.insert(connectSessions).values({ id, appId: app.appId, mode, flow, stateHash: sha256(state), returnUrl, expiresAt });
     const redirectUri = `${this.rt.publicUrl}/oauth/callback`;
     const query = new URLSearchParams({ client_id: platform.clientId, state, redirect_uri: redirectUri });
     const url = flow === 'oauth'
       ? `${this.rt.config.stripeConnectBase ?? this.rt.connect.base}/oauth/authorize?response_type=code&scope=read_write&${query}`
       : `${this.rt.config.stripeConnectBase ?? this.rt.connect.base}/oauth/v2/authorize?${query}`;
-    return { id, object: 'connect_session', flow, livemode: mode === 'live', url, return_url: p.return_url, expires_at: Math.floor(expiresAt.getTime() / 1000) };
+    return { id, object: 'connect_session', flow, livemode: mode === 'live', url, return_url: returnUrl, expires_at: Math.floor(expiresAt.getTime() / 1000) };
   }
 
   /** Stripe sends the person back here; answers where to send them next. */

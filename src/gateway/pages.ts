@@ -4,7 +4,8 @@
  * `/s/:id/cancelled`, which go on to the app's URLs or show a result page.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { escapeHtml, page } from '../sandbox/pages/html.js';
+import { escapeHtml } from '../sandbox/pages/html.js';
+import { hostedPage } from './look.js';
 import { formatAmount } from '../sandbox/money.js';
 import type { PaymentSessions } from './sessions.js';
 
@@ -16,15 +17,15 @@ function withSession(url: string, id: string): string {
   return u.toString();
 }
 
-function result(reply: FastifyReply, title: string, body: string, status = 200): FastifyReply {
-  return reply.code(status).type('text/html').send(page(title, `<h1>${escapeHtml(title)}</h1>${body}`));
+function result(reply: FastifyReply, title: string, body: string, status = 200, icon: 'ok' | 'bad' | 'wait' = status === 200 ? 'ok' : status === 202 ? 'wait' : 'bad'): FastifyReply {
+  return reply.code(status).type('text/html').send(hostedPage(title, body, icon));
 }
 
 function summary(s: Loaded): string {
   const processor = (s.processor ?? {}) as Record<string, string | null>;
-  const card = processor.card_brand ? `<div class="row"><span>Card</span><span>${escapeHtml(processor.card_brand)} •••• ${escapeHtml(processor.card_last4)}</span></div>` : '';
-  const amount = s.kind === 'charge' && s.amount ? `<div class="row total"><span>Paid</span><span>${escapeHtml(formatAmount(s.amount, s.currency ?? 'usd'))}</span></div>` : '';
-  return `${card}${amount}<p class="muted">Reference ${escapeHtml(s.id)}. You can close this window.</p>`;
+  const card = processor.card_brand ? `<div class="line"><span>Card</span><span>${escapeHtml(processor.card_brand)} •••• ${escapeHtml(processor.card_last4)}</span></div>` : '';
+  const amount = s.kind === 'charge' && s.amount ? `<div class="line total"><span>Paid</span><span>${escapeHtml(formatAmount(s.amount, s.currency ?? 'usd'))}</span></div>` : '';
+  return `${card}${amount}<p class="muted small" style="margin-top:14px">Reference ${escapeHtml(s.id)}. You can close this window.</p>`;
 }
 
 export function registerSessionPages(app: FastifyInstance, sessions: PaymentSessions): void {
@@ -64,6 +65,6 @@ export function registerSessionPages(app: FastifyInstance, sessions: PaymentSess
     const s = await find(req.params.id, reply);
     if (!s) return reply;
     if (s.cancelUrl) return reply.redirect(withSession(s.cancelUrl, s.id), 303);
-    return result(reply, 'Payment not completed', `<p>No payment was made. <a href="/s/${escapeHtml(s.id)}">Return to the payment page</a>.</p>`);
+    return result(reply, 'Payment not completed', `<p>No payment was made. <a href="/s/${escapeHtml(s.id)}">Return to the payment page</a>.</p>`, 200, 'bad');
   });
 }

@@ -3,6 +3,7 @@
  * vault, the clients for Stripe's API and Connect hosts, request logs, and
  * PayBridge's own events. Built once by startGateway.
  */
+import { and, desc, eq, like, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../store/db.js';
 import { gatewayEvents } from '../store/schema.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
@@ -35,4 +36,23 @@ export async function emitGatewayEvent(rt: Runtime, appId: string, mode: string,
   if (!inserted.length) return false;
   await rt.appWebhooks?.enqueue({ id, type, appId, mode, data, created: Math.floor(Date.now() / 1000) });
   return true;
+}
+
+const eventView = (r: typeof gatewayEvents.$inferSelect) => ({ id: r.id, object: 'gateway_event', type: r.type, data: r.data, created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live' });
+
+/** `GET /v1/gateway_events`: newest first, filtered by type (or a `type.*` prefix), paginated with `starting_after`. */
+export async function listGatewayEvents(rt: Runtime, appId: string, mode: string, f: { type?: string; limit: number; startingAfter?: string }) {
+  const where: SQL[] = [eq(gatewayEvents.appId, appId), eq(gatewayEvents.mode, mode)];
+  if (f.type) where.push(f.type.endsWith('.*') ? like(gatewayEvents.type, `${f.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : eq(gatewayEvents.type, f.type));
+  if (f.startingAfter) {
+    const [cursor] = await rt.db.select({ seq: gatewayEvents.seq }).from(gatewayEvents).where(eq(gatewayEvents.id, f.startingAfter));
+    if (cursor) where.push(lt(gatewayEvents.seq, cursor.seq!));
+  }
+  const rows = await rt.db.select().from(gatewayEvents).where(and(...where)).orderBy(desc(gatewayEvents.seq)).limit(f.limit + 1);
+  return { object: 'list', url: '/v1/gateway_events', has_more: rows.length > f.limit, data: rows.slice(0, f.limit).map(eventView) };
+}
+
+export async function getGatewayEvent(rt: Runtime, appId: string, mode: string, id: string) {
+  const [row] = await rt.db.select().from(gatewayEvents).where(and(eq(gatewayEvents.id, id), eq(gatewayEvents.appId, appId), eq(gatewayEvents.mode, mode)));
+  return row ? eventView(row) : undefined;
 }

@@ -7,18 +7,21 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import qs from 'qs';
 import Stripe from 'stripe';
 import { eq } from 'drizzle-orm';
-import { apiError, invalidRequest, StripeError } from '../sandbox/errors.js';
-import { connections as connectionsTable, gatewayEvents, settings } from '../store/schema.js';
+import { apiError, invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
+import { connections as connectionsTable, settings } from '../store/schema.js';
+import type { AdminAuth } from './admin.js';
+import { registerAdminRoutes, registerDashboard } from './dashboard.js';
 import { bearer, type AppKey, type Apps } from './apps.js';
 import type { Mode } from './config.js';
 import { connectionView, type Connection, type Connections } from './connections.js';
 import type { OAuthConnections } from './oauth.js';
 import type { Proxy, ProxyRequest } from './proxy.js';
+import { STATUS_FILTER } from './logs.js';
 import { registerSessionPages } from './pages.js';
 import type { Actions } from './actions.js';
 import type { AppWebhooks } from './app_webhooks.js';
 import type { Syncs } from './syncs.js';
-import { emitGatewayEvent } from './runtime.js';
+import { emitGatewayEvent, getGatewayEvent, listGatewayEvents } from './runtime.js';
 import { sessionView, type PaymentSessions } from './sessions.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { inProcessCredentials } from '../mcp/callers.js';
@@ -37,6 +40,7 @@ export interface Services {
   actions: Actions;
   appWebhooks: AppWebhooks;
   syncs: Syncs;
+  admin: AdminAuth;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -59,6 +63,8 @@ export function buildGatewayServer(s: Services): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 } });
   const { rt } = s;
   const auth = (req: FastifyRequest): Promise<AppKey> => {
+    // The dashboard signs in with a cookie instead of a key (and proves each change with its CSRF token).
+    if (!req.headers.authorization && s.admin.hasCookie(req)) return s.admin.appKey(req);
     const secret = bearer(req.headers.authorization);
     if (!/^pb_(test|live)_/.test(secret)) {
       throw new StripeError(401, 'invalid_request_error', "PayBridge's own API takes an app key (pb_test_… or pb_live_…).", { code: 'api_key_invalid' });
@@ -143,7 +149,6 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     });
 
     api.post<{ Body: Record<string, unknown> }>('/v1/connect_sessions', async (req) => s.oauth.createSession(await auth(req), req.body ?? {}));
-    api.get<{ Querystring: Record<string, string> }>('/oauth/callback', async (req, reply) => reply.redirect(await s.oauth.callback(req.query), 302));
 
     const idempotencyKey = (req: FastifyRequest) => (typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
     api.post<{ Body: Record<string, unknown> }>('/v1/sessions', async (req) => sessionView(await s.sessions.create(await auth(req), req.body ?? {}, idempotencyKey(req)), rt.publicUrl));
@@ -159,8 +164,9 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     api.post<{ Body: unknown }>('/v1/actions', async (req) => s.actions.save(await auth(req), req.body));
     api.get('/v1/actions', async (req) => s.actions.list(await auth(req)));
     api.get<{ Params: { name: string } }>('/v1/actions/:name', async (req) => s.actions.get(await auth(req), req.params.name));
-    api.post<{ Params: { connection: string; name: string }; Body: Record<string, unknown> }>('/v1/actions/:connection/:name', async (req) =>
-      s.actions.run(await auth(req), req.params.connection, req.params.name, req.body ?? {}, idempotencyKey(req)));
+    api.get<{ Params: { name: string } }>('/v1/actions/:name/versions', async (req) => s.actions.versions(await auth(req), req.params.name));
+    api.post<{ Params: { connection: string; name: string }; Querystring: { trace?: string }; Body: Record<string, unknown> }>('/v1/actions/:connection/:name', async (req) =>
+      s.actions.run(await auth(req), req.params.connection, req.params.name, req.body ?? {}, { idempotencyKey: idempotencyKey(req), trace: req.query.trace === 'true' }));
 
     api.post<{ Params: { id: string } }>('/v1/connections/:id/sync', async (req) => s.syncs.start(await auth(req), req.params.id));
     api.get<{ Params: { id: string } }>('/v1/connections/:id/sync', async (req) => s.syncs.status(await auth(req), req.params.id));
@@ -176,16 +182,26 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     api.get<{ Querystring: Record<string, string> }>('/v1/logs', async (req) => {
       const key = await auth(req);
       const q = req.query;
-      const status = q.status === undefined ? undefined : Number(q.status);
-      if (status !== undefined && !Number.isInteger(status)) throw invalidRequest('Invalid status: must be an HTTP status code', { param: 'status' });
-      return rt.logs.list(key.appId, key.mode, { connection: q.connection, status, method: q.method, limit: limit(q.limit), startingAfter: q.starting_after });
+      if (q.status !== undefined && !STATUS_FILTER.test(q.status)) throw invalidRequest('Invalid status: an HTTP status code, 2xx, 4xx, 5xx or error', { param: 'status' });
+      return rt.logs.list(key.appId, key.mode, { connection: q.connection, status: q.status, method: q.method, path: q.path, limit: limit(q.limit), startingAfter: q.starting_after });
+    });
+    api.get<{ Querystring: Record<string, string> }>('/v1/logs/stats', async (req) => {
+      const key = await auth(req);
+      const hours = Number(req.query.hours ?? 24);
+      if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 30) throw invalidRequest('hours must be a whole number from 1 to 720.', { param: 'hours' });
+      return rt.logs.stats(key.appId, key.mode, hours, req.query.connection);
+    });
+    api.get<{ Params: { id: string } }>('/v1/logs/:id', async (req) => {
+      const key = await auth(req);
+      return (await rt.logs.get(key.appId, key.mode, req.params.id)) ?? Promise.reject(resourceMissing('request log', req.params.id, 'id'));
     });
     api.get<{ Querystring: Record<string, string> }>('/v1/gateway_events', async (req) => {
       const key = await auth(req);
-      const rows = await rt.db.select().from(gatewayEvents).where(eq(gatewayEvents.appId, key.appId));
-      const data = rows.filter((r) => r.mode === key.mode && (!req.query.type || r.type === req.query.type)).reverse().slice(0, limit(req.query.limit))
-        .map((r) => ({ id: r.id, object: 'gateway_event', type: r.type, data: r.data, created: Math.floor(r.createdAt.getTime() / 1000) }));
-      return { object: 'list', url: '/v1/gateway_events', has_more: false, data };
+      return listGatewayEvents(rt, key.appId, key.mode, { type: req.query.type, limit: limit(req.query.limit), startingAfter: req.query.starting_after });
+    });
+    api.get<{ Params: { id: string } }>('/v1/gateway_events/:id', async (req) => {
+      const key = await auth(req);
+      return (await getGatewayEvent(rt, key.appId, key.mode, req.params.id)) ?? Promise.reject(resourceMissing('event', req.params.id, 'id'));
     });
 
     // Stripe's webhooks: the platform's Connect endpoint, and the endpoint registered on each API-key connection's account.
@@ -221,6 +237,8 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       const conn = await s.connections.load(req.params.id);
       return receive(req, reply, conn?.webhookSecretId ?? undefined, conn);
     });
+
+    registerAdminRoutes(api, s);
 
     api.post<{ Body: Record<string, unknown> }>('/v1/webhook_endpoints', async (req) => s.appWebhooks.createEndpoint(await auth(req), req.body ?? {}));
     api.get('/v1/webhook_endpoints', async (req) => s.appWebhooks.listEndpoints(await auth(req)));
@@ -290,7 +308,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
 
   registerSessionPages(app, s.sessions);
   app.get('/health', async () => ({ ok: true }));
-  app.get('/', async () => ({ object: 'paybridge', api: '/v1', proxy: '/proxy/{connection}/v1/...', docs: 'https://github.com/ (see README)' }));
+  registerDashboard(app, s);
 
   app.setNotFoundHandler((req, reply) => sendError(reply, invalidRequest(`Unrecognized request URL (${req.method}: ${req.url.split('?')[0]}).`, {}, 404)));
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {

@@ -215,6 +215,7 @@ export class PaymentSessions {
     const conn = await this.conns.require(app, s.connectionId);
     await this.proxy.request(app, conn, 'POST', `/v1/checkout/sessions/${s.checkoutSessionId}/expire`, {}, `${s.id}-expire`);
     const [moved] = await this.rt.db.update(paymentSessions).set({ status: 'canceled', updatedAt: new Date() }).where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
+    if (moved) await emitGatewayEvent(this.rt, s.appId, s.mode, 'session.canceled', { session: sessionView(moved, this.rt.publicUrl) });
     return moved ?? (await this.require(app, id));
   }
 

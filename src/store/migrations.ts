@@ -102,4 +102,12 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       CREATE INDEX app_webhook_deliveries_object ON app_webhook_deliveries (endpoint_id, object_id, seq)
     `,
   },
+  {
+    id: '0007_admin_sessions',
+    sql: `
+      CREATE TABLE admin_sessions (
+        id_hash text PRIMARY KEY, csrf_token text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL);
+      CREATE INDEX gateway_events_app ON gateway_events (app_id, mode, seq)
+    `,
+  },
 ];

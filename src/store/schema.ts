@@ -203,3 +203,11 @@ export const appWebhookDeliveries = pgTable('app_webhook_deliveries', {
   createdAt: created(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Dashboard sign-ins: the cookie's SHA-256 (never the cookie) and the session's CSRF token. */
+export const adminSessions = pgTable('admin_sessions', {
+  idHash: text('id_hash').primaryKey(),
+  csrfToken: text('csrf_token').notNull(),
+  createdAt: created(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});

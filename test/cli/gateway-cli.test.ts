@@ -3,42 +3,19 @@
  * user runs them, in child processes with a data folder of their own.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, it } from 'node:test';
-import { freePort } from '../../bench/harness.js';
+import { BIN, ENV, startPaybridge } from './paybridge-process.js';
 
-const BIN = new URL('../../bin/paybridge.mjs', import.meta.url).pathname;
 const run = promisify(execFile);
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const ENV = { ...process.env, DATABASE_URL: '', STRIPE_API_BASE: '', PAYBRIDGE_MASTER_KEY: '' };
-
-async function start(dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: string; url: string; stop(): Promise<void> }> {
-  const [port, sandboxPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [BIN, 'start', '--port', String(port), '--sandbox-port', String(sandboxPort), '--data-dir', dataDir], { env: { ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stderr!.on('data', (c) => (output += c));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (c) => {
-      output += c;
-      if (/Stripe: /.test(output) && (!/First start/.test(output) || /Its test API key/.test(output))) resolve();
-    });
-    child.once('exit', (code) => reject(Object.assign(new Error(`exited ${code}: ${output}`), { code, output })));
-  });
-  await new Promise((r) => setTimeout(r, 100));
-  return {
-    child, output, url: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((r) => {
-      child.once('exit', () => r());
-      child.kill('SIGTERM');
-    }),
-  };
-}
+const start = (dataDir: string, env: Record<string, string> = {}) => startPaybridge(dataDir, env);
 
 it('starts with embedded defaults, prints the first key once and writes bootstrap.json (0600)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'paybridge-start-'));
@@ -95,4 +72,23 @@ it('prints a Stripe App manifest with OAuth access and the callback', async () =
   const bad = await run(process.execPath, [BIN, 'stripe-app-manifest', '--permissions', 'everything'], { env: ENV }).catch((e) => e);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Invalid permission 'everything'/);
+});
+
+it('prints the dashboard password once; reset-admin-password replaces it and ends sessions', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paybridge-admin-'));
+  dirs.push(dir);
+  const signIn = (url: string, password: string) => fetch(`${url}/dashboard/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
+  const first = await start(dir);
+  const password = /Dashboard admin password \(shown once[^)]*\): (\w+)/.exec(first.output)![1];
+  const dashboard = await fetch(`${first.url}/`);
+  assert.match(await dashboard.text(), /<div id="root"><\/div>/, 'the built dashboard is served at /');
+  assert.equal((await signIn(first.url, password)).status, 200);
+  await first.stop();
+  const reset = await run(process.execPath, [BIN, 'reset-admin-password', '--data-dir', dir], { env: ENV });
+  const fresh = /New dashboard admin password \(shown once\): (\w+)/.exec(reset.stdout)![1];
+  const second = await start(dir);
+  assert.doesNotMatch(second.output, /Dashboard admin password/, 'printed on the first start only');
+  assert.equal((await signIn(second.url, password)).status, 401);
+  assert.equal((await signIn(second.url, fresh)).status, 200);
+  await second.stop();
 });

@@ -1,0 +1,194 @@
+/**
+ * The dashboard as a new user meets it, in Chromium, served by `paybridge
+ * start` exactly as `npm start` runs it (it builds the dashboard itself):
+ * sign in, connect Stripe by OAuth, add a restricted key, test both
+ * connections, define a create-customer action mapping customer_email to
+ * email, run it, and find its request log. Each step leaves a screenshot.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startPaybridge, type PaybridgeProcess } from '../cli/paybridge-process.js';
+import { launch, screenshot, skipReason } from './browser.js';
+
+const skip = skipReason();
+let pb: PaybridgeProcess;
+let browser: Browser;
+let page: Page;
+let password: string;
+let appKey: string;
+const dir = mkdtempSync(join(tmpdir(), 'paybridge-dashboard-'));
+
+before(async () => {
+  if (skip) return;
+  pb = await startPaybridge(dir);
+  password = /Dashboard admin password \(shown once[^)]*\): (\S+)/.exec(pb.output)![1];
+  appKey = /Its test API key .*: (pb_test_\w+)/.exec(pb.output)![1];
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+});
+after(async () => {
+  await browser?.close();
+  await pb?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const api = async (path: string) => (await fetch(`${pb.url}${path}`, { headers: { authorization: `Bearer ${appKey}` } })).json();
+
+describe('the dashboard, walked through by a new user', { skip }, () => {
+  it('prints the admin password once and keeps only its hash', async () => {
+    assert.match(pb.output, new RegExp(`Dashboard: ${pb.url}/`));
+    assert.match(password, /^[A-Za-z0-9]{20}$/);
+    const again = await startPaybridge(mkdtempSync(join(tmpdir(), 'paybridge-dashboard-2-')));
+    await again.stop();
+    assert.doesNotMatch(again.output.replace(/Dashboard admin password.*\n/, ''), new RegExp(password), 'another data folder gets its own password');
+  });
+
+  it('refuses a wrong password in words, then signs in', async () => {
+    await page.goto(pb.url);
+    await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
+    await screenshot(page, 'dashboard-01-sign-in');
+    await page.getByLabel('Admin password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.equal(await page.getByRole('alert').textContent(), 'That password is not right.');
+    await page.getByLabel('Admin password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Get started' }).waitFor();
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'pb_admin')!;
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(cookie.secure, true);
+    await screenshot(page, 'dashboard-02-home');
+  });
+
+  it('connects Stripe by OAuth in test mode', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByRole('heading', { name: 'No test mode Stripe accounts yet' }).waitFor();
+    await screenshot(page, 'dashboard-03-connections-empty');
+    await page.getByRole('button', { name: 'Connect Stripe (test)' }).click();
+    await page.waitForURL(`${pb.sandboxUrl}/oauth/authorize?**`);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await page.getByText('Stripe account connected.').waitFor();
+    assert.equal(new URL(page.url()).search, '', 'the address bar is tidied');
+    const row = page.getByRole('table', { name: 'Connections' }).getByRole('row').nth(1);
+    assert.match(await row.textContent() ?? '', /Stripe Connect \(OAuth\).*Healthy/);
+    await screenshot(page, 'dashboard-04-oauth-connected');
+  });
+
+  it('adds a restricted key and shows its permissions', async () => {
+    const made = await fetch(`${pb.sandboxUrl}/_sandbox/restricted_keys`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissions: { customers: 'write', balance: 'read' } }),
+    });
+    const { secret } = await made.json();
+    await page.getByRole('button', { name: 'Add API key' }).first().click();
+    await page.getByLabel('Secret or restricted key').fill('rk_test_nonsense');
+    await page.getByRole('button', { name: 'Add key' }).click();
+    assert.match(await page.getByRole('dialog').getByRole('alert').textContent() ?? '', /Invalid API Key provided/);
+    await page.getByLabel('Secret or restricted key').fill(secret);
+    await page.getByRole('button', { name: 'Add key' }).click();
+    await page.getByRole('table', { name: 'Permissions' }).waitFor();
+    const permissions = await page.getByRole('table', { name: 'Permissions' }).textContent();
+    assert.match(permissions ?? '', /customersRead and write/);
+    assert.match(permissions ?? '', /balanceRead only/);
+    assert.match(permissions ?? '', /payment intentsNone/);
+    await screenshot(page, 'dashboard-05-restricted-key');
+  });
+
+  it('tests both connections', async () => {
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText(/^Connection successful \(\d+ ms\)$/).waitFor();
+    await screenshot(page, 'dashboard-06-test-restricted');
+    await page.getByRole('link', { name: 'Connections' }).first().click();
+    await page.getByRole('table', { name: 'Connections' }).getByText('Stripe Connect (OAuth)').click();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText(/^Connection successful \(\d+ ms\)$/).waitFor();
+    await screenshot(page, 'dashboard-07-test-oauth');
+  });
+
+  it('defines a create-customer action mapping customer_email to email, refusing a bad mapping first', async () => {
+    await page.getByRole('link', { name: 'Actions' }).click();
+    await page.getByRole('button', { name: 'New action' }).click();
+    await page.getByLabel('Action name').fill('signup-customer');
+    await page.getByLabel('Stripe operation').fill('POST /v1/customers');
+    await page.getByLabel('Description').fill('Create the customer for a new sign-up.');
+    await page.getByLabel('Input 1 name').fill('customer_email');
+    await page.getByRole('button', { name: '+ Add input field' }).click();
+    await page.getByLabel('Input 2 name').fill('plan');
+    await page.getByLabel('Stripe parameter 1').fill('emial');
+    await page.getByLabel('Source 1', { exact: true }).selectOption('customer_email');
+    await page.getByRole('button', { name: '+ Add mapping' }).click();
+    await page.getByLabel('Stripe parameter 2').fill('metadata.plan');
+    await page.getByLabel('Source 2', { exact: true }).selectOption('plan');
+    await page.getByLabel('Output 1 name').fill('customer_id');
+    await page.getByRole('button', { name: 'Save action' }).click();
+    assert.match(await page.getByRole('alert').textContent() ?? '', /emial/);
+    await screenshot(page, 'dashboard-08-action-bad-mapping');
+    await page.getByLabel('Stripe parameter 1').fill('email');
+    await page.getByRole('button', { name: 'Save action' }).click();
+    await page.getByRole('heading', { name: 'signup-customer' }).waitFor();
+    const mapping = await page.getByRole('table', { name: 'Mapping' }).textContent();
+    assert.match(mapping ?? '', /emailcustomer_email/);
+    await screenshot(page, 'dashboard-09-action-saved');
+  });
+
+  it('runs the action and shows the Stripe request and answer', async () => {
+    const connections = (await api('/v1/connections')).data as { id: string; key_type: string }[];
+    const restricted = connections.find((c) => c.key_type === 'restricted')!;
+    await page.getByLabel('Connection', { exact: true }).selectOption(restricted.id);
+    await page.getByLabel('Sample customer_email').fill('jenny.rosen@example.com');
+    await page.getByLabel('Sample plan').fill('pro');
+    await page.getByRole('button', { name: 'Run action' }).click();
+    await page.getByText('Stripe accepted the request.').waitFor();
+    const shown = await page.locator('pre').allTextContents();
+    assert.match(shown[0], /"customer_id": "cus_\w+"/);
+    assert.match(shown[1], /^POST \/v1\/customers\n/);
+    assert.match(shown[1], /"email": "jenny.rosen@example.com"/);
+    assert.match(shown[2], /"object": "customer"/);
+    await screenshot(page, 'dashboard-10-action-run');
+  });
+
+  it("finds the action's request in the logs, with its detail", async () => {
+    await page.getByRole('link', { name: 'Request logs' }).click();
+    await page.getByLabel('Filter by path').fill('/v1/customers');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const row = page.getByRole('table', { name: 'Request logs' }).getByRole('row', { name: /Action signup-customer/ });
+    await row.waitFor();
+    assert.match(await row.textContent() ?? '', /200 OK/);
+    await screenshot(page, 'dashboard-11-logs');
+    await row.click();
+    await page.getByRole('heading', { name: 'POST /v1/customers' }).waitFor();
+    const body = await page.locator('pre').textContent();
+    assert.match(body ?? '', /jenny.rosen@example.com/);
+    await screenshot(page, 'dashboard-12-log-detail');
+    const logs = await api('/v1/logs?path=/v1/customers&status=2xx');
+    assert.ok(logs.data.some((l: { source: string }) => l.source === 'action:signup-customer'), 'the API agrees');
+  });
+
+  it('shows apps and keys, and creates an app whose keys are revealed once', async () => {
+    await page.getByRole('link', { name: 'Apps & API keys' }).click();
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.getByLabel('Name').fill('Mobile app');
+    await page.getByRole('dialog').getByRole('button', { name: 'Create app' }).click();
+    await page.getByTestId('secret').first().waitFor();
+    const secrets = await page.getByTestId('secret').allTextContents();
+    assert.match(secrets[0], /^pb_test_\w+$/);
+    assert.match(secrets[1], /^pb_live_\w+$/);
+    await screenshot(page, 'dashboard-13-app-created');
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    const made = await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${secrets[0]}` } });
+    assert.equal((await made.json()).name, 'Mobile app');
+    assert.equal(await page.getByTestId('secret').count(), 0, 'the secret is gone once the dialog closes');
+  });
+
+  it('signs out, and a request without the CSRF token is refused', async () => {
+    const refused = await page.evaluate(async () => (await fetch('/v1/actions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
+    assert.equal(refused, 403);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
+    const after = await page.evaluate(async () => (await fetch('/v1/connections')).status);
+    assert.equal(after, 401);
+  });
+});

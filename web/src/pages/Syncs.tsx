@@ -1,0 +1,120 @@
+/** Syncs of Stripe data per connection, and the reports computed from them. */
+import { useEffect, useState } from 'react';
+import { api, qs, type List } from '../api';
+import { go, useShell } from '../App';
+import { Badge, Card, Empty, Notice, Page, Table, money, useAsync, when } from '../ui';
+import type { Connection } from './Connections';
+
+interface SyncStatus { models: { model: string; status: string; synced: number; error: string | null }[] }
+interface Revenue { rows: { month: string; product: string; currency: string; gross: number; refunds: number; net: number; count: number }[] }
+interface Subscriptions { mrr: { currency: string; mrr: number; subscriptions: number }[]; active: number; churned_30d: number; churn_rate_30d: number }
+interface Failed { rows: { charge: string; customer: string | null; amount: number; currency: string; decline_reason: string | null; message: string | null; created: number }[] }
+
+const SYNC: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { synced: ['Up to date', 'ok'], running: ['Syncing', 'warn'], failed: ['Failed', 'bad'] };
+
+function RevenueBars(p: { rows: Revenue['rows'] }) {
+  const byMonth = new Map<string, { net: number; refunds: number }>();
+  for (const r of p.rows) {
+    const m = byMonth.get(r.month) ?? { net: 0, refunds: 0 };
+    byMonth.set(r.month, { net: m.net + r.net, refunds: m.refunds + r.refunds });
+  }
+  const months = [...byMonth.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const max = Math.max(1, ...months.map(([, v]) => v.net + v.refunds));
+  return (
+    <div className="row" style={{ alignItems: 'flex-end', gap: 16, height: 160, padding: '8px 0' }} role="img" aria-label="Net revenue by month">
+      {months.map(([m, v]) => (
+        <div key={m} style={{ flex: 1, textAlign: 'center' }}>
+          <div style={{ height: `${(v.net / max) * 120}px`, background: 'var(--brand)', borderRadius: '4px 4px 0 0' }} title={`Net ${v.net / 100}`} />
+          <div style={{ height: `${(v.refunds / max) * 120}px`, background: '#fca5a5' }} title={`Refunds ${v.refunds / 100}`} />
+          <div className="small muted" style={{ marginTop: 4 }}>{m}</div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Reports(p: { connection: string }) {
+  const { scope } = useShell();
+  const data = useAsync(async () => {
+    const c = qs({ connection: p.connection });
+    const [revenue, subs, failed] = await Promise.all([
+      api<Revenue>('GET', `/v1/reports/revenue${c}`), api<Subscriptions>('GET', `/v1/reports/subscriptions${c}`), api<Failed>('GET', `/v1/reports/failed_payments${qs({ connection: p.connection, hours: 24 })}`),
+    ]);
+    return { revenue, subs, failed };
+  }, [p.connection, scope]);
+  if (data.error) return <Notice tone="bad">{data.error}</Notice>;
+  const d = data.data;
+  if (!d) return null;
+  return (
+    <>
+      <div className="grid cols-4">
+        <div className="card stat"><div className="label">MRR</div><div className="value">{d.subs.mrr.length ? d.subs.mrr.map((m) => money(m.mrr, m.currency)).join(' + ') : money(0)}</div></div>
+        <div className="card stat"><div className="label">Active subscriptions</div><div className="value">{d.subs.active}</div></div>
+        <div className="card stat"><div className="label">Churn (30 days)</div><div className="value">{(d.subs.churn_rate_30d * 100).toFixed(1)}%</div></div>
+        <div className="card stat"><div className="label">Failed payments (24 h)</div><div className="value">{d.failed.rows.length}</div></div>
+      </div>
+      <Card title="Revenue by month">{d.revenue.rows.length ? <RevenueBars rows={d.revenue.rows} /> : <p className="muted" style={{ margin: 0 }}>No succeeded charges synced yet.</p>}</Card>
+      {d.revenue.rows.length > 0 && (
+        <Card title="Revenue by product and month" flush>
+          <Table label="Revenue" rows={d.revenue.rows} rowKey={(r) => `${r.month}${r.product}${r.currency}`} columns={[
+            { label: 'Month', render: (r) => r.month }, { label: 'Product', render: (r) => r.product },
+            { label: 'Gross', render: (r) => money(r.gross, r.currency) }, { label: 'Refunds', render: (r) => money(r.refunds, r.currency) },
+            { label: 'Net', render: (r) => <strong>{money(r.net, r.currency)}</strong> }, { label: 'Charges', render: (r) => r.count },
+          ]} />
+        </Card>
+      )}
+      <Card title="Failed payments in the last 24 hours" flush>
+        {d.failed.rows.length === 0 ? <p className="muted" style={{ padding: '16px 20px', margin: 0 }}>None. Nothing to chase.</p> : (
+          <Table label="Failed payments" rows={d.failed.rows} rowKey={(r) => r.charge} columns={[
+            { label: 'Customer', render: (r) => <span className="mono">{r.customer ?? '—'}</span> }, { label: 'Amount', render: (r) => money(r.amount, r.currency) },
+            { label: 'Why', render: (r) => r.message ?? r.decline_reason ?? '—' }, { label: 'When', render: (r) => when(r.created) },
+          ]} />
+        )}
+      </Card>
+    </>
+  );
+}
+
+export function Syncs() {
+  const { scope } = useShell();
+  const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
+  const [connection, setConnection] = useState('');
+  const list = connections.data?.data ?? [];
+  useEffect(() => {
+    if (!list.some((c) => c.id === connection) && list[0]) setConnection(list[0].id);
+  }, [list, connection]);
+  const status = useAsync(() => (connection ? api<SyncStatus>('GET', `/v1/connections/${connection}/sync`) : Promise.resolve({ models: [] })), [connection, scope]);
+  const [error, setError] = useState('');
+  const running = status.data?.models.some((m) => m.status === 'running');
+  useEffect(() => {
+    if (!running) return;
+    const t = setTimeout(status.reload, 1500);
+    return () => clearTimeout(t);
+  }, [running, status]);
+  const start = () => api('POST', `/v1/connections/${connection}/sync`).then(status.reload, (e: Error) => setError(e.message));
+  if (connections.data && list.length === 0) {
+    return <Page title="Syncs & reports"><Card><Empty icon="↻" title="Nothing to sync yet" action={<button className="primary" onClick={() => go('connections')}>Connect Stripe</button>}>Connect a Stripe account, then sync its customers, payments and subscriptions here for fast local queries and reports.</Empty></Card></Page>;
+  }
+  const models = status.data?.models ?? [];
+  return (
+    <Page title="Syncs & reports" subtitle="Stripe data copied into PayBridge's database, kept current by events, and reported on with SQL." actions={<>
+      <select aria-label="Connection" value={connection} onChange={(e) => setConnection(e.target.value)}>{list.map((c) => <option key={c.id} value={c.id}>{c.account} ({c.id})</option>)}</select>
+      <button className="primary" disabled={!connection || running} onClick={start}>{running ? 'Syncing…' : models.length ? 'Sync again' : 'Start sync'}</button>
+    </>}>
+      <div className="stack">
+        {error && <Notice tone="bad">{error}</Notice>}
+        <Card title="Sync status" flush>
+          {models.length === 0 ? <p className="muted" style={{ padding: '16px 20px', margin: 0 }}>This connection has not been synced yet. Start a sync to copy its data.</p> : (
+            <Table label="Sync status" rows={models} rowKey={(m) => m.model} columns={[
+              { label: 'Model', render: (m) => m.model.replace(/_/g, ' ') },
+              { label: 'Status', render: (m) => <Badge tone={SYNC[m.status]?.[1]} dot>{SYNC[m.status]?.[0] ?? m.status}</Badge> },
+              { label: 'Records', render: (m) => m.synced.toLocaleString() },
+              { label: 'Problem', render: (m) => m.error ?? '—' },
+            ]} />
+          )}
+        </Card>
+        {connection && models.length > 0 && <Reports connection={connection} />}
+      </div>
+    </Page>
+  );
+}
