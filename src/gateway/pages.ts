@@ -23,7 +23,7 @@ function result(reply: FastifyReply, title: string, body: string, status = 200, 
 
 function summary(s: Loaded): string {
   const processor = (s.processor ?? {}) as Record<string, string | null>;
-  const card = processor.card_brand ? `<div class="line"><span>Card</span><span>${escapeHtml(processor.card_brand)} •••• ${escapeHtml(processor.card_last4)}</span></div>` : '';
+  const card = processor.card_brand ? `<div class="line"><span>Card</span><span>${escapeHtml(processor.card_brand.charAt(0).toUpperCase() + processor.card_brand.slice(1))} •••• ${escapeHtml(processor.card_last4)}</span></div>` : '';
   const amount = s.kind === 'charge' && s.amount ? `<div class="line total"><span>Paid</span><span>${escapeHtml(formatAmount(s.amount, s.currency ?? 'usd'))}</span></div>` : '';
   return `${card}${amount}<p class="muted small" style="margin-top:14px">Reference ${escapeHtml(s.id)}. You can close this window.</p>`;
 }

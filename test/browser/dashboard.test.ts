@@ -183,6 +183,39 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     assert.equal(await page.getByTestId('secret').count(), 0, 'the secret is gone once the dialog closes');
   });
 
+  it('shows sessions, events, syncs with reports, and webhook deliveries', async () => {
+    const post = (path: string, body: unknown) => fetch(`${pb.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${appKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    const connections = (await api('/v1/connections')).data as { id: string; key_type: string }[];
+    const oauth = connections.find((c) => c.key_type === 'oauth')!;
+    const session = await post('/v1/sessions', { mode: 'charge', amount: 4900, currency: 'usd', customer_email: 'ada@example.com', description: 'Annual plan', connection: oauth.id });
+    await post(`/v1/actions/${oauth.id}/process-payment`, { amount: 2500, currency: 'usd', payment_method: 'pm_card_visa', description: 'Consulting' });
+    await post(`/v1/actions/${oauth.id}/process-payment`, { amount: 1200, currency: 'usd', payment_method: 'pm_card_chargeDeclined' });
+    await post('/v1/webhook_endpoints', { url: 'http://127.0.0.1:9/unreachable', enabled_events: ['*'] });
+    await post(`/v1/sessions/${session.id}/cancel`, {});
+
+    await page.getByRole('link', { name: 'Payment sessions' }).click();
+    await page.getByRole('table', { name: 'Payment sessions' }).getByText('$49.00').click();
+    await page.getByText('Annual plan').waitFor();
+    await screenshot(page, 'dashboard-14-session');
+
+    await page.getByRole('link', { name: 'Events' }).click();
+    await page.getByRole('table', { name: 'Events' }).getByText('session.canceled').waitFor();
+    await screenshot(page, 'dashboard-15-events');
+
+    await page.getByRole('link', { name: 'Syncs & reports' }).click();
+    await page.getByLabel('Connection').selectOption(oauth.id);
+    await page.getByRole('button', { name: 'Start sync' }).click();
+    await page.getByRole('table', { name: 'Sync status' }).getByText('Up to date').first().waitFor();
+    await page.getByRole('table', { name: 'Revenue' }).getByText('Consulting').waitFor();
+    await page.getByRole('table', { name: 'Failed payments' }).getByText('Your card was declined.').waitFor();
+    await screenshot(page, 'dashboard-16-syncs-reports');
+
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('table', { name: 'Webhook endpoints' }).getByText('http://127.0.0.1:9/unreachable').click();
+    await page.getByRole('table', { name: 'Deliveries' }).getByText('session.canceled').waitFor();
+    await screenshot(page, 'dashboard-17-webhooks');
+  });
+
   it('signs out, and a request without the CSRF token is refused', async () => {
     const refused = await page.evaluate(async () => (await fetch('/v1/actions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
     assert.equal(refused, 403);

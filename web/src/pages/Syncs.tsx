@@ -10,7 +10,7 @@ interface Revenue { rows: { month: string; product: string; currency: string; gr
 interface Subscriptions { mrr: { currency: string; mrr: number; subscriptions: number }[]; active: number; churned_30d: number; churn_rate_30d: number }
 interface Failed { rows: { charge: string; customer: string | null; amount: number; currency: string; decline_reason: string | null; message: string | null; created: number }[] }
 
-const SYNC: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { synced: ['Up to date', 'ok'], running: ['Syncing', 'warn'], failed: ['Failed', 'bad'] };
+const SYNC: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { synced: ['Up to date', 'ok'], backfilling: ['Copying', 'warn'], error: ['Failed', 'bad'] };
 
 function RevenueBars(p: { rows: Revenue['rows'] }) {
   const byMonth = new Map<string, { net: number; refunds: number }>();
@@ -23,7 +23,7 @@ function RevenueBars(p: { rows: Revenue['rows'] }) {
   return (
     <div className="row" style={{ alignItems: 'flex-end', gap: 16, height: 160, padding: '8px 0' }} role="img" aria-label="Net revenue by month">
       {months.map(([m, v]) => (
-        <div key={m} style={{ flex: 1, textAlign: 'center' }}>
+        <div key={m} style={{ flex: '0 1 72px', textAlign: 'center' }}>
           <div style={{ height: `${(v.net / max) * 120}px`, background: 'var(--brand)', borderRadius: '4px 4px 0 0' }} title={`Net ${v.net / 100}`} />
           <div style={{ height: `${(v.refunds / max) * 120}px`, background: '#fca5a5' }} title={`Refunds ${v.refunds / 100}`} />
           <div className="small muted" style={{ marginTop: 4 }}>{m}</div>
@@ -33,7 +33,7 @@ function RevenueBars(p: { rows: Revenue['rows'] }) {
   );
 }
 
-function Reports(p: { connection: string }) {
+function Reports(p: { connection: string; syncing: boolean }) {
   const { scope } = useShell();
   const data = useAsync(async () => {
     const c = qs({ connection: p.connection });
@@ -41,7 +41,7 @@ function Reports(p: { connection: string }) {
       api<Revenue>('GET', `/v1/reports/revenue${c}`), api<Subscriptions>('GET', `/v1/reports/subscriptions${c}`), api<Failed>('GET', `/v1/reports/failed_payments${qs({ connection: p.connection, hours: 24 })}`),
     ]);
     return { revenue, subs, failed };
-  }, [p.connection, scope]);
+  }, [p.connection, scope, p.syncing]);
   if (data.error) return <Notice tone="bad">{data.error}</Notice>;
   const d = data.data;
   if (!d) return null;
@@ -85,7 +85,7 @@ export function Syncs() {
   }, [list, connection]);
   const status = useAsync(() => (connection ? api<SyncStatus>('GET', `/v1/connections/${connection}/sync`) : Promise.resolve({ models: [] })), [connection, scope]);
   const [error, setError] = useState('');
-  const running = status.data?.models.some((m) => m.status === 'running');
+  const running = status.data?.models.some((m) => m.status === 'backfilling');
   useEffect(() => {
     if (!running) return;
     const t = setTimeout(status.reload, 1500);
@@ -99,7 +99,7 @@ export function Syncs() {
   return (
     <Page title="Syncs & reports" subtitle="Stripe data copied into PayBridge's database, kept current by events, and reported on with SQL." actions={<>
       <select aria-label="Connection" value={connection} onChange={(e) => setConnection(e.target.value)}>{list.map((c) => <option key={c.id} value={c.id}>{c.account} ({c.id})</option>)}</select>
-      <button className="primary" disabled={!connection || running} onClick={start}>{running ? 'Syncing…' : models.length ? 'Sync again' : 'Start sync'}</button>
+      <button className="primary" disabled={!connection || running} onClick={start}>{running ? 'Syncing…' : models.length ? 'Catch up' : 'Start sync'}</button>
     </>}>
       <div className="stack">
         {error && <Notice tone="bad">{error}</Notice>}
@@ -113,7 +113,7 @@ export function Syncs() {
             ]} />
           )}
         </Card>
-        {connection && models.length > 0 && <Reports connection={connection} />}
+        {connection && models.length > 0 && <Reports connection={connection} syncing={!!running} />}
       </div>
     </Page>
   );

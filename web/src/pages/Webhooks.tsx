@@ -24,7 +24,7 @@ function Deliveries(p: { endpoint: Endpoint }) {
       {list.data && rows.length === 0 ? <Empty icon="↗" title="Nothing sent yet">Deliveries appear here when an event this endpoint listens to happens.</Empty> : (
         <Table label="Deliveries" rows={rows} rowKey={(d) => d.id} columns={[
           { label: 'Event', render: (d) => <><Badge tone="brand">{d.type}</Badge><div className="mono small muted">{d.event}</div></> },
-          { label: 'Result', render: (d) => <Badge tone={DELIVERY[d.status]?.[1]} dot>{DELIVERY[d.status]?.[0] ?? d.status}</Badge> },
+          { label: 'Result', render: (d) => (d.status === 'pending' && d.attempts === 0 ? <Badge dot>Queued</Badge> : <Badge tone={DELIVERY[d.status]?.[1]} dot>{DELIVERY[d.status]?.[0] ?? d.status}</Badge>) },
           { label: 'Attempts', render: (d) => <>{d.attempts}{d.last_status ? <span className="muted small"> · last answer HTTP {d.last_status}</span> : d.last_error ? <span className="muted small"> · {d.last_error}</span> : null}</> },
           { label: 'Next attempt', render: (d) => (d.next_attempt_at ? when(d.next_attempt_at) : '—') },
           { label: '', render: (d) => <button className="small" onClick={() => replay(d.id)}>Send again</button> },
