@@ -16,6 +16,7 @@ import { appWebhookDeliveries, appWebhookEndpoints } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import { newGatewayId, randomToken } from './ids.js';
 import { emitGatewayEvent, type Runtime } from './runtime.js';
+import { QueueWorker } from './worker.js';
 
 const MAX_AGE_MS = 3 * 24 * 3600 * 1000;
 const TIMEOUT_MS = 10_000;
@@ -32,12 +33,11 @@ export interface AppEvent {
 const matches = (patterns: string[], type: string) => patterns.some((p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))));
 
 export class AppWebhooks {
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private wake?: () => void;
+  private readonly worker = new QueueWorker('webhook delivery', () => this.work());
 
   /** Retry delays: `base` ms doubling per attempt, capped at an hour (tests shorten the base). */
-  constructor(private readonly rt: Runtime, private readonly baseDelayMs = 30_000, private readonly maxAgeMs = MAX_AGE_MS) {}
+  /** A claimed delivery is another instance's for `leaseSeconds`: longer than a batch of sends can take, shorter than a crash should delay it. */
+  constructor(private readonly rt: Runtime, private readonly baseDelayMs = 30_000, private readonly maxAgeMs = MAX_AGE_MS, private readonly leaseSeconds = 60) {}
 
   async createEndpoint(app: AppKey, p: { url?: unknown; enabled_events?: unknown; description?: unknown }) {
     if (typeof p.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(p.url)) throw invalidRequest('Missing or invalid param: url (an http(s) URL).', { param: 'url' });
@@ -89,7 +89,7 @@ export class AppWebhooks {
     const rows = await this.rt.db.update(appWebhookDeliveries).set({ status: 'pending', nextAttemptAt: new Date(), lockedUntil: null, updatedAt: new Date() })
       .where(and(eq(appWebhookDeliveries.id, deliveryId), eq(appWebhookDeliveries.appId, app.appId))).returning();
     if (!rows.length) throw resourceMissing('webhook_delivery', deliveryId, 'id');
-    this.wake?.();
+    this.worker.wake();
     return { id: deliveryId, object: 'webhook_delivery', status: 'pending' };
   }
 
@@ -104,35 +104,21 @@ export class AppWebhooks {
     const objectId = String(data.id ?? data.session?.id ?? data.connection ?? event.id);
     await this.rt.db.insert(appWebhookDeliveries).values(wanted.map((e) => ({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, objectId, payload })))
       .onConflictDoNothing();
-    this.wake?.();
+    this.worker.wake();
   }
 
   start(intervalMs = 250): void {
-    const loop = async () => {
-      if (this.running) return;
-      this.running = true;
-      try {
-        while (await this.work()) { /* keep going while rows are due */ }
-      } catch (e) {
-        console.error('[paybridge] webhook delivery:', (e as Error).message);
-      } finally {
-        this.running = false;
-      }
-    };
-    this.wake = () => void loop();
-    this.timer = setInterval(() => void loop(), intervalMs);
-    this.timer.unref();
+    this.worker.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.wake = undefined;
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Claims and sends one batch of due deliveries; true if there was any. */
   private async work(): Promise<boolean> {
     const claimed = await this.rt.db.execute(sql`
-      UPDATE app_webhook_deliveries SET locked_until = now() + interval '60 seconds', updated_at = now()
+      UPDATE app_webhook_deliveries SET locked_until = now() + make_interval(secs => ${this.leaseSeconds}), updated_at = now()
       WHERE id IN (
         SELECT d.id FROM app_webhook_deliveries d
         WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())

@@ -40,8 +40,12 @@ export interface GatewayConfig {
   appWebhookRetryBaseMs: number;
   /** How long webhooks to apps are retried before they fail and the endpoint is disabled (three days). */
   appWebhookMaxAgeMs: number;
-  /** Signing secret of the platform's Connect webhook endpoint, for `/webhooks/stripe` (the embedded sandbox's is registered at start). */
-  webhookSecret?: string;
+  /** Signing secrets of the platform's Connect webhook endpoint, for `/webhooks/stripe` (several while rolling; the embedded sandbox's is registered at start). */
+  webhookSecrets: string[];
+  /** How long a claimed job (a webhook delivery, a Stripe event, a backfill) stays with the instance that claimed it before another may take it over. */
+  leaseSeconds: number;
+  /** Where sync errors are posted when a connection names no alert URL (Slack-compatible incoming webhook). */
+  alertWebhookUrl?: string;
   otelEndpoint?: string;
 }
 
@@ -69,7 +73,9 @@ const Env = z.object({
   PAYBRIDGE_RATE_LIMIT_TEST: count('PAYBRIDGE_RATE_LIMIT_TEST').optional(),
   PAYBRIDGE_RATE_LIMIT_LIVE: count('PAYBRIDGE_RATE_LIMIT_LIVE').optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'STRIPE_WEBHOOK_SECRET must be a webhook signing secret (whsec_…)').optional(),
+  PAYBRIDGE_LEASE_SECONDS: count('PAYBRIDGE_LEASE_SECONDS').min(1, 'PAYBRIDGE_LEASE_SECONDS must be at least 1').optional(),
+  PAYBRIDGE_ALERT_WEBHOOK_URL: url('PAYBRIDGE_ALERT_WEBHOOK_URL').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+(,\s*whsec_\w+)*$/, 'STRIPE_WEBHOOK_SECRET must be a webhook signing secret (whsec_…), or several separated by commas while rolling it').optional(),
 });
 
 /** Stripe's documented limits are 25 requests/s in test mode and 100 in live mode; stay under them. */
@@ -108,7 +114,9 @@ export function loadConfig(flags: { port?: number; host?: string; dataDir?: stri
     stripeAppTokenTtlSeconds: 3600,
     appWebhookRetryBaseMs: 30_000,
     appWebhookMaxAgeMs: 3 * 24 * 3600 * 1000,
-    webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    webhookSecrets: e.STRIPE_WEBHOOK_SECRET?.split(',').map((x) => x.trim()) ?? [],
+    leaseSeconds: e.PAYBRIDGE_LEASE_SECONDS ?? 60,
+    alertWebhookUrl: e.PAYBRIDGE_ALERT_WEBHOOK_URL,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }

@@ -30,7 +30,13 @@ export function stripeErrorOf(answer: UpstreamAnswer): { type?: string; code?: s
 }
 
 /** The answer shown for a connection: never a secret, a hint of the key at most. */
-export function connectionView(c: Connection) {
+function checkWebhookSecret(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^whsec_\w+$/.test(value)) throw invalidRequest('webhook_secret must be a webhook signing secret (whsec_…).', { param: 'webhook_secret' });
+  return value;
+}
+
+export function connectionView(c: Connection, publicUrl?: string) {
   return {
     id: c.id,
     object: 'connection',
@@ -51,6 +57,8 @@ export function connectionView(c: Connection) {
       access_token_expires_at: seconds(c.accessExpiresAt),
     },
     metadata: c.metadata,
+    // Where Stripe sends this account's events; `webhook_secret` (or PayBridge's own registration) makes them verifiable.
+    webhook: c.kind === 'api_key' && publicUrl ? { url: `${publicUrl}/webhooks/stripe/${c.id}`, signing_secret: c.webhookSecretId ? (c.webhookEndpointId ? 'registered' : 'configured') : null } : null,
     created: seconds(c.createdAt),
   };
 }
@@ -89,11 +97,11 @@ export class Connections {
   async list(app: AppKey) {
     const rows = await this.rt.db.select().from(connections)
       .where(and(eq(connections.appId, app.appId), eq(connections.mode, app.mode), isNull(connections.deletedAt)));
-    return { object: 'list', url: '/v1/connections', has_more: false, data: rows.reverse().map(connectionView) };
+    return { object: 'list', url: '/v1/connections', has_more: false, data: rows.reverse().map((c) => connectionView(c, this.rt.publicUrl)) };
   }
 
   /** `POST /v1/connections {secret_key}`: verify the key with Stripe, learn its account and permissions, then keep it. */
-  async createFromApiKey(app: AppKey, p: { secret_key?: unknown; publishable_key?: unknown; metadata?: unknown }): Promise<Connection> {
+  async createFromApiKey(app: AppKey, p: { secret_key?: unknown; publishable_key?: unknown; metadata?: unknown; webhook_secret?: unknown }): Promise<Connection> {
     if (typeof p.secret_key !== 'string' || !p.secret_key) throw invalidRequest('Missing required param: secret_key.', { param: 'secret_key', code: 'parameter_missing' });
     const key = p.secret_key.trim();
     const m = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/.exec(key);
@@ -105,6 +113,7 @@ export class Connections {
     if (p.publishable_key !== undefined && (typeof p.publishable_key !== 'string' || !new RegExp(`^pk_${mode}_`).test(p.publishable_key))) {
       throw invalidRequest(`publishable_key must be a ${mode} mode publishable key (pk_${mode}_…).`, { param: 'publishable_key' });
     }
+    const webhookSecret = checkWebhookSecret(p.webhook_secret);
     const restricted = m[1] === 'rk';
     const account = await this.verify(app, key, restricted);
     const permissions = restricted ? await this.probe(app, key) : null;
@@ -114,10 +123,19 @@ export class Connections {
     const [conn] = await this.rt.db.insert(connections).values({
       id, appId: app.appId, mode, kind: 'api_key', accountId: account, keyType: restricted ? 'restricted' : 'secret', permissions,
       publishableKey: (p.publishable_key as string | undefined) ?? null, secretId, status: 'active', lastSuccessAt: new Date(),
-      keyHint: hintOf(key), metadata,
+      keyHint: hintOf(key), metadata, webhookSecretId: webhookSecret ? await this.rt.vault.seal(webhookSecret) : null,
     }).returning();
     await this.afterCreate?.(app, conn);
     return (await this.load(conn.id, true)) ?? conn;
+  }
+
+  /** `POST /v1/connections/:id {webhook_secret}`: the signing secret of an endpoint the account owner registered at `/webhooks/stripe/:id`. */
+  async configureWebhook(app: AppKey, id: string, p: { webhook_secret?: unknown }): Promise<Connection> {
+    const conn = await this.require(app, id);
+    const secret = checkWebhookSecret(p.webhook_secret);
+    if (!secret) throw invalidRequest('Missing required param: webhook_secret.', { param: 'webhook_secret', code: 'parameter_missing' });
+    await this.update(conn.id, { webhookSecretId: await this.rt.vault.seal(secret) });
+    return (await this.load(conn.id, true))!;
   }
 
   /** Asks Stripe who the key belongs to; a refused key is a 400 carrying Stripe's reason. */

@@ -24,6 +24,7 @@ import { PaymentSessions } from './sessions.js';
 import { Actions } from './actions.js';
 import { AppWebhooks } from './app_webhooks.js';
 import { Syncs } from './syncs.js';
+import { StripeEventsIn } from './inbound.js';
 import type { AppKey } from './apps.js';
 import type { Connection } from './connections.js';
 import type { Runtime } from './runtime.js';
@@ -74,10 +75,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const connections = new Connections(rt);
     const oauth = new OAuthConnections(rt, connections);
     const proxy = new Proxy(rt, connections, oauth);
-    const appWebhooks = new AppWebhooks(rt, config.appWebhookRetryBaseMs, config.appWebhookMaxAgeMs);
+    const appWebhooks = new AppWebhooks(rt, config.appWebhookRetryBaseMs, config.appWebhookMaxAgeMs, config.leaseSeconds);
     rt.appWebhooks = appWebhooks;
     const admin = new AdminAuth(database.db, () => rt.publicUrl);
-    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions: new PaymentSessions(rt, connections, proxy), actions: new Actions(rt, connections, proxy), appWebhooks, syncs: new Syncs(rt, connections, proxy) };
+    const sessions = new PaymentSessions(rt, connections, proxy);
+    const syncs = new Syncs(rt, connections, proxy);
+    const inbound = new StripeEventsIn(rt, connections, sessions, syncs);
+    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions, actions: new Actions(rt, connections, proxy), appWebhooks, syncs, inbound };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });
@@ -89,11 +93,15 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const bootstrap = await bootstrapApp(database, apps, config.dataDir);
     const adminPassword = (await admin.ensurePassword(config.adminPassword))?.generated;
     appWebhooks.start();
+    inbound.start();
+    syncs.startResuming();
     return {
       app, url, port, sandbox, services, bootstrap, adminPassword,
       storage: database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : config.dataDir ? `PGlite in ${join(config.dataDir, 'db')}` : 'PGlite in memory',
       close: async () => {
         await appWebhooks.stop();
+        await inbound.stop();
+        await syncs.stop();
         await app.close();
         await logs.close();
         await tracer.close();
@@ -131,12 +139,12 @@ const PLATFORM_EVENTS = ['account.application.deauthorized', ...CHECKOUT_EVENTS]
  * access simply goes without: sessions then learn their status on read.
  */
 async function registerConnectionWebhook(rt: Runtime, proxy: Proxy, connections: Connections, app: AppKey, conn: Connection): Promise<void> {
-  if (conn.kind !== 'api_key') return;
+  if (conn.kind !== 'api_key' || conn.webhookSecretId) return;
   // A restricted key known to lack the permission is not asked: the refusal would only show up as a health error.
   if (conn.permissions && (conn.permissions as Record<string, string>).webhook_endpoints !== 'write') return;
   try {
     const endpoint = await proxy.request(app, conn, 'POST', '/v1/webhook_endpoints', {
-      url: `${rt.publicUrl}/webhooks/connections/${conn.id}`, enabled_events: ['*'], description: `PayBridge connection ${conn.id}`,
+      url: `${rt.publicUrl}/webhooks/stripe/${conn.id}`, enabled_events: ['*'], description: `PayBridge connection ${conn.id}`,
     }, `${conn.id}-webhook`);
     await connections.update(conn.id, { webhookEndpointId: endpoint.id, webhookSecretId: await rt.vault.seal(endpoint.secret) });
   } catch {

@@ -5,10 +5,9 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import qs from 'qs';
-import Stripe from 'stripe';
 import { eq } from 'drizzle-orm';
 import { apiError, invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
-import { connections as connectionsTable, settings } from '../store/schema.js';
+import { settings } from '../store/schema.js';
 import type { AdminAuth } from './admin.js';
 import { registerAdminRoutes, registerDashboard } from './dashboard.js';
 import { bearer, type AppKey, type Apps } from './apps.js';
@@ -21,7 +20,8 @@ import { registerSessionPages } from './pages.js';
 import type { Actions } from './actions.js';
 import type { AppWebhooks } from './app_webhooks.js';
 import type { Syncs } from './syncs.js';
-import { emitGatewayEvent, getGatewayEvent, listGatewayEvents } from './runtime.js';
+import { verifyStripeEvent, type StripeEventsIn } from './inbound.js';
+import { getGatewayEvent, listGatewayEvents } from './runtime.js';
 import { sessionView, type PaymentSessions } from './sessions.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { inProcessCredentials } from '../mcp/callers.js';
@@ -41,6 +41,7 @@ export interface Services {
   appWebhooks: AppWebhooks;
   syncs: Syncs;
   admin: AdminAuth;
+  inbound: StripeEventsIn;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -108,9 +109,10 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       return { id: req.params.id, object: 'api_key', revoked: true };
     });
 
-    api.post<{ Body: Record<string, unknown> }>('/v1/connections', async (req) => connectionView(await s.connections.createFromApiKey(await auth(req), req.body ?? {})));
+    api.post<{ Body: Record<string, unknown> }>('/v1/connections', async (req) => connectionView(await s.connections.createFromApiKey(await auth(req), req.body ?? {}), rt.publicUrl));
+    api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/connections/:id', async (req) => connectionView(await s.connections.configureWebhook(await auth(req), req.params.id, req.body ?? {}), rt.publicUrl));
     api.get('/v1/connections', async (req) => s.connections.list(await auth(req)));
-    api.get<{ Params: { id: string } }>('/v1/connections/:id', async (req) => connectionView(await s.connections.require(await auth(req), req.params.id)));
+    api.get<{ Params: { id: string } }>('/v1/connections/:id', async (req) => connectionView(await s.connections.require(await auth(req), req.params.id), rt.publicUrl));
     api.delete<{ Params: { id: string } }>('/v1/connections/:id', async (req) => {
       const key = await auth(req);
       const conn = await s.connections.require(key, req.params.id);
@@ -168,7 +170,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     api.post<{ Params: { connection: string; name: string }; Querystring: { trace?: string }; Body: Record<string, unknown> }>('/v1/actions/:connection/:name', async (req) =>
       s.actions.run(await auth(req), req.params.connection, req.params.name, req.body ?? {}, { idempotencyKey: idempotencyKey(req), trace: req.query.trace === 'true' }));
 
-    api.post<{ Params: { id: string } }>('/v1/connections/:id/sync', async (req) => s.syncs.start(await auth(req), req.params.id));
+    api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/connections/:id/sync', async (req) => s.syncs.start(await auth(req), req.params.id, req.body ?? {}));
     api.get<{ Params: { id: string } }>('/v1/connections/:id/sync', async (req) => s.syncs.status(await auth(req), req.params.id));
     api.get<{ Querystring: Record<string, string> }>('/v1/records', async (req) => s.syncs.records(await auth(req), req.query));
     api.get<{ Querystring: Record<string, string> }>('/v1/reports/revenue', async (req) => s.syncs.revenue(await auth(req), req.query.connection ?? ''));
@@ -204,39 +206,27 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       return (await getGatewayEvent(rt, key.appId, key.mode, req.params.id)) ?? Promise.reject(resourceMissing('event', req.params.id, 'id'));
     });
 
-    // Stripe's webhooks: the platform's Connect endpoint, and the endpoint registered on each API-key connection's account.
-    const receive = async (req: FastifyRequest, reply: FastifyReply, secretId: string | undefined, own?: Connection) => {
-      if (!secretId) return reply.code(404).send({ error: { type: 'invalid_request_error', message: 'No webhook secret is configured for this endpoint (STRIPE_WEBHOOK_SECRET).' } });
-      const plain = secretId.startsWith('whsec_') ? secretId : await rt.vault.open(secretId);
-      let event: Stripe.Event;
-      try {
-        event = Stripe.webhooks.constructEvent((req as FastifyRequest & { rawText?: string }).rawText ?? '', String(req.headers['stripe-signature'] ?? ''), plain);
-      } catch (e) {
-        return reply.code(400).send({ error: { type: 'invalid_request_error', message: `Webhook signature verification failed: ${(e as Error).message}` } });
-      }
-      if (event.type === 'account.application.deauthorized' && event.account) await s.connections.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
-      if (event.type.startsWith('checkout.session.')) await s.sessions.onCheckoutEvent(event.type, event.data.object);
-      // Apps receive their connections' Stripe events too (each event once, however often Stripe retries it).
-      for (const conn of own ? [own] : await connectedAccountConnections(event)) {
-        await s.syncs.onEvent(conn, event as unknown as { type: string; created: number; data: { object: Record<string, unknown> } });
-        await emitGatewayEvent(rt, conn.appId, conn.mode, event.type, { ...(event.data.object as object), paybridge_connection: conn.id } as Record<string, unknown>, `${event.id}:${conn.id}`);
-      }
-      return { received: true };
+    // Stripe's webhooks: the platform's Connect endpoint, and the endpoint of each API-key connection's account.
+    // Verified and stored, then answered at once; StripeEventsIn processes them after the 200.
+    const receive = async (req: FastifyRequest, secrets: string[], own?: Connection) => {
+      if (!secrets.length) throw invalidRequest('No webhook signing secret is configured for this endpoint (STRIPE_WEBHOOK_SECRET, or webhook_secret on the connection).', { code: 'webhook_secret_missing' }, 404);
+      const payload = (req as FastifyRequest & { rawText?: string }).rawText ?? '';
+      const event = verifyStripeEvent(payload, String(req.headers['stripe-signature'] ?? ''), secrets);
+      const stored = await s.inbound.store(event, payload, own);
+      return { received: true, duplicate: !stored };
     };
-    /** The OAuth connections on the connected account a platform event names. */
-    const connectedAccountConnections = async (event: Stripe.Event) => {
-      if (!event.account) return [];
-      return (await rt.db.select().from(connectionsTable).where(eq(connectionsTable.accountId, event.account))).filter((c) => !c.deletedAt && c.kind !== 'api_key');
-    };
-    api.post('/webhooks/stripe', async (req, reply) => {
-      const secret = rt.config.webhookSecret ?? (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook')))
-        .map((r) => (r.value as { secret_id: string }).secret_id).at(0);
-      return receive(req, reply, secret);
+    api.post('/webhooks/stripe', async (req) => {
+      const embedded = (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook'))).map((r) => (r.value as { secret_id: string }).secret_id);
+      return receive(req, [...rt.config.webhookSecrets, ...(await Promise.all(embedded.map((id) => rt.vault.open(id))))]);
     });
-    api.post<{ Params: { id: string } }>('/webhooks/connections/:id', async (req, reply) => {
+    const connectionEndpoint = async (req: FastifyRequest<{ Params: { id: string } }>) => {
       const conn = await s.connections.load(req.params.id);
-      return receive(req, reply, conn?.webhookSecretId ?? undefined, conn);
-    });
+      if (!conn) throw invalidRequest(`No such connection: '${req.params.id}'`, { code: 'resource_missing' }, 404);
+      return receive(req, conn.webhookSecretId ? [await rt.vault.open(conn.webhookSecretId)] : [], conn);
+    };
+    api.post<{ Params: { id: string } }>('/webhooks/stripe/:id', connectionEndpoint);
+    // Where endpoints registered by earlier versions point.
+    api.post<{ Params: { id: string } }>('/webhooks/connections/:id', connectionEndpoint);
 
     registerAdminRoutes(api, s);
 

@@ -11,6 +11,8 @@ import type { AppKey } from './apps.js';
 import type { Connection, Connections } from './connections.js';
 import type { Proxy } from './proxy.js';
 import { emitGatewayEvent, type Runtime } from './runtime.js';
+import type { Mode } from './config.js';
+import { QueueWorker } from './worker.js';
 
 /** Model → its list path, and the event type prefixes that change it. */
 export const MODELS: Record<string, { path: string; events: string[] }> = {
@@ -31,6 +33,8 @@ export function modelOfEvent(type: string): string | undefined {
 
 export class Syncs {
   private running = new Map<string, Promise<void>>();
+  private readonly resumer = new QueueWorker('sync resume', () => this.resumeOrphans());
+  private stopping = false;
 
   constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {}
 
@@ -84,9 +88,13 @@ export class Syncs {
     await this.upsert(conn, model, event.data.object, event.created, event.type.endsWith('.deleted'));
   }
 
-  /** Starts (or resumes) the backfill of every model; answers at once. */
-  async start(app: AppKey, connectionId: string) {
+  /** Starts (or resumes) the backfill of every model; answers at once. `alert_url` names where errors are posted. */
+  async start(app: AppKey, connectionId: string, p: { alert_url?: unknown } = {}) {
     const conn = await this.conns.require(app, connectionId);
+    if (p.alert_url !== undefined) {
+      if (p.alert_url !== '' && (typeof p.alert_url !== 'string' || !/^https?:\/\/\S+$/.test(p.alert_url))) throw invalidRequest('alert_url must be an http(s) URL (a Slack-compatible incoming webhook), or empty to remove it.', { param: 'alert_url' });
+      await this.conns.update(conn.id, { syncAlertUrl: p.alert_url || null });
+    }
     for (const model of Object.keys(MODELS)) {
       await this.rt.db.execute(sql`
         INSERT INTO sync_state (connection_id, model, status, started_at) VALUES (${conn.id}, ${model}, 'backfilling', now())
@@ -112,25 +120,78 @@ export class Syncs {
     await this.running.get(connectionId);
   }
 
+  /** Looks for backfills nobody holds (their instance stopped or crashed) and takes them over. */
+  startResuming(intervalMs = 5000): void {
+    this.resumer.start(intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.resumer.stop();
+    await Promise.all(this.running.values());
+  }
+
+  private async resumeOrphans(): Promise<boolean> {
+    const orphans = (await this.rt.db.execute(sql`SELECT DISTINCT connection_id FROM sync_state
+      WHERE status = 'backfilling' AND (locked_until IS NULL OR locked_until < now())`)).rows as { connection_id: string }[];
+    for (const { connection_id: id } of orphans) {
+      if (this.running.has(id)) continue;
+      const conn = await this.conns.load(id, true);
+      if (conn) void this.resume({ appId: conn.appId, mode: conn.mode as Mode, keyId: 'sync' }, conn);
+    }
+    return false;
+  }
+
+  private lease = () => sql`now() + make_interval(secs => ${this.rt.config.leaseSeconds})`;
+
   private async backfill(app: AppKey, conn: Connection): Promise<void> {
-    const states = (await this.rt.db.execute(sql`SELECT model, cursor FROM sync_state WHERE connection_id = ${conn.id} AND status = 'backfilling'`)).rows as { model: string; cursor: string | null }[];
+    // The models this run holds: claimed with a lease renewed after every page, so another instance takes them over only after a crash.
+    const states = (await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = ${this.lease()}
+      WHERE connection_id = ${conn.id} AND status = 'backfilling' AND (locked_until IS NULL OR locked_until < now())
+      RETURNING model, cursor`)).rows as { model: string; cursor: string | null }[];
     for (const { model, cursor: saved } of states) {
       let cursor = saved;
       try {
         for (;;) {
+          if (this.stopping) {
+            // A clean stop hands the model back at once; a restart resumes from the saved cursor.
+            await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = NULL WHERE connection_id = ${conn.id} AND model = ${model}`);
+            return;
+          }
           const base = MODELS[model].path;
           const page = await this.proxy.request(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${cursor ? `&starting_after=${cursor}` : ''}`, undefined, undefined, 'sync');
           const fetchedAt = Math.floor(Date.now() / 1000);
           await this.upsertPage(conn, model, page.data, fetchedAt);
           cursor = page.data.at(-1)?.id ?? cursor;
           // The cursor is saved with the page's count, so a crash resumes after the last stored page.
-          await this.rt.db.execute(sql`UPDATE sync_state SET cursor = ${cursor}, synced = synced + ${page.data.length}, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+          await this.rt.db.execute(sql`UPDATE sync_state SET cursor = ${cursor}, synced = synced + ${page.data.length}, locked_until = ${this.lease()}, updated_at = now()
+            WHERE connection_id = ${conn.id} AND model = ${model}`);
           if (!page.has_more) break;
         }
-        await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+        await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', locked_until = NULL, finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
       } catch (e) {
-        await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${(e as Error).message}, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+        const message = (e as Error).message;
+        await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${message}, locked_until = NULL, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+        await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.failed', { connection: conn.id, model, error: message });
+        await this.alert(conn, model, message);
       }
+    }
+    if (!states.length) return;
+    const left = (await this.rt.db.execute(sql`SELECT count(*)::int AS n FROM sync_state WHERE connection_id = ${conn.id} AND status <> 'synced'`)).rows[0] as { n: number };
+    if (left.n === 0) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.completed', { connection: conn.id });
+  }
+
+  /** Posts a sync error to the connection's (or the gateway's) Slack-compatible incoming webhook; never throws. */
+  private async alert(conn: Connection, model: string, message: string): Promise<void> {
+    const fresh = await this.conns.load(conn.id, true);
+    const url = fresh?.syncAlertUrl ?? this.rt.config.alertWebhookUrl;
+    if (!url) return;
+    const text = `:warning: PayBridge could not sync *${model}* for connection \`${conn.id}\` (${conn.accountId ?? 'unknown account'}, ${conn.mode} mode): ${message}`;
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }), signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) console.error(`[paybridge] sync alert answered HTTP ${res.status}`);
+    } catch (e) {
+      console.error('[paybridge] could not send the sync alert:', (e as Error).message);
     }
   }
 

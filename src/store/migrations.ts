@@ -110,4 +110,17 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       CREATE INDEX gateway_events_app ON gateway_events (app_id, mode, seq)
     `,
   },
+  {
+    id: '0008_inbound_events',
+    sql: `
+      CREATE TABLE stripe_events_in (
+        id text PRIMARY KEY, seq bigint GENERATED ALWAYS AS IDENTITY, connection_id text, event_id text NOT NULL, event_type text NOT NULL,
+        payload text NOT NULL, status text NOT NULL DEFAULT 'pending', attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(), locked_until timestamptz, error text,
+        received_at timestamptz NOT NULL DEFAULT now(), processed_at timestamptz);
+      CREATE INDEX stripe_events_in_due ON stripe_events_in (status, next_attempt_at);
+      ALTER TABLE sync_state ADD COLUMN locked_until timestamptz;
+      ALTER TABLE connections ADD COLUMN sync_alert_url text
+    `,
+  },
 ];

@@ -49,6 +49,8 @@ export const connections = pgTable('connections', {
   /** The webhook endpoint PayBridge registered on the account (API-key connections) and its sealed secret. */
   webhookEndpointId: text('webhook_endpoint_id'),
   webhookSecretId: text('webhook_secret_id'),
+  /** A Slack-compatible incoming-webhook URL told about sync errors. */
+  syncAlertUrl: text('sync_alert_url'),
   refreshSecretId: text('refresh_secret_id'),
   accessExpiresAt: timestamp('access_expires_at', { withTimezone: true }),
   /** active | revoked | expired | refresh_failed */
@@ -210,4 +212,22 @@ export const adminSessions = pgTable('admin_sessions', {
   csrfToken: text('csrf_token').notNull(),
   createdAt: created(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** Stripe's events as received, processed by a worker after the 200 (one row per event and connection). */
+export const stripeEventsIn = pgTable('stripe_events_in', {
+  id: text('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  connectionId: text('connection_id'),
+  eventId: text('event_id').notNull(),
+  eventType: text('event_type').notNull(),
+  payload: text('payload').notNull(),
+  /** pending | processed | failed */
+  status: text('status').notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  error: text('error'),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  processedAt: timestamp('processed_at', { withTimezone: true }),
 });

@@ -75,9 +75,9 @@ for (const backend of list) {
       const secret = await h.gw.services.rt.vault.open(row.webhookSecretId!);
       const stripeEvent = (await h.sandbox.events.list({ type: 'customer.created', limit: 1 })).data[0];
       const body = JSON.stringify(stripeEvent);
-      const again = await fetch(`${h.gw.url}/webhooks/connections/${conn.id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signatureHeader(secret, body) }, body });
+      const again = await fetch(`${h.gw.url}/webhooks/stripe/${conn.id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signatureHeader(secret, body) }, body });
       assert.equal(again.status, 200);
-      const forged = await fetch(`${h.gw.url}/webhooks/connections/${conn.id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signatureHeader('whsec_wrong', body) }, body });
+      const forged = await fetch(`${h.gw.url}/webhooks/stripe/${conn.id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signatureHeader('whsec_wrong', body) }, body });
       assert.equal(forged.status, 400);
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(received.filter((r) => r.event.type === 'customer.created' && (r.event.data.object as { id: string }).id === customer.id).length, 1);

@@ -99,3 +99,16 @@ export function harnessFor(gw: Gateway, key: string): GatewayHarness {
     close: () => gw.close(),
   };
 }
+
+/** Runs `check` until it stops throwing (Stripe's events are processed after the 200, so their effects arrive a moment later). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

@@ -1,7 +1,7 @@
 /** Syncs into the database: a paged backfill, events keeping records current (never older over newer), records and SQL reports. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { backends, dropTestDatabases, startGatewayHarness, type GatewayHarness } from './harness.js';
+import { backends, dropTestDatabases, eventually, startGatewayHarness, type GatewayHarness } from './harness.js';
 
 const list = await backends();
 after(() => (list.some((b) => b.name === 'postgres') ? dropTestDatabases() : undefined));
@@ -88,10 +88,12 @@ for (const backend of list) {
     });
 
     it('reports revenue and failed payments by SQL, matching hand-computed figures', async () => {
-      const revenue = (await h.api('GET', `/v1/reports/revenue?connection=${conn}`)).json.rows;
-      const byProduct = Object.fromEntries(revenue.map((r: { product: string; gross: number; refunds: number; net: number }) => [r.product, [r.gross, r.refunds, r.net]]));
-      // The subscriptions of the test above paid 2 × $10 + $120 + $10 on creation.
-      assert.deepEqual(byProduct, { Mugs: [3000, 500, 2500], Posters: [3000, 0, 3000], 'Subscription creation': [15000, 0, 15000] });
+      // The subscriptions of the test above paid 2 × $10 + $120 + $10 on creation; their charges arrive as events.
+      await eventually(async () => {
+        const revenue = (await h.api('GET', `/v1/reports/revenue?connection=${conn}`)).json.rows;
+        const byProduct = Object.fromEntries(revenue.map((r: { product: string; gross: number; refunds: number; net: number }) => [r.product, [r.gross, r.refunds, r.net]]));
+        assert.deepEqual(byProduct, { Mugs: [3000, 500, 2500], Posters: [3000, 0, 3000], 'Subscription creation': [15000, 0, 15000] });
+      });
       const failed = (await h.api('GET', `/v1/reports/failed_payments?connection=${conn}&hours=24`)).json.rows;
       assert.equal(failed.length, 1);
       assert.equal(failed[0].amount, 700);

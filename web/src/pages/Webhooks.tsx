@@ -7,7 +7,7 @@ import { ago, Badge, Card, Empty, Field, Modal, Notice, Page, Secret, Table, use
 interface Endpoint { id: string; url: string; enabled_events: string[]; status: string; disabled_reason: string | null; description: string | null; created: number; secret?: string }
 interface Delivery { id: string; event: string; type: string; status: string; attempts: number; last_status: number | null; last_error: string | null; next_attempt_at: number | null }
 
-const DELIVERY: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { delivered: ['Delivered', 'ok'], pending: ['Retrying', 'warn'], failed: ['Gave up', 'bad'] };
+const DELIVERY: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { succeeded: ['Delivered', 'ok'], pending: ['Retrying', 'warn'], failed: ['Gave up', 'bad'], canceled: ['Canceled', undefined] };
 
 function Deliveries(p: { endpoint: Endpoint }) {
   const { scope } = useShell();
