@@ -12,6 +12,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { invalidRequest, resourceMissing } from '../sandbox/errors.js';
 import { signatureHeader } from '../sandbox/index.js';
+import type { Queryable } from '../store/db.js';
 import { appWebhookDeliveries, appWebhookEndpoints } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import { newGatewayId, randomToken } from './ids.js';
@@ -94,15 +95,15 @@ export class AppWebhooks {
   }
 
   /** Queues an event for every enabled endpoint of its app and mode that wants it; an event id is queued once per endpoint. */
-  async enqueue(event: AppEvent): Promise<void> {
-    const endpoints = await this.rt.db.select().from(appWebhookEndpoints)
+  async enqueue(event: AppEvent, db: Queryable = this.rt.db): Promise<void> {
+    const endpoints = await db.select().from(appWebhookEndpoints)
       .where(and(eq(appWebhookEndpoints.appId, event.appId), eq(appWebhookEndpoints.mode, event.mode), eq(appWebhookEndpoints.status, 'enabled'), isNull(appWebhookEndpoints.deletedAt)));
     const wanted = endpoints.filter((e) => matches(e.enabledEvents as string[], event.type));
     if (!wanted.length) return;
     const payload = JSON.stringify({ id: event.id, object: 'event', type: event.type, created: event.created, livemode: event.mode === 'live', data: { object: event.data } }, null, 2);
     const data = event.data as { id?: unknown; session?: { id?: unknown }; connection?: unknown };
     const objectId = String(data.id ?? data.session?.id ?? data.connection ?? event.id);
-    await this.rt.db.insert(appWebhookDeliveries).values(wanted.map((e) => ({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, objectId, payload })))
+    await db.insert(appWebhookDeliveries).values(wanted.map((e) => ({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, objectId, payload })))
       .onConflictDoNothing();
     this.worker.wake();
   }

@@ -4,7 +4,7 @@
  * Stripe first) or by OAuth (oauth.ts). The credential lives in the vault;
  * API answers show a hint of it at most. Health follows Stripe's answers.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, ne } from 'drizzle-orm';
 import { invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
 import { connections } from '../store/schema.js';
 import type { AppKey } from './apps.js';
@@ -198,12 +198,14 @@ export class Connections {
   }
 
   async markRevoked(accountId: string, reason: string): Promise<number> {
-    const rows = await this.rt.db.update(connections).set({ status: 'revoked', lastError: reason, lastErrorAt: new Date(), updatedAt: new Date() })
-      .where(and(eq(connections.accountId, accountId), eq(connections.kind, 'oauth'), isNull(connections.deletedAt))).returning();
-    for (const row of rows) {
-      this.cache.delete(row.id);
-      await emitGatewayEvent(this.rt, row.appId, row.mode, 'connection.revoked', { connection: row.id, account: accountId, reason });
-    }
+    // The status and its event are one transaction: a crash keeps both or neither.
+    const rows = await this.rt.db.transaction(async (tx) => {
+      const revoked = await tx.update(connections).set({ status: 'revoked', lastError: reason, lastErrorAt: new Date(), updatedAt: new Date() })
+        .where(and(eq(connections.accountId, accountId), eq(connections.kind, 'oauth'), isNull(connections.deletedAt), ne(connections.status, 'revoked'))).returning();
+      for (const row of revoked) await emitGatewayEvent(this.rt, row.appId, row.mode, 'connection.revoked', { connection: row.id, account: accountId, reason }, undefined, tx);
+      return revoked;
+    });
+    for (const row of rows) this.cache.delete(row.id);
     return rows.length;
   }
 

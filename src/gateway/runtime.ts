@@ -4,7 +4,7 @@
  * PayBridge's own events. Built once by startGateway.
  */
 import { and, desc, eq, like, lt, type SQL } from 'drizzle-orm';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import { gatewayEvents } from '../store/schema.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
 import { newGatewayId } from './ids.js';
@@ -26,16 +26,19 @@ export interface Runtime {
   /** Where Stripe sends people back after OAuth: this gateway's public URL. */
   publicUrl: string;
   /** Queues events for apps' webhook endpoints (set once the gateway is built). */
-  appWebhooks?: { enqueue(event: { id: string; type: string; appId: string; mode: string; data: Record<string, unknown>; created: number }): Promise<void> };
+  appWebhooks?: { enqueue(event: { id: string; type: string; appId: string; mode: string; data: Record<string, unknown>; created: number }, db?: Queryable): Promise<void> };
 }
 
-/** Records one of PayBridge's own events (`connection.refresh_failed`, …). */
-export async function emitGatewayEvent(rt: Runtime, appId: string, mode: string, type: string, data: Record<string, unknown>, id = newGatewayId('pbevt')): Promise<boolean> {
-  // An event id is recorded once: Stripe's events arrive again on retries, and are queued for apps only the first time.
-  const inserted = await rt.db.insert(gatewayEvents).values({ id, appId, mode, type, data }).onConflictDoNothing().returning();
-  if (!inserted.length) return false;
-  await rt.appWebhooks?.enqueue({ id, type, appId, mode, data, created: Math.floor(Date.now() / 1000) });
-  return true;
+/**
+ * Records one of PayBridge's own events (`connection.refresh_failed`, …) and queues it for the app's endpoints.
+ * An event id is recorded once; queuing is idempotent too (one delivery per endpoint and event), and runs again
+ * for a recorded event, so a crash between the two steps is repaired when the event is processed again.
+ */
+export async function emitGatewayEvent(rt: Runtime, appId: string, mode: string, type: string, data: Record<string, unknown>, id = newGatewayId('pbevt'), db: Queryable = rt.db): Promise<boolean> {
+  const inserted = await db.insert(gatewayEvents).values({ id, appId, mode, type, data }).onConflictDoNothing().returning({ createdAt: gatewayEvents.createdAt });
+  const created = inserted[0]?.createdAt ?? (await db.select({ createdAt: gatewayEvents.createdAt }).from(gatewayEvents).where(eq(gatewayEvents.id, id)))[0]?.createdAt ?? new Date();
+  await rt.appWebhooks?.enqueue({ id, type, appId, mode, data, created: Math.floor(created.getTime() / 1000) }, db);
+  return inserted.length > 0;
 }
 
 const eventView = (r: typeof gatewayEvents.$inferSelect) => ({ id: r.id, object: 'gateway_event', type: r.type, data: r.data, created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live' });

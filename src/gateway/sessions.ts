@@ -187,11 +187,20 @@ export class PaymentSessions {
     }
     if (status === s.status) return s;
     // Only an open session moves, and only once: concurrent readers and webhooks agree on one transition.
-    const [moved] = await this.rt.db.update(paymentSessions).set({ status, processor, updatedAt: new Date() })
-      .where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
-    if (!moved) return (await this.load(s.id))!;
-    await emitGatewayEvent(this.rt, s.appId, s.mode, `session.${status}`, { session: sessionView(moved, this.rt.publicUrl) });
-    return moved;
+    return (await this.transition(s, { status, processor })) ?? (await this.load(s.id))!;
+  }
+
+  /**
+   * Moves an open session on, once (concurrent readers and webhooks agree on one transition), and records
+   * its `session.<status>` event in the same transaction: a crash keeps both or neither.
+   */
+  private async transition(s: Session, set: { status: string; processor?: unknown; failure?: unknown }): Promise<Session | undefined> {
+    return this.rt.db.transaction(async (tx) => {
+      const [moved] = await tx.update(paymentSessions).set({ ...set, updatedAt: new Date() })
+        .where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
+      if (moved) await emitGatewayEvent(this.rt, s.appId, s.mode, `session.${set.status}`, { session: sessionView(moved, this.rt.publicUrl) }, undefined, tx);
+      return moved;
+    });
   }
 
   /** An event from Stripe about a Checkout Session that belongs to a session. */
@@ -200,9 +209,7 @@ export class PaymentSessions {
     const s = id && (await this.load(id));
     if (!s || FINAL.includes(s.status)) return;
     if (type === 'checkout.session.async_payment_failed') {
-      const [moved] = await this.rt.db.update(paymentSessions).set({ status: 'failed', failure: { message: 'The payment failed after checkout.' }, updatedAt: new Date() })
-        .where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
-      if (moved) await emitGatewayEvent(this.rt, s.appId, s.mode, 'session.failed', { session: sessionView(moved, this.rt.publicUrl) });
+      await this.transition(s, { status: 'failed', failure: { message: 'The payment failed after checkout.' } });
       return;
     }
     // Events carry the session unexpanded: ask Stripe for the details.
@@ -214,9 +221,7 @@ export class PaymentSessions {
     if (s.status !== 'open') throw invalidRequest(`Only open sessions can be canceled; this one is ${s.status}.`, { code: 'session_not_open' });
     const conn = await this.conns.require(app, s.connectionId);
     await this.proxy.request(app, conn, 'POST', `/v1/checkout/sessions/${s.checkoutSessionId}/expire`, {}, `${s.id}-expire`);
-    const [moved] = await this.rt.db.update(paymentSessions).set({ status: 'canceled', updatedAt: new Date() }).where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
-    if (moved) await emitGatewayEvent(this.rt, s.appId, s.mode, 'session.canceled', { session: sessionView(moved, this.rt.publicUrl) });
-    return moved ?? (await this.require(app, id));
+    return (await this.transition(s, { status: 'canceled' })) ?? (await this.require(app, id));
   }
 
   /** `POST /v1/sessions/:id/charge`: an off-session payment on a tokenized session's saved card. */

@@ -13,6 +13,8 @@ import { MIGRATIONS } from './migrations.js';
 import * as schema from './schema.js';
 
 export type Db = ReturnType<typeof drizzlePg<typeof schema>>;
+/** A transaction, or the database itself: what a write that may join a transaction runs on. */
+export type Queryable = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface Database {
   db: Db;

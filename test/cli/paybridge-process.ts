@@ -9,13 +9,15 @@ export const ENV = { ...process.env, DATABASE_URL: '', STRIPE_API_BASE: '', PAYB
 export interface PaybridgeProcess {
   child: ChildProcess;
   output: string;
+  ports: { port: number; sandboxPort: number };
   url: string;
   sandboxUrl: string;
   stop(): Promise<void>;
 }
 
-export async function startPaybridge(dataDir: string, env: Record<string, string> = {}): Promise<PaybridgeProcess> {
-  const [port, sandboxPort] = [await freePort(), await freePort()];
+/** `ports` reuses a previous start's ports (a restart, so Stripe's registered webhook URLs still reach it). */
+export async function startPaybridge(dataDir: string, env: Record<string, string> = {}, ports?: { port: number; sandboxPort: number }): Promise<PaybridgeProcess> {
+  const [port, sandboxPort] = ports ? [ports.port, ports.sandboxPort] : [await freePort(), await freePort()];
   const child = spawn(process.execPath, [BIN, 'start', '--port', String(port), '--sandbox-port', String(sandboxPort), '--data-dir', dataDir], { env: { ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (c) => (output += c));
@@ -28,7 +30,7 @@ export async function startPaybridge(dataDir: string, env: Record<string, string
   });
   await new Promise((r) => setTimeout(r, 100));
   return {
-    child, output, url: `http://127.0.0.1:${port}`, sandboxUrl: `http://127.0.0.1:${sandboxPort}`,
+    child, output, ports: { port, sandboxPort }, url: `http://127.0.0.1:${port}`, sandboxUrl: `http://127.0.0.1:${sandboxPort}`,
     stop: () => new Promise<void>((r) => {
       if (child.exitCode !== null) return r();
       child.once('exit', () => r());
