@@ -4,7 +4,7 @@
  * paginated list throughput), then a backfill of the same data into the
  * database. The sandbox is seeded before the connection exists, so no
  * webhook traffic runs during the measurement.
- * Usage: npm run bench:sync [-- --customers 10000 --payments 20000]
+ * Usage: npm run bench:sync [-- --customers 10000 --payments 20000]; DATABASE_URL=postgres://… to measure on PostgreSQL
  */
 import { loadConfig, startGateway } from '../src/gateway/index.js';
 
@@ -24,7 +24,8 @@ async function seed(url: string, path: string, body: string, count: number): Pro
 }
 
 async function main() {
-  const config = loadConfig({ port: 0 }, {});
+  // Embedded PGlite (in memory) unless DATABASE_URL names a PostgreSQL database.
+  const config = loadConfig({ port: 0 }, process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
   config.sandbox = { port: 0 };
   const gw = await startGateway(config);
   try {

@@ -31,6 +31,14 @@ export function modelOfEvent(type: string): string | undefined {
   return Object.entries(MODELS).find(([, m]) => m.events.some((e) => (e.endsWith('.') ? type.startsWith(e) : type === e)))?.[0];
 }
 
+/** How many models of one connection are backfilled at the same time. */
+const MODELS_AT_ONCE = 3;
+
+interface Progress {
+  cursor: string | null;
+  count: number;
+}
+
 export class Syncs {
   private running = new Map<string, Promise<void>>();
   private readonly resumer = new QueueWorker('sync resume', () => this.resumeOrphans());
@@ -43,42 +51,48 @@ export class Syncs {
    * what changed (`records.added`, `records.updated`, `records.deleted`).
    */
   async upsert(conn: Connection, model: string, obj: Record<string, any>, versionAt: number, deleted = false): Promise<void> {
-    // The version always moves forward; the app hears of it only when the content changed.
-    const changed = await this.rt.db.execute(sql`
-      WITH before AS (SELECT data, deleted FROM records WHERE connection_id = ${conn.id} AND model = ${model} AND id = ${obj.id})
-      INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
-      VALUES (${conn.id}, ${model}, ${obj.id}, ${JSON.stringify(obj)}::jsonb, ${obj.created ?? null}, ${versionAt}, ${deleted})
-      ON CONFLICT (connection_id, model, id) DO UPDATE SET data = EXCLUDED.data, version_at = EXCLUDED.version_at,
-        deleted = EXCLUDED.deleted, stripe_created = EXCLUDED.stripe_created, updated_at = now()
-      WHERE records.version_at <= EXCLUDED.version_at
-      RETURNING (xmax = 0) AS added,
-        ((SELECT data FROM before) IS DISTINCT FROM records.data OR (SELECT deleted FROM before) IS DISTINCT FROM records.deleted) AS changed`);
-    const row = changed.rows[0] as { added: boolean; changed: boolean } | undefined;
-    if (!row || !row.changed) return;
-    const type = deleted ? 'records.deleted' : row.added ? 'records.added' : 'records.updated';
+    const { added, updated } = await this.write(conn, model, [obj], versionAt, deleted);
+    if (!added.length && !updated.length) return;
+    const type = deleted ? 'records.deleted' : added.length ? 'records.added' : 'records.updated';
     await emitGatewayEvent(this.rt, conn.appId, conn.mode, type, { connection: conn.id, model, id: obj.id });
   }
 
-  /**
-   * A backfill page in one statement (one row per object from a JSON array),
-   * and one `records.added` / `records.updated` event per page listing the ids.
-   */
-  private async upsertPage(conn: Connection, model: string, objects: Record<string, any>[], versionAt: number): Promise<void> {
-    if (!objects.length) return;
-    const result = await this.rt.db.execute(sql`
-      WITH incoming AS (SELECT o AS data, o->>'id' AS id, (o->>'created')::bigint AS created FROM jsonb_array_elements(${JSON.stringify(objects)}::jsonb) AS o),
-      before AS (SELECT r.id, r.data FROM records r WHERE r.connection_id = ${conn.id} AND r.model = ${model} AND r.id IN (SELECT id FROM incoming))
-      INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
-      SELECT ${conn.id}, ${model}, id, data, created, ${versionAt}, false FROM incoming
-      ON CONFLICT (connection_id, model, id) DO UPDATE SET data = EXCLUDED.data, version_at = EXCLUDED.version_at,
-        deleted = false, stripe_created = EXCLUDED.stripe_created, updated_at = now()
-      WHERE records.version_at <= EXCLUDED.version_at
-      RETURNING records.id, (xmax = 0) AS added, (SELECT data FROM before b WHERE b.id = records.id) IS DISTINCT FROM records.data AS changed`);
-    const rows = result.rows as { id: string; added: boolean; changed: boolean }[];
-    const added = rows.filter((r) => r.added).map((r) => r.id);
-    const updated = rows.filter((r) => !r.added && r.changed).map((r) => r.id);
+  /** A backfill page: one statement, and one `records.added` / `records.updated` event per page listing the ids. */
+  private async upsertPage(conn: Connection, model: string, objects: Record<string, any>[], versionAt: number, progress: Progress): Promise<void> {
+    const { added, updated } = await this.write(conn, model, objects, versionAt, false, progress);
     if (added.length) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'records.added', { connection: conn.id, model, ids: added });
     if (updated.length) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'records.updated', { connection: conn.id, model, ids: updated });
+  }
+
+  /**
+   * Writes objects as records in one statement (one row per element of a JSON array), unless the stored
+   * version is newer. Only rows whose content changed are rewritten, so the conflict check is the primary
+   * key's and nothing else is read: a page costs the same however many records the model already holds.
+   * Unchanged rows still have their version moved forward.
+   */
+  private async write(conn: Connection, model: string, objects: Record<string, any>[], versionAt: number, deleted: boolean, progress?: Progress) {
+    // A backfill page also moves its model's cursor, in the same statement.
+    const saveProgress = progress
+      ? sql`, progress AS (UPDATE sync_state SET cursor = ${progress.cursor}, synced = synced + ${progress.count}, locked_until = ${this.lease()}, updated_at = now()
+          WHERE connection_id = ${conn.id} AND model = ${model})`
+      : sql``;
+    const statement = sql`
+      WITH written AS (INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
+      SELECT ${conn.id}, ${model}, o->>'id', o, (o->>'created')::bigint, ${versionAt}, ${deleted} FROM jsonb_array_elements(${JSON.stringify(objects)}::jsonb) AS o
+      ON CONFLICT (connection_id, model, id) DO UPDATE SET data = EXCLUDED.data, version_at = EXCLUDED.version_at,
+        deleted = EXCLUDED.deleted, stripe_created = EXCLUDED.stripe_created, updated_at = now()
+      WHERE records.version_at <= EXCLUDED.version_at AND (records.data IS DISTINCT FROM EXCLUDED.data OR records.deleted <> EXCLUDED.deleted)
+      RETURNING records.id, (xmax = 0) AS added)${saveProgress}
+      SELECT id, added FROM written`;
+    const result = await this.rt.db.execute(statement);
+    const rows = result.rows as { id: string; added: boolean }[];
+    if (rows.length < objects.length) {
+      const written = new Set(rows.map((r) => r.id));
+      const unchanged = objects.map((o) => String(o.id)).filter((id) => !written.has(id));
+      await this.rt.db.execute(sql`UPDATE records SET version_at = ${versionAt}
+        WHERE connection_id = ${conn.id} AND model = ${model} AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify(unchanged)}::jsonb)) AND version_at < ${versionAt}`);
+    }
+    return { added: rows.filter((r) => r.added).map((r) => r.id), updated: rows.filter((r) => !r.added).map((r) => r.id) };
   }
 
   /** An event of a connection: the object it carries is that version of the record. */
@@ -149,36 +163,49 @@ export class Syncs {
     const states = (await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = ${this.lease()}
       WHERE connection_id = ${conn.id} AND status = 'backfilling' AND (locked_until IS NULL OR locked_until < now())
       RETURNING model, cursor`)).rows as { model: string; cursor: string | null }[];
-    for (const { model, cursor: saved } of states) {
-      let cursor = saved;
-      try {
-        for (;;) {
-          if (this.stopping) {
-            // A clean stop hands the model back at once; a restart resumes from the saved cursor.
-            await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = NULL WHERE connection_id = ${conn.id} AND model = ${model}`);
-            return;
-          }
-          const base = MODELS[model].path;
-          const page = await this.proxy.request(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${cursor ? `&starting_after=${cursor}` : ''}`, undefined, undefined, 'sync');
-          const fetchedAt = Math.floor(Date.now() / 1000);
-          await this.upsertPage(conn, model, page.data, fetchedAt);
-          cursor = page.data.at(-1)?.id ?? cursor;
-          // The cursor is saved with the page's count, so a crash resumes after the last stored page.
-          await this.rt.db.execute(sql`UPDATE sync_state SET cursor = ${cursor}, synced = synced + ${page.data.length}, locked_until = ${this.lease()}, updated_at = now()
-            WHERE connection_id = ${conn.id} AND model = ${model}`);
-          if (!page.has_more) break;
-        }
-        await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', locked_until = NULL, finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
-      } catch (e) {
-        const message = (e as Error).message;
-        await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${message}, locked_until = NULL, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
-        await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.failed', { connection: conn.id, model, error: message });
-        await this.alert(conn, model, message);
-      }
-    }
-    if (!states.length) return;
+    // A few models at a time: one model's pages are read while another's are written.
+    const queue = [...states];
+    await Promise.all(Array.from({ length: Math.min(MODELS_AT_ONCE, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await this.backfillModel(app, conn, next.model, next.cursor);
+    }));
+    if (!states.length || this.stopping) return;
     const left = (await this.rt.db.execute(sql`SELECT count(*)::int AS n FROM sync_state WHERE connection_id = ${conn.id} AND status <> 'synced'`)).rows[0] as { n: number };
     if (left.n === 0) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.completed', { connection: conn.id });
+  }
+
+  /** One model's pages, from `cursor` on; the next page is read while the current one is written. */
+  private async backfillModel(app: AppKey, conn: Connection, model: string, cursor: string | null): Promise<void> {
+    const base = MODELS[model].path;
+    const read = (after: string | null) => {
+      const fetchedAt = Math.floor(Date.now() / 1000);
+      const page = this.proxy.request(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${after ? `&starting_after=${after}` : ''}`, undefined, undefined, 'sync')
+        .then((p: { data: Record<string, any>[]; has_more: boolean }) => ({ ...p, fetchedAt }));
+      page.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      return page;
+    };
+    try {
+      let reading = read(cursor);
+      for (;;) {
+        const page = await reading;
+        if (this.stopping) {
+          // A clean stop hands the model back at once; a restart resumes from the saved cursor.
+          await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = NULL WHERE connection_id = ${conn.id} AND model = ${model}`);
+          return;
+        }
+        const last = page.data.at(-1)?.id ?? cursor;
+        if (page.has_more) reading = read(last);
+        // The page and the cursor after it are saved in one statement, so a crash resumes after the last stored page.
+        await this.upsertPage(conn, model, page.data, page.fetchedAt, { cursor: last, count: page.data.length });
+        cursor = last;
+        if (!page.has_more) break;
+      }
+      await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', locked_until = NULL, finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+    } catch (e) {
+      const message = (e as Error).message;
+      await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${message}, locked_until = NULL, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+      await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.failed', { connection: conn.id, model, error: message });
+      await this.alert(conn, model, message);
+    }
   }
 
   /** Posts a sync error to the connection's (or the gateway's) Slack-compatible incoming webhook; never throws. */
