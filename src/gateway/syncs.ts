@@ -33,6 +33,8 @@ export function modelOfEvent(type: string): string | undefined {
 
 /** How many models of one connection are backfilled at the same time. */
 const MODELS_AT_ONCE = 3;
+/** Pages written per statement: fewer, larger statements cost less per record (measured: 5 to 10 pages gained most). */
+const PAGES_PER_WRITE = 10;
 
 interface Progress {
   cursor: string | null;
@@ -99,7 +101,18 @@ export class Syncs {
   async onEvent(conn: Connection, event: { type: string; created: number; data: { object: Record<string, any> } }): Promise<void> {
     const model = modelOfEvent(event.type);
     if (!model) return;
-    await this.upsert(conn, model, event.data.object, event.created, event.type.endsWith('.deleted'));
+    const deleted = event.type.endsWith('.deleted');
+    const id = String(event.data.object.id);
+    const stored = (await this.rt.db.execute(sql`SELECT version_at FROM records WHERE connection_id = ${conn.id} AND model = ${model} AND id = ${id}`)).rows[0] as { version_at: string | number } | undefined;
+    // Versions are whole seconds: an event from the same second as the stored version may be older or newer than it,
+    // so the object is read from Stripe instead (Stripe's own advice for events that arrive out of order).
+    if (!deleted && stored && Number(stored.version_at) === event.created) {
+      const fetchedAt = Math.floor(Date.now() / 1000);
+      const current = await this.proxy.request({ appId: conn.appId, mode: conn.mode as Mode, keyId: 'sync' }, conn, 'GET', `${MODELS[model].path.split('?')[0]}/${encodeURIComponent(id)}`, undefined, undefined, 'sync')
+        .catch(() => undefined);
+      if (current) return this.upsert(conn, model, current, fetchedAt, current.deleted === true);
+    }
+    await this.upsert(conn, model, event.data.object, event.created, deleted);
   }
 
   /** Starts (or resumes) the backfill of every model; answers at once. `alert_url` names where errors are posted. */
@@ -185,6 +198,7 @@ export class Syncs {
     };
     try {
       let reading = read(cursor);
+      let batch: Awaited<ReturnType<typeof read>>[] = [];
       for (;;) {
         const page = await reading;
         if (this.stopping) {
@@ -194,9 +208,12 @@ export class Syncs {
         }
         const last = page.data.at(-1)?.id ?? cursor;
         if (page.has_more) reading = read(last);
-        // The page and the cursor after it are saved in one statement, so a crash resumes after the last stored page.
-        await this.upsertPage(conn, model, page.data, page.fetchedAt, { cursor: last, count: page.data.length });
+        batch.push(page);
         cursor = last;
+        if (batch.length < PAGES_PER_WRITE && page.has_more) continue;
+        // The pages and the cursor after them are saved in one statement, so a crash resumes after the last stored page.
+        await this.upsertPage(conn, model, batch.flatMap((p) => p.data), batch[0].fetchedAt, { cursor: last, count: batch.reduce((n, p) => n + p.data.length, 0) });
+        batch = [];
         if (!page.has_more) break;
       }
       await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', locked_until = NULL, finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
