@@ -62,13 +62,14 @@ export class StripeEventsIn {
     const claimed = await this.rt.db.execute(sql`
       UPDATE stripe_events_in SET locked_until = now() + make_interval(secs => ${this.rt.config.leaseSeconds})
       WHERE id IN (SELECT id FROM stripe_events_in WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-        ORDER BY seq LIMIT 50 FOR UPDATE SKIP LOCKED)
+        ORDER BY seq LIMIT 20 FOR UPDATE SKIP LOCKED)
       RETURNING id, connection_id, payload, attempts`);
     const rows = claimed.rows as { id: string; connection_id: string | null; payload: string; attempts: number }[];
     for (const row of rows) {
       try {
         await this.process(JSON.parse(row.payload) as Stripe.Event, row.connection_id);
         await this.rt.db.update(stripeEventsIn).set({ status: 'processed', processedAt: new Date(), lockedUntil: null, error: null }).where(eq(stripeEventsIn.id, row.id));
+        await new Promise((r) => setImmediate(r));
       } catch (e) {
         const attempts = row.attempts + 1;
         await this.rt.db.update(stripeEventsIn).set({
@@ -83,7 +84,7 @@ export class StripeEventsIn {
   private async process(event: Stripe.Event, connectionId: string | null): Promise<void> {
     if (event.type === 'account.application.deauthorized' && event.account) await this.conns.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
     if (event.type.startsWith('checkout.session.')) await this.sessions.onCheckoutEvent(event.type, event.data.object);
-    const own = connectionId ? await this.conns.load(connectionId, true) : undefined;
+    const own = connectionId ? await this.conns.load(connectionId) : undefined;
     // The platform's endpoint hears about every connected account; each OAuth connection on that account gets the event.
     const targets = connectionId ? (own ? [own] : []) : event.account
       ? (await this.rt.db.select().from(connectionsTable).where(and(eq(connectionsTable.accountId, event.account), isNull(connectionsTable.deletedAt)))).filter((c) => c.kind !== 'api_key')

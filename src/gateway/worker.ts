@@ -30,7 +30,10 @@ export class QueueWorker {
     try {
       do {
         this.again = false;
-        while (this.timer && (await this.work())) { /* keep going while rows are due */ }
+        while (this.timer && (await this.work())) {
+          // Embedded PGlite answers without ever leaving the microtask queue: give requests waiting for I/O their turn.
+          await new Promise((r) => setImmediate(r));
+        }
       } while (this.again && this.timer);
     } catch (e) {
       console.error(`[paybridge] ${this.name}:`, (e as Error).message);

@@ -118,7 +118,8 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
         payload text NOT NULL, status text NOT NULL DEFAULT 'pending', attempts integer NOT NULL DEFAULT 0,
         next_attempt_at timestamptz NOT NULL DEFAULT now(), locked_until timestamptz, error text,
         received_at timestamptz NOT NULL DEFAULT now(), processed_at timestamptz);
-      CREATE INDEX stripe_events_in_due ON stripe_events_in (status, next_attempt_at);
+      CREATE INDEX stripe_events_in_pending ON stripe_events_in (seq) WHERE status = 'pending';
+      CREATE INDEX app_webhook_deliveries_pending ON app_webhook_deliveries (seq) WHERE status = 'pending';
       ALTER TABLE sync_state ADD COLUMN locked_until timestamptz;
       ALTER TABLE connections ADD COLUMN sync_alert_url text
     `,
