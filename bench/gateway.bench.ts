@@ -4,7 +4,7 @@
  * the gateway's proxy (/proxy/{connection}/v1 with an app key), and through
  * a connection key (the SDK pointed at the gateway). The gateway runs as
  * `paybridge start` with its embedded sandbox, in a child process.
- * Usage: npm run bench:gateway [-- --duration 8]
+ * Usage: npm run bench:gateway [-- --duration 8]; DATABASE_URL=postgres://… runs the gateway on PostgreSQL
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,25 +51,27 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
     const appKey = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')).test_key as string;
     const api = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { authorization: `Bearer ${appKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
-    const conn = await api('/v1/connections', { secret_key: 'sk_test_bench_merchant' });
-    const ckey = await api(`/v1/connections/${conn.id}/keys`, { permissions: { customers: 'write' } });
     const direct = client('sk_test_bench_merchant', sandboxPort);
     // The SDK has no base path option; rawRequest sends the same form-encoded call to the proxy's path.
     const proxiedClient = client(appKey, port);
-    const viaKey = client(ckey.secret, port);
     const params = { email: 'bench@example.com', name: 'Bench' };
     const rows: Row[] = [];
-    const paths: [string, () => Promise<unknown>][] = [
-      ['sandbox direct', () => direct.customers.create(params)],
-      ['gateway proxy (/proxy/{connection}, app key)', () => proxiedClient.rawRequest('POST', `/proxy/${conn.id}/v1/customers`, params)],
-      ['gateway (connection key)', () => viaKey.customers.create(params)],
-    ];
-    for (const [name, call] of paths) {
+    const run = async (name: string, call: () => Promise<unknown>) => {
       await drive(name, call, 2); // warm-up
       rows.push(await drive(name, call, duration));
-    }
+    };
+    // First with no webhook endpoint on the account (a connection given its own signing secret registers none):
+    // the proxy alone. Then as PayBridge connects by default, with Stripe's events for every create coming back.
+    await run('sandbox direct', () => direct.customers.create(params));
+    const quiet = await api('/v1/connections', { secret_key: 'sk_test_bench_merchant', webhook_secret: 'whsec_benchNoEndpoint' });
+    await run('gateway proxy, no events', () => proxiedClient.rawRequest('POST', `/proxy/${quiet.id}/v1/customers`, params));
+    const conn = await api('/v1/connections', { secret_key: 'sk_test_bench_merchant' });
+    const ckey = await api(`/v1/connections/${conn.id}/keys`, { permissions: { customers: 'write' } });
+    const viaKey = client(ckey.secret, port);
+    await run('gateway proxy, with each create’s event coming back', () => proxiedClient.rawRequest('POST', `/proxy/${conn.id}/v1/customers`, params));
+    await run('gateway connection key, with events', () => viaKey.customers.create(params));
     const base = rows[0];
-    console.log(`\nstripe SDK, customers.create, ${CONCURRENCY} concurrent callers, ${duration}s per row, node ${process.version}\n`);
+    console.log(`\nstripe SDK, customers.create, ${CONCURRENCY} concurrent callers, ${duration}s per row, node ${process.version}, storage ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}\n`);
     console.log('| path | req/s | p50 ms | p99 ms | errors | vs direct | added p50 ms |');
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {

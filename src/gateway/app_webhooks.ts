@@ -96,15 +96,29 @@ export class AppWebhooks {
 
   /** Queues an event for every enabled endpoint of its app and mode that wants it; an event id is queued once per endpoint. */
   async enqueue(event: AppEvent, db: Queryable = this.rt.db): Promise<void> {
-    const endpoints = await db.select().from(appWebhookEndpoints)
-      .where(and(eq(appWebhookEndpoints.appId, event.appId), eq(appWebhookEndpoints.mode, event.mode), eq(appWebhookEndpoints.status, 'enabled'), isNull(appWebhookEndpoints.deletedAt)));
-    const wanted = endpoints.filter((e) => matches(e.enabledEvents as string[], event.type));
-    if (!wanted.length) return;
-    const payload = JSON.stringify({ id: event.id, object: 'event', type: event.type, created: event.created, livemode: event.mode === 'live', data: { object: event.data } }, null, 2);
-    const data = event.data as { id?: unknown; session?: { id?: unknown }; connection?: unknown };
-    const objectId = String(data.id ?? data.session?.id ?? data.connection ?? event.id);
-    await db.insert(appWebhookDeliveries).values(wanted.map((e) => ({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, objectId, payload })))
-      .onConflictDoNothing();
+    await this.enqueueAll([event], db);
+  }
+
+  /** `enqueue` for many events: one read of the endpoints per app and mode, one insert for all deliveries. */
+  async enqueueAll(events: AppEvent[], db: Queryable = this.rt.db): Promise<void> {
+    const rows: (typeof appWebhookDeliveries.$inferInsert)[] = [];
+    const scopes = new Map<string, AppEvent[]>();
+    for (const e of events) scopes.set(`${e.appId}\u0000${e.mode}`, [...(scopes.get(`${e.appId}\u0000${e.mode}`) ?? []), e]);
+    for (const group of scopes.values()) {
+      const endpoints = await db.select().from(appWebhookEndpoints)
+        .where(and(eq(appWebhookEndpoints.appId, group[0].appId), eq(appWebhookEndpoints.mode, group[0].mode), eq(appWebhookEndpoints.status, 'enabled'), isNull(appWebhookEndpoints.deletedAt)));
+      if (!endpoints.length) continue;
+      for (const event of group) {
+        const wanted = endpoints.filter((e) => matches(e.enabledEvents as string[], event.type));
+        if (!wanted.length) continue;
+        const payload = JSON.stringify({ id: event.id, object: 'event', type: event.type, created: event.created, livemode: event.mode === 'live', data: { object: event.data } }, null, 2);
+        const data = event.data as { id?: unknown; session?: { id?: unknown }; connection?: unknown };
+        const objectId = String(data.id ?? data.session?.id ?? data.connection ?? event.id);
+        for (const e of wanted) rows.push({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, objectId, payload });
+      }
+    }
+    if (!rows.length) return;
+    await db.insert(appWebhookDeliveries).values(rows).onConflictDoNothing();
     this.worker.wake();
   }
 

@@ -8,14 +8,22 @@
  * between the 200 and the processing loses nothing: the row is still pending.
  */
 import Stripe from 'stripe';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { invalidRequest } from '../sandbox/errors.js';
 import { connections as connectionsTable, stripeEventsIn } from '../store/schema.js';
 import type { Connection, Connections } from './connections.js';
-import { emitGatewayEvent, type Runtime } from './runtime.js';
+import { emitGatewayEvents, type Runtime } from './runtime.js';
 import type { PaymentSessions } from './sessions.js';
-import type { Syncs } from './syncs.js';
+import type { SyncEvent, Syncs } from './syncs.js';
 import { QueueWorker } from './worker.js';
+
+interface Claimed {
+  id: string;
+  connection_id: string | null;
+  payload: string;
+  attempts: number;
+  seq: string | number;
+}
 
 /** Stripe's own default: a signature older than this is refused, so a captured request cannot be replayed later. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -48,50 +56,97 @@ export class StripeEventsIn {
     return this.worker.stop();
   }
 
-  /** Stores a verified event for `connection` (or for the platform); false when it was already stored. */
-  async store(event: Stripe.Event, payload: string, connection?: Connection): Promise<boolean> {
-    const scope = connection?.id ?? 'platform';
-    const inserted = await this.rt.db.insert(stripeEventsIn).values({
-      id: `${event.id}:${scope}`, connectionId: connection?.id ?? null, eventId: event.id, eventType: event.type, payload,
-    }).onConflictDoNothing().returning({ id: stripeEventsIn.id });
-    if (inserted.length) this.worker.wake();
-    return inserted.length > 0;
+  /**
+   * Stores a verified event for `connection` (or for the platform); false when it was already stored.
+   * Events arriving together are stored in one insert (a group commit): each answer still waits for its
+   * row to be committed, but a burst of webhooks costs one write instead of one each.
+   */
+  store(event: Stripe.Event, payload: string, connection?: Connection): Promise<boolean> {
+    const row = { id: `${event.id}:${connection?.id ?? 'platform'}`, connectionId: connection?.id ?? null, eventId: event.id, eventType: event.type, payload };
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ row, resolve, reject });
+      if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = undefined));
+    });
+  }
+
+  private waiting: { row: typeof stripeEventsIn.$inferInsert; resolve: (fresh: boolean) => void; reject: (e: unknown) => void }[] = [];
+  private flushing?: Promise<void>;
+
+  private async flush(): Promise<void> {
+    while (this.waiting.length) {
+      const batch = this.waiting.splice(0, 500);
+      try {
+        const inserted = new Set((await this.rt.db.insert(stripeEventsIn).values(batch.map((b) => b.row)).onConflictDoNothing()
+          .returning({ id: stripeEventsIn.id })).map((r) => r.id));
+        // The same event twice in one batch: the first is new, the second a duplicate.
+        for (const b of batch) {
+          b.resolve(inserted.delete(b.row.id!));
+        }
+        this.worker.wake();
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
   }
 
   private async work(): Promise<boolean> {
     const claimed = await this.rt.db.execute(sql`
       UPDATE stripe_events_in SET locked_until = now() + make_interval(secs => ${this.rt.config.leaseSeconds})
       WHERE id IN (SELECT id FROM stripe_events_in WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-        ORDER BY seq LIMIT 20 FOR UPDATE SKIP LOCKED)
-      RETURNING id, connection_id, payload, attempts`);
-    const rows = claimed.rows as { id: string; connection_id: string | null; payload: string; attempts: number }[];
-    for (const row of rows) {
-      try {
-        await this.process(JSON.parse(row.payload) as Stripe.Event, row.connection_id);
-        await this.rt.db.update(stripeEventsIn).set({ status: 'processed', processedAt: new Date(), lockedUntil: null, error: null }).where(eq(stripeEventsIn.id, row.id));
-        await new Promise((r) => setImmediate(r));
-      } catch (e) {
-        const attempts = row.attempts + 1;
-        await this.rt.db.update(stripeEventsIn).set({
-          status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending', attempts, error: (e as Error).message, lockedUntil: null,
-          nextAttemptAt: new Date(Date.now() + Math.min(1000 * 2 ** attempts, 600_000)),
-        }).where(eq(stripeEventsIn.id, row.id));
+        ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED)
+      RETURNING id, connection_id, payload, attempts, seq`);
+    const rows = (claimed.rows as unknown as Claimed[]).sort((a, b) => Number(a.seq) - Number(b.seq));
+    if (!rows.length) return false;
+    try {
+      await this.process(rows);
+      await this.rt.db.update(stripeEventsIn).set({ status: 'processed', processedAt: new Date(), lockedUntil: null, error: null }).where(inArray(stripeEventsIn.id, rows.map((r) => r.id)));
+    } catch {
+      // One bad event must not hold up the others: each is tried alone, and only the failing ones are retried later.
+      for (const row of rows) {
+        try {
+          await this.process([row]);
+          await this.rt.db.update(stripeEventsIn).set({ status: 'processed', processedAt: new Date(), lockedUntil: null, error: null }).where(eq(stripeEventsIn.id, row.id));
+        } catch (e) {
+          const attempts = row.attempts + 1;
+          await this.rt.db.update(stripeEventsIn).set({
+            status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending', attempts, error: (e as Error).message, lockedUntil: null,
+            nextAttemptAt: new Date(Date.now() + Math.min(1000 * 2 ** attempts, 600_000)),
+          }).where(eq(stripeEventsIn.id, row.id));
+        }
       }
     }
-    return rows.length > 0;
+    return true;
   }
 
-  private async process(event: Stripe.Event, connectionId: string | null): Promise<void> {
-    if (event.type === 'account.application.deauthorized' && event.account) await this.conns.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
-    if (event.type.startsWith('checkout.session.')) await this.sessions.onCheckoutEvent(event.type, event.data.object);
-    const own = connectionId ? await this.conns.load(connectionId) : undefined;
-    // The platform's endpoint hears about every connected account; each OAuth connection on that account gets the event.
-    const targets = connectionId ? (own ? [own] : []) : event.account
-      ? (await this.rt.db.select().from(connectionsTable).where(and(eq(connectionsTable.accountId, event.account), isNull(connectionsTable.deletedAt)))).filter((c) => c.kind !== 'api_key')
-      : [];
-    for (const conn of targets) {
-      await this.syncs.onEvent(conn, event as unknown as { type: string; created: number; data: { object: Record<string, unknown> } });
-      await emitGatewayEvent(this.rt, conn.appId, conn.mode, event.type, { ...(event.data.object as object), paybridge_connection: conn.id } as Record<string, unknown>, `${event.id}:${conn.id}`);
+  /**
+   * Stored events, oldest first: connections revoked, payment sessions moved on, then for every connection an
+   * event concerns, its records synced and the event recorded and queued for the app, a batch at a time.
+   */
+  private async process(rows: Claimed[]): Promise<void> {
+    const pairs: { conn: Connection; event: Stripe.Event }[] = [];
+    const byAccount = new Map<string, Connection[]>();
+    for (const row of rows) {
+      const event = JSON.parse(row.payload) as Stripe.Event;
+      if (event.type === 'account.application.deauthorized' && event.account) await this.conns.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
+      if (event.type.startsWith('checkout.session.')) await this.sessions.onCheckoutEvent(event.type, event.data.object);
+      let targets: Connection[] = [];
+      if (row.connection_id) {
+        const own = await this.conns.load(row.connection_id);
+        targets = own ? [own] : [];
+      } else if (event.account) {
+        // The platform's endpoint hears about every connected account; each OAuth connection on that account gets the event.
+        if (!byAccount.has(event.account)) {
+          byAccount.set(event.account, (await this.rt.db.select().from(connectionsTable).where(and(eq(connectionsTable.accountId, event.account), isNull(connectionsTable.deletedAt))))
+            .filter((c) => c.kind !== 'api_key'));
+        }
+        targets = byAccount.get(event.account)!;
+      }
+      for (const conn of targets) pairs.push({ conn, event });
     }
+    await this.syncs.onEvents(pairs as unknown as { conn: Connection; event: SyncEvent }[]);
+    await emitGatewayEvents(this.rt, pairs.map(({ conn, event }) => ({
+      appId: conn.appId, mode: conn.mode, type: event.type, id: `${event.id}:${conn.id}`,
+      data: { ...(event.data.object as object), paybridge_connection: conn.id } as Record<string, unknown>,
+    })));
   }
 }

@@ -3,7 +3,7 @@
  * vault, the clients for Stripe's API and Connect hosts, request logs, and
  * PayBridge's own events. Built once by startGateway.
  */
-import { and, desc, eq, like, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, like, lt, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../store/db.js';
 import { gatewayEvents } from '../store/schema.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
@@ -26,7 +26,15 @@ export interface Runtime {
   /** Where Stripe sends people back after OAuth: this gateway's public URL. */
   publicUrl: string;
   /** Queues events for apps' webhook endpoints (set once the gateway is built). */
-  appWebhooks?: { enqueue(event: { id: string; type: string; appId: string; mode: string; data: Record<string, unknown>; created: number }, db?: Queryable): Promise<void> };
+  appWebhooks?: { enqueueAll(events: { id: string; type: string; appId: string; mode: string; data: Record<string, unknown>; created: number }[], db?: Queryable): Promise<void> };
+}
+
+export interface GatewayEventInput {
+  appId: string;
+  mode: string;
+  type: string;
+  data: Record<string, unknown>;
+  id?: string;
 }
 
 /**
@@ -34,11 +42,21 @@ export interface Runtime {
  * An event id is recorded once; queuing is idempotent too (one delivery per endpoint and event), and runs again
  * for a recorded event, so a crash between the two steps is repaired when the event is processed again.
  */
-export async function emitGatewayEvent(rt: Runtime, appId: string, mode: string, type: string, data: Record<string, unknown>, id = newGatewayId('pbevt'), db: Queryable = rt.db): Promise<boolean> {
-  const inserted = await db.insert(gatewayEvents).values({ id, appId, mode, type, data }).onConflictDoNothing().returning({ createdAt: gatewayEvents.createdAt });
-  const created = inserted[0]?.createdAt ?? (await db.select({ createdAt: gatewayEvents.createdAt }).from(gatewayEvents).where(eq(gatewayEvents.id, id)))[0]?.createdAt ?? new Date();
-  await rt.appWebhooks?.enqueue({ id, type, appId, mode, data, created: Math.floor(created.getTime() / 1000) }, db);
-  return inserted.length > 0;
+export async function emitGatewayEvent(rt: Runtime, appId: string, mode: string, type: string, data: Record<string, unknown>, id?: string, db: Queryable = rt.db): Promise<boolean> {
+  return (await emitGatewayEvents(rt, [{ appId, mode, type, data, id }], db))[0];
+}
+
+/** `emitGatewayEvent` for many events: one insert, one queuing; answers for each whether it was new. */
+export async function emitGatewayEvents(rt: Runtime, events: GatewayEventInput[], db: Queryable = rt.db): Promise<boolean[]> {
+  if (!events.length) return [];
+  const rows = events.map((e) => ({ id: e.id ?? newGatewayId('pbevt'), appId: e.appId, mode: e.mode, type: e.type, data: e.data }));
+  const inserted = await db.insert(gatewayEvents).values(rows).onConflictDoNothing().returning({ id: gatewayEvents.id, createdAt: gatewayEvents.createdAt });
+  const created = new Map(inserted.map((r) => [r.id, r.createdAt]));
+  const known = rows.filter((r) => !created.has(r.id)).map((r) => r.id);
+  if (known.length) for (const r of await db.select({ id: gatewayEvents.id, createdAt: gatewayEvents.createdAt }).from(gatewayEvents).where(inArray(gatewayEvents.id, known))) created.set(r.id, r.createdAt);
+  await rt.appWebhooks?.enqueueAll(rows.map((r) => ({ ...r, created: Math.floor((created.get(r.id) ?? new Date()).getTime() / 1000) })), db);
+  const fresh = new Set(inserted.map((r) => r.id));
+  return rows.map((r) => fresh.has(r.id));
 }
 
 const eventView = (r: typeof gatewayEvents.$inferSelect) => ({ id: r.id, object: 'gateway_event', type: r.type, data: r.data, created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live' });

@@ -10,7 +10,7 @@ import { invalidRequest } from '../sandbox/errors.js';
 import type { AppKey } from './apps.js';
 import type { Connection, Connections } from './connections.js';
 import type { Proxy } from './proxy.js';
-import { emitGatewayEvent, type Runtime } from './runtime.js';
+import { emitGatewayEvent, emitGatewayEvents, type GatewayEventInput, type Runtime } from './runtime.js';
 import type { Mode } from './config.js';
 import { QueueWorker } from './worker.js';
 
@@ -36,6 +36,26 @@ const MODELS_AT_ONCE = 3;
 /** Pages written per statement: fewer, larger statements cost less per record (measured: 5 to 10 pages gained most). */
 const PAGES_PER_WRITE = 10;
 
+interface Version {
+  object: Record<string, any>;
+  version: number;
+  deleted: boolean;
+}
+
+export interface SyncEvent {
+  type: string;
+  created: number;
+  data: { object: Record<string, any> };
+}
+
+/** One `records.added` / `records.updated` / `records.deleted` event per record a write changed. */
+function announce(conn: Connection, model: string, items: Version[], changes: { added: string[]; updated: string[] }): GatewayEventInput[] {
+  const deleted = new Set(items.filter((i) => i.deleted).map((i) => String(i.object.id)));
+  const type = (id: string, added: boolean) => (deleted.has(id) ? 'records.deleted' : added ? 'records.added' : 'records.updated');
+  return [...changes.added.map((id) => [id, true] as const), ...changes.updated.map((id) => [id, false] as const)]
+    .map(([id, added]) => ({ appId: conn.appId, mode: conn.mode, type: type(id, added), data: { connection: conn.id, model, id } }));
+}
+
 interface Progress {
   cursor: string | null;
   count: number;
@@ -53,66 +73,98 @@ export class Syncs {
    * what changed (`records.added`, `records.updated`, `records.deleted`).
    */
   async upsert(conn: Connection, model: string, obj: Record<string, any>, versionAt: number, deleted = false): Promise<void> {
-    const { added, updated } = await this.write(conn, model, [obj], versionAt, deleted);
-    if (!added.length && !updated.length) return;
-    const type = deleted ? 'records.deleted' : added.length ? 'records.added' : 'records.updated';
-    await emitGatewayEvent(this.rt, conn.appId, conn.mode, type, { connection: conn.id, model, id: obj.id });
+    const items = [{ object: obj, version: versionAt, deleted }];
+    await emitGatewayEvents(this.rt, announce(conn, model, items, await this.write(conn, model, items)));
   }
 
   /** A backfill page: one statement, and one `records.added` / `records.updated` event per page listing the ids. */
   private async upsertPage(conn: Connection, model: string, objects: Record<string, any>[], versionAt: number, progress: Progress): Promise<void> {
-    const { added, updated } = await this.write(conn, model, objects, versionAt, false, progress);
-    if (added.length) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'records.added', { connection: conn.id, model, ids: added });
-    if (updated.length) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'records.updated', { connection: conn.id, model, ids: updated });
+    const { added, updated } = await this.write(conn, model, objects.map((object) => ({ object, version: versionAt, deleted: false })), progress);
+    const events = [['records.added', added], ['records.updated', updated]] as const;
+    await emitGatewayEvents(this.rt, events.filter(([, ids]) => ids.length).map(([type, ids]) => ({ appId: conn.appId, mode: conn.mode, type, data: { connection: conn.id, model, ids } })));
   }
 
   /**
-   * Writes objects as records in one statement (one row per element of a JSON array), unless the stored
-   * version is newer. Only rows whose content changed are rewritten, so the conflict check is the primary
-   * key's and nothing else is read: a page costs the same however many records the model already holds.
-   * Unchanged rows still have their version moved forward.
+   * Writes versions of objects as records in one statement (one row per element of a JSON array), each
+   * unless the stored version is newer. Only rows whose content changed are rewritten, so the conflict check
+   * is the primary key's and nothing else is read: a page costs the same however many records the model
+   * already holds. Unchanged rows still have their version moved forward.
    */
-  private async write(conn: Connection, model: string, objects: Record<string, any>[], versionAt: number, deleted: boolean, progress?: Progress) {
+  private async write(conn: Connection, model: string, items: Version[], progress?: Progress) {
     // A backfill page also moves its model's cursor, in the same statement.
     const saveProgress = progress
       ? sql`, progress AS (UPDATE sync_state SET cursor = ${progress.cursor}, synced = synced + ${progress.count}, locked_until = ${this.lease()}, updated_at = now()
           WHERE connection_id = ${conn.id} AND model = ${model})`
       : sql``;
-    const statement = sql`
+    const json = JSON.stringify(items.map((i) => ({ o: i.object, v: i.version, d: i.deleted })));
+    const result = await this.rt.db.execute(sql`
       WITH written AS (INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
-      SELECT ${conn.id}, ${model}, o->>'id', o, (o->>'created')::bigint, ${versionAt}, ${deleted} FROM jsonb_array_elements(${JSON.stringify(objects)}::jsonb) AS o
+      SELECT ${conn.id}, ${model}, e->'o'->>'id', e->'o', (e->'o'->>'created')::bigint, (e->>'v')::bigint, (e->>'d')::boolean FROM jsonb_array_elements(${json}::jsonb) AS e
       ON CONFLICT (connection_id, model, id) DO UPDATE SET data = EXCLUDED.data, version_at = EXCLUDED.version_at,
         deleted = EXCLUDED.deleted, stripe_created = EXCLUDED.stripe_created, updated_at = now()
       WHERE records.version_at <= EXCLUDED.version_at AND (records.data IS DISTINCT FROM EXCLUDED.data OR records.deleted <> EXCLUDED.deleted)
       RETURNING records.id, (xmax = 0) AS added)${saveProgress}
-      SELECT id, added FROM written`;
-    const result = await this.rt.db.execute(statement);
+      SELECT id, added FROM written`);
     const rows = result.rows as { id: string; added: boolean }[];
-    if (rows.length < objects.length) {
+    if (rows.length < items.length) {
       const written = new Set(rows.map((r) => r.id));
-      const unchanged = objects.map((o) => String(o.id)).filter((id) => !written.has(id));
-      await this.rt.db.execute(sql`UPDATE records SET version_at = ${versionAt}
-        WHERE connection_id = ${conn.id} AND model = ${model} AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify(unchanged)}::jsonb)) AND version_at < ${versionAt}`);
+      const unchanged = JSON.stringify(items.filter((i) => !written.has(String(i.object.id))).map((i) => ({ id: String(i.object.id), v: i.version })));
+      await this.rt.db.execute(sql`UPDATE records r SET version_at = (u->>'v')::bigint FROM jsonb_array_elements(${unchanged}::jsonb) AS u
+        WHERE r.connection_id = ${conn.id} AND r.model = ${model} AND r.id = u->>'id' AND r.version_at < (u->>'v')::bigint`);
     }
     return { added: rows.filter((r) => r.added).map((r) => r.id), updated: rows.filter((r) => !r.added).map((r) => r.id) };
   }
 
   /** An event of a connection: the object it carries is that version of the record. */
-  async onEvent(conn: Connection, event: { type: string; created: number; data: { object: Record<string, any> } }): Promise<void> {
-    const model = modelOfEvent(event.type);
-    if (!model) return;
-    const deleted = event.type.endsWith('.deleted');
-    const id = String(event.data.object.id);
-    const stored = (await this.rt.db.execute(sql`SELECT version_at FROM records WHERE connection_id = ${conn.id} AND model = ${model} AND id = ${id}`)).rows[0] as { version_at: string | number } | undefined;
-    // Versions are whole seconds: an event from the same second as the stored version may be older or newer than it,
-    // so the object is read from Stripe instead (Stripe's own advice for events that arrive out of order).
-    if (!deleted && stored && Number(stored.version_at) === event.created) {
-      const fetchedAt = Math.floor(Date.now() / 1000);
-      const current = await this.proxy.request({ appId: conn.appId, mode: conn.mode as Mode, keyId: 'sync' }, conn, 'GET', `${MODELS[model].path.split('?')[0]}/${encodeURIComponent(id)}`, undefined, undefined, 'sync')
-        .catch(() => undefined);
-      if (current) return this.upsert(conn, model, current, fetchedAt, current.deleted === true);
+  async onEvent(conn: Connection, event: SyncEvent): Promise<void> {
+    await this.onEvents([{ conn, event }]);
+  }
+
+  /**
+   * Events of connections, many at a time: per connection and model, one read of the stored versions, one
+   * write, and one insert of the `records.*` events. An object's newest event in the batch is its version.
+   */
+  async onEvents(batch: { conn: Connection; event: SyncEvent }[]): Promise<void> {
+    const groups = new Map<string, { conn: Connection; model: string; events: SyncEvent[] }>();
+    for (const { conn, event } of batch) {
+      const model = modelOfEvent(event.type);
+      if (!model) continue;
+      const key = `${conn.id} ${model}`;
+      if (!groups.has(key)) groups.set(key, { conn, model, events: [] });
+      groups.get(key)!.events.push(event);
     }
-    await this.upsert(conn, model, event.data.object, event.created, deleted);
+    const announcements: GatewayEventInput[] = [];
+    for (const { conn, model, events } of groups.values()) {
+      const latest = new Map<string, { event: SyncEvent; tie: boolean }>();
+      for (const event of events) {
+        const id = String(event.data.object.id);
+        const seen = latest.get(id);
+        if (!seen || event.created > seen.event.created) latest.set(id, { event, tie: false });
+        else if (event.created === seen.event.created) latest.set(id, { event, tie: true });
+      }
+      const ids = JSON.stringify([...latest.keys()]);
+      const stored = new Map(((await this.rt.db.execute(sql`SELECT id, version_at FROM records
+        WHERE connection_id = ${conn.id} AND model = ${model} AND id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))`)).rows as { id: string; version_at: string | number }[])
+        .map((r) => [r.id, Number(r.version_at)]));
+      const items: Version[] = [];
+      for (const [id, { event, tie }] of latest) {
+        const deleted = event.type.endsWith('.deleted');
+        // Versions are whole seconds: an event from the same second as the stored version (or as another event of the
+        // object) may be older or newer than it, so the object is read from Stripe instead, as Stripe advises.
+        if (!deleted && (tie || stored.get(id) === event.created)) {
+          const fetchedAt = Math.floor(Date.now() / 1000);
+          const current = await this.proxy.request({ appId: conn.appId, mode: conn.mode as Mode, keyId: 'sync' }, conn, 'GET', `${MODELS[model].path.split('?')[0]}/${encodeURIComponent(id)}`, undefined, undefined, 'sync')
+            .catch(() => undefined);
+          if (current) {
+            items.push({ object: current, version: fetchedAt, deleted: current.deleted === true });
+            continue;
+          }
+        }
+        items.push({ object: event.data.object, version: event.created, deleted });
+      }
+      announcements.push(...announce(conn, model, items, await this.write(conn, model, items)));
+    }
+    await emitGatewayEvents(this.rt, announcements);
   }
 
   /** Starts (or resumes) the backfill of every model; answers at once. `alert_url` names where errors are posted. */

@@ -74,8 +74,11 @@ export function writeKeyFile(dataDir: string, keys: MasterKey[]): void {
 
 const CHECK = 'vault_check';
 
+const OPENED_TTL_MS = 5 * 60_000;
+
 export class Vault {
   private keys = new Map<string, MasterKey>();
+  private opened = new Map<string, { plain: string; at: number }>();
   private current: MasterKey;
   private keyFileMtime?: number;
 
@@ -155,10 +158,20 @@ export class Vault {
     return id;
   }
 
+  /**
+   * The plaintext of a sealed secret. A secret's plaintext never changes under its id (rotation re-seals the
+   * same value), so what was opened is remembered for a few minutes: every webhook Stripe sends is checked
+   * with one, and a database read per webhook cost more than the rest of receiving it.
+   */
   async open(id: string, db: Pick<Db, 'select'> = this.db): Promise<string> {
+    const hit = this.opened.get(id);
+    if (hit && Date.now() - hit.at < OPENED_TTL_MS) return hit.plain;
     const [row] = await db.select().from(secrets).where(eq(secrets.id, id));
     if (!row) throw new Error(`no such secret ${id}`);
-    return this.decrypt(row.ciphertext, row.keyId);
+    const plain = this.decrypt(row.ciphertext, row.keyId);
+    if (this.opened.size > 10_000) this.opened.clear();
+    this.opened.set(id, { plain, at: Date.now() });
+    return plain;
   }
 
   /**
