@@ -48,6 +48,9 @@ export interface SyncEvent {
   data: { object: Record<string, any> };
 }
 
+/** Whether an event removes its object. A subscription's `.deleted` is its cancellation: Stripe still returns it, as canceled. */
+const isDeletion = (type: string) => type.endsWith('.deleted') && type !== 'customer.subscription.deleted';
+
 /** One `records.added` / `records.updated` / `records.deleted` event per record a write changed. */
 function announce(conn: Connection, model: string, items: Version[], changes: { added: string[]; updated: string[] }): GatewayEventInput[] {
   const deleted = new Set(items.filter((i) => i.deleted).map((i) => String(i.object.id)));
@@ -148,7 +151,7 @@ export class Syncs {
         .map((r) => [r.id, Number(r.version_at)]));
       const items: Version[] = [];
       for (const [id, { event, tie }] of latest) {
-        const deleted = event.type.endsWith('.deleted');
+        const deleted = isDeletion(event.type);
         // Versions are whole seconds: an event from the same second as the stored version (or as another event of the
         // object) may be older or newer than it, so the object is read from Stripe instead, as Stripe advises.
         if (!deleted && (tie || stored.get(id) === event.created)) {

@@ -4,7 +4,8 @@
  * Drizzle with the same schema; migrations run before anything else.
  */
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { PGliteThread } from './pglite-thread.js';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -40,14 +41,10 @@ export async function openDatabase(o: { url?: string; dataDir?: string }): Promi
     await migrate(db);
     return { db, kind: 'postgres', close: () => pool.end() };
   }
-  let client: PGlite;
-  if (o.dataDir) {
-    mkdirSync(o.dataDir, { recursive: true });
-    client = new PGlite(o.dataDir);
-  } else {
-    client = new PGlite();
-  }
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  if (o.dataDir) mkdirSync(o.dataDir, { recursive: true });
+  const client = new PGliteThread(o.dataDir);
+  await client.ready;
+  const db = drizzlePglite(client as unknown as PGlite, { schema }) as unknown as Db;
   await migrate(db);
   const copyCsv = async (table: string, columns: string[], csv: string) => {
     await client.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv]) });

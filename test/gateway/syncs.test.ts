@@ -80,11 +80,14 @@ for (const backend of list) {
       await fetch(`${h.gw.url}/proxy/${conn}/v1/subscriptions/${gone.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.key}` } });
       await h.api('POST', `/v1/connections/${conn}/sync`);
       await h.gw.services.syncs.settled(conn);
-      const report = (await h.api('GET', `/v1/reports/subscriptions?connection=${conn}`)).json;
-      assert.deepEqual(report.mrr, [{ currency: 'usd', mrr: 2000 + 1000, subscriptions: 2 }]);
-      assert.equal(report.active, 2);
-      assert.equal(report.churned_30d, 1);
-      assert.equal(report.churn_rate_30d, 0.3333);
+      // The cancellation arrives as Stripe's customer.subscription.deleted event, processed after the webhook's answer.
+      await eventually(async () => {
+        const report = (await h.api('GET', `/v1/reports/subscriptions?connection=${conn}`)).json;
+        assert.deepEqual(report.mrr, [{ currency: 'usd', mrr: 2000 + 1000, subscriptions: 2 }]);
+        assert.equal(report.active, 2);
+        assert.equal(report.churned_30d, 1);
+        assert.equal(report.churn_rate_30d, 0.3333);
+      });
     });
 
     it('reports revenue and failed payments by SQL, matching hand-computed figures', async () => {

@@ -1,0 +1,32 @@
+// PGlite in its own thread: the database's WebAssembly runs beside the gateway's
+// JavaScript instead of on its thread. Plain ESM (no TypeScript) so the worker
+// starts without a loader. Messages: {id, op: 'query' | 'exec' | 'close', sql, params, options}.
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+const db = workerData.dataDir ? new PGlite(workerData.dataDir) : new PGlite();
+await db.waitReady;
+
+const identity = (value) => value;
+
+parentPort.on('message', async (m) => {
+  try {
+    let result;
+    if (m.op === 'query') {
+      const o = m.options ?? {};
+      // Parser functions cannot cross threads: the client sends the type ids whose text is kept as is.
+      const options = { rowMode: o.rowMode, ...(o.rawTypes ? { parsers: Object.fromEntries(o.rawTypes.map((t) => [t, identity])) } : {}), ...(o.blobText !== undefined ? { blob: new Blob([o.blobText]) } : {}) };
+      result = await db.query(m.sql, m.params ?? [], options);
+      result = { rows: result.rows, fields: result.fields, affectedRows: result.affectedRows };
+    } else if (m.op === 'exec') {
+      result = (await db.exec(m.sql)).map((r) => ({ rows: r.rows, fields: r.fields, affectedRows: r.affectedRows }));
+    } else if (m.op === 'close') {
+      await db.close();
+      result = null;
+    }
+    parentPort.postMessage({ id: m.id, result });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: { message: e?.message ?? String(e), ...Object.fromEntries(Object.entries(e ?? {}).filter(([, v]) => typeof v !== 'function' && typeof v !== 'object')) } });
+  }
+});
+parentPort.postMessage({ ready: true });
