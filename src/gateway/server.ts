@@ -206,28 +206,6 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       return (await getGatewayEvent(rt, key.appId, key.mode, req.params.id)) ?? Promise.reject(resourceMissing('event', req.params.id, 'id'));
     });
 
-    // Stripe's webhooks: the platform's Connect endpoint, and the endpoint of each API-key connection's account.
-    // Verified and stored, then answered at once; StripeEventsIn processes them after the 200.
-    const receive = async (req: FastifyRequest, secrets: string[], own?: Connection) => {
-      if (!secrets.length) throw invalidRequest('No webhook signing secret is configured for this endpoint (STRIPE_WEBHOOK_SECRET, or webhook_secret on the connection).', { code: 'webhook_secret_missing' }, 404);
-      const payload = (req as FastifyRequest & { rawText?: string }).rawText ?? '';
-      const event = verifyStripeEvent(payload, String(req.headers['stripe-signature'] ?? ''), secrets);
-      const stored = await s.inbound.store(event, payload, own);
-      return { received: true, duplicate: !stored };
-    };
-    api.post('/webhooks/stripe', async (req) => {
-      const embedded = (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook'))).map((r) => (r.value as { secret_id: string }).secret_id);
-      return receive(req, [...rt.config.webhookSecrets, ...(await Promise.all(embedded.map((id) => rt.vault.open(id))))]);
-    });
-    const connectionEndpoint = async (req: FastifyRequest<{ Params: { id: string } }>) => {
-      const conn = await s.connections.load(req.params.id);
-      if (!conn) throw invalidRequest(`No such connection: '${req.params.id}'`, { code: 'resource_missing' }, 404);
-      return receive(req, conn.webhookSecretId ? [await rt.vault.open(conn.webhookSecretId)] : [], conn);
-    };
-    api.post<{ Params: { id: string } }>('/webhooks/stripe/:id', connectionEndpoint);
-    // Where endpoints registered by earlier versions point.
-    api.post<{ Params: { id: string } }>('/webhooks/connections/:id', connectionEndpoint);
-
     registerAdminRoutes(api, s);
 
     api.post<{ Body: Record<string, unknown> }>('/v1/webhook_endpoints', async (req) => s.appWebhooks.createEndpoint(await auth(req), req.body ?? {}));
@@ -245,6 +223,34 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       const key = await auth(req);
       return sendUpstream(reply, await s.proxy.forApp(key, req.params.id, proxyRequest(req, `/v1/${req.params['*']}`)));
     });
+    // Stripe's webhooks: the platform's Connect endpoint, and the endpoint of each API-key connection's account.
+    // Here, where bodies stay raw bytes: signatures are over the exact bytes. Verified and stored, then answered
+    // at once; StripeEventsIn processes them after the 200.
+    const receive = async (req: FastifyRequest, secrets: string[], own?: Connection) => {
+      if (!secrets.length) throw invalidRequest('No webhook signing secret is configured for this endpoint (STRIPE_WEBHOOK_SECRET, or webhook_secret on the connection).', { code: 'webhook_secret_missing' }, 404);
+      const payload = (req.body as Buffer | undefined)?.toString('utf8') ?? '';
+      const event = verifyStripeEvent(payload, String(req.headers['stripe-signature'] ?? ''), secrets);
+      const stored = await s.inbound.store(event, payload, own);
+      return { received: true, duplicate: !stored };
+    };
+    // The embedded platform's endpoint secret is set once at start; read it once a minute, not once a webhook.
+    let platformSecrets: { at: number; secrets: string[] } | undefined;
+    raw.post('/webhooks/stripe', async (req) => {
+      if (!platformSecrets?.secrets.length || Date.now() - platformSecrets.at > 60_000) {
+        const embedded = (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook'))).map((r) => (r.value as { secret_id: string }).secret_id);
+        platformSecrets = { at: Date.now(), secrets: [...rt.config.webhookSecrets, ...(await Promise.all(embedded.map((id) => rt.vault.open(id))))] };
+      }
+      return receive(req, platformSecrets.secrets);
+    });
+    const connectionEndpoint = async (req: FastifyRequest<{ Params: { id: string } }>) => {
+      const conn = await s.connections.load(req.params.id);
+      if (!conn) throw invalidRequest(`No such connection: '${req.params.id}'`, { code: 'resource_missing' }, 404);
+      return receive(req, conn.webhookSecretId ? [await rt.vault.open(conn.webhookSecretId)] : [], conn);
+    };
+    raw.post<{ Params: { id: string } }>('/webhooks/stripe/:id', connectionEndpoint);
+    // Where endpoints registered by earlier versions point.
+    raw.post<{ Params: { id: string } }>('/webhooks/connections/:id', connectionEndpoint);
+
     // MCP over Streamable HTTP, bound to one of the app's connections (`?connection=` or a PayBridge-Connection header).
     raw.post<{ Querystring: { connection?: string } }>('/mcp', async (req, reply) => {
       const key = await auth(req);
@@ -283,17 +289,6 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       }
       return sendUpstream(reply, await s.proxy.forConnectionKey(secret, proxyRequest(req, `/v1/${req.params['*']}`)));
     });
-  });
-
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    if (!req.url.startsWith('/webhooks/')) return payload;
-    // Signatures are over the exact bytes, so keep them before any parser runs.
-    const chunks: Buffer[] = [];
-    for await (const chunk of payload) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    (req as FastifyRequest & { rawText?: string }).rawText = text;
-    const { Readable } = await import('node:stream');
-    return Readable.from([Buffer.from(text)]);
   });
 
   registerSessionPages(app, s.sessions);
