@@ -181,6 +181,39 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     const made = await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${secrets[0]}` } });
     assert.equal((await made.json()).name, 'Mobile app');
     assert.equal(await page.getByTestId('secret').count(), 0, 'the secret is gone once the dialog closes');
+
+    // Roll the new app's test key: a new one is shown once and the old one stops working; then revoke its live key.
+    const mobile = page.getByRole('region').filter({ hasText: 'Mobile app' }).or(page.locator('section.card').filter({ hasText: 'Mobile app' }));
+    await mobile.getByRole('button', { name: 'Roll test key' }).click();
+    const rolled = (await page.getByTestId('secret').first().textContent())!;
+    assert.match(rolled, /^pb_test_\w+$/);
+    assert.notEqual(rolled, secrets[0]);
+    await screenshot(page, 'dashboard-14-key-rolled');
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    assert.equal((await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${secrets[0]}` } })).status, 401, 'the old key is refused at once');
+    assert.equal((await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${rolled}` } })).status, 200);
+    const liveRow = mobile.getByRole('row').filter({ hasText: 'pb_live_' }).filter({ hasText: 'Active' });
+    await liveRow.getByRole('button', { name: 'Revoke' }).click();
+    await mobile.getByRole('row').filter({ hasText: 'pb_live_' }).filter({ hasText: 'Revoked' }).first().waitFor();
+    assert.equal((await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${secrets[1]}` } })).status, 401, 'the revoked key is refused');
+  });
+
+  it('edits the action: saving makes version 2, which the next call uses', async () => {
+    await page.getByRole('link', { name: 'Actions' }).click();
+    await page.getByRole('table', { name: 'Actions' }).getByText('signup-customer').click();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('button', { name: '+ Add mapping' }).click();
+    await page.getByLabel('Stripe parameter 3').fill('metadata.source');
+    await page.getByLabel('Source 3 kind').selectOption('const');
+    await page.getByLabel('Source 3', { exact: true }).fill('dashboard');
+    await page.getByRole('button', { name: 'Save action' }).click();
+    await page.getByRole('table', { name: 'Versions' }).waitFor();
+    assert.match(await page.getByText(/version 2/).first().textContent() ?? '', /version 2/);
+    await page.getByLabel('Sample customer_email').fill('v2@example.com');
+    await page.getByRole('button', { name: 'Run action' }).click();
+    await page.getByText('Stripe accepted the request.').waitFor();
+    assert.match((await page.locator('pre').allTextContents())[1], /"source": "dashboard"/);
+    await screenshot(page, 'dashboard-15-action-v2');
   });
 
   it('shows sessions, events, syncs with reports, and webhook deliveries', async () => {
@@ -196,11 +229,11 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('link', { name: 'Payment sessions' }).click();
     await page.getByRole('table', { name: 'Payment sessions' }).getByText('$49.00').click();
     await page.getByText('Annual plan').waitFor();
-    await screenshot(page, 'dashboard-14-session');
+    await screenshot(page, 'dashboard-16-session');
 
     await page.getByRole('link', { name: 'Events' }).click();
     await page.getByRole('table', { name: 'Events' }).getByText('session.canceled').waitFor();
-    await screenshot(page, 'dashboard-15-events');
+    await screenshot(page, 'dashboard-17-events');
 
     await page.getByRole('link', { name: 'Syncs & reports' }).click();
     await page.getByLabel('Connection').selectOption(oauth.id);
@@ -208,12 +241,12 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('table', { name: 'Sync status' }).getByText('Up to date').first().waitFor();
     await page.getByRole('table', { name: 'Revenue' }).getByText('Consulting').waitFor();
     await page.getByRole('table', { name: 'Failed payments' }).getByText('Your card was declined.').waitFor();
-    await screenshot(page, 'dashboard-16-syncs-reports');
+    await screenshot(page, 'dashboard-18-syncs-reports');
 
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('table', { name: 'Webhook endpoints' }).getByText('http://127.0.0.1:9/unreachable').click();
     await page.getByRole('table', { name: 'Deliveries' }).getByText('session.canceled').waitFor();
-    await screenshot(page, 'dashboard-17-webhooks');
+    await screenshot(page, 'dashboard-19-webhooks');
   });
 
   it('signs out, and a request without the CSRF token is refused', async () => {
