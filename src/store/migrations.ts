@@ -124,4 +124,8 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       ALTER TABLE connections ADD COLUMN sync_alert_url text
     `,
   },
+  {
+    id: '0009_action_definition_order',
+    sql: `ALTER TABLE connector_actions ALTER COLUMN definition TYPE json USING definition::json`,
+  },
 ];

@@ -3,7 +3,7 @@
  * embedded PGlite and on PostgreSQL). Secrets never appear here in clear:
  * key columns hold SHA-256 hashes, credential columns hold vault ids.
  */
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, json, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -166,7 +166,8 @@ export const connectorActions = pgTable('connector_actions', {
   appId: text('app_id').notNull(),
   name: text('name').notNull(),
   version: integer('version').notNull(),
-  definition: jsonb('definition').notNull(),
+  /** json, not jsonb: jsonb reorders keys, and the order of an action's inputs is the order of its form. */
+  definition: json('definition').notNull(),
   createdAt: created(),
 });
 

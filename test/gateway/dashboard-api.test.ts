@@ -142,6 +142,9 @@ for (const backend of list) {
       assert.deepEqual(versions.map((v: { version: number }) => v.version), [2, 1]);
       assert.equal((await h.api('GET', '/v1/actions/create-customer/versions')).json.data[0].built_in, true);
       assert.equal((await h.api('GET', '/v1/actions/nope/versions')).status, 404);
+      // Inputs keep the order they were defined in: it is the order of the action's form.
+      await h.api('POST', '/v1/actions', { name: 'ordered-inputs', operation: 'POST /v1/customers', input: { customer_email: { type: 'string', required: true }, plan: { type: 'string' } }, map: { email: '$.customer_email', 'metadata.plan': '$.plan' } });
+      assert.deepEqual(Object.keys((await h.api('GET', '/v1/actions/ordered-inputs')).json.input), ['customer_email', 'plan']);
     });
 
     it('ends a connect session without a return_url on the hosted result page, and explains a used link', async () => {
