@@ -128,8 +128,14 @@ export class Syncs {
    * write, and one insert of the `records.*` events. An object's newest event in the batch is its version.
    */
   async onEvents(batch: { conn: Connection; event: SyncEvent }[]): Promise<void> {
+    if (!batch.length) return;
+    // Records are kept only for connections whose sync was started: the others' events are not stored as records.
+    const ids = JSON.stringify([...new Set(batch.map((b) => b.conn.id))]);
+    const syncing = new Set(((await this.rt.db.execute(sql`SELECT DISTINCT connection_id FROM sync_state
+      WHERE connection_id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))`)).rows as { connection_id: string }[]).map((r) => r.connection_id));
     const groups = new Map<string, { conn: Connection; model: string; events: SyncEvent[] }>();
     for (const { conn, event } of batch) {
+      if (!syncing.has(conn.id)) continue;
       const model = modelOfEvent(event.type);
       if (!model) continue;
       const key = `${conn.id} ${model}`;
@@ -145,9 +151,9 @@ export class Syncs {
         if (!seen || event.created > seen.event.created) latest.set(id, { event, tie: false });
         else if (event.created === seen.event.created) latest.set(id, { event, tie: true });
       }
-      const ids = JSON.stringify([...latest.keys()]);
+      const objectIds = JSON.stringify([...latest.keys()]);
       const stored = new Map(((await this.rt.db.execute(sql`SELECT id, version_at FROM records
-        WHERE connection_id = ${conn.id} AND model = ${model} AND id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))`)).rows as { id: string; version_at: string | number }[])
+        WHERE connection_id = ${conn.id} AND model = ${model} AND id IN (SELECT jsonb_array_elements_text(${objectIds}::jsonb))`)).rows as { id: string; version_at: string | number }[])
         .map((r) => [r.id, Number(r.version_at)]));
       const items: Version[] = [];
       for (const [id, { event, tie }] of latest) {

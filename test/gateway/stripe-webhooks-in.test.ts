@@ -102,6 +102,8 @@ for (const backend of list) {
         const events = (await h.api('GET', '/v1/gateway_events?type=customer.created&limit=100')).json.data;
         assert.ok(events.some((e: { id: string }) => e.id === `evt_configured:${conn.id}`), 'the app gets the event');
       });
+      const records = (await h.api('GET', `/v1/records?connection=${conn.id}&model=customers`)).json.data;
+      assert.deepEqual(records, [], 'no records are kept for a connection whose sync was never started');
     });
 
     it("posts a sync error to the connection's Slack-compatible alert URL, and tells the app", async () => {
