@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startPaybridge, type PaybridgeProcess } from '../cli/paybridge-process.js';
 import { launch, screenshot, skipReason } from './browser.js';
+import { eventually } from '../gateway/harness.js';
 
 const skip = skipReason();
 let pb: PaybridgeProcess;
@@ -238,8 +239,18 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('link', { name: 'Syncs & reports' }).click();
     await page.getByLabel('Connection').selectOption(oauth.id);
     await page.getByRole('button', { name: 'Start sync' }).click();
+    // The page follows the backfill by polling; the API says when every model is done.
+    const synced = await eventually(async () => {
+      const status = await api(`/v1/connections/${oauth.id}/sync`);
+      assert.ok(status.models.length === 9 && status.models.every((m: { status: string }) => m.status !== 'backfilling'), JSON.stringify(status));
+      return status;
+    }, 60_000);
+    assert.ok(synced.models.every((m: { status: string }) => m.status === 'synced'), JSON.stringify(synced));
     await page.getByRole('table', { name: 'Sync status' }).getByText('Up to date').first().waitFor();
-    await page.getByRole('table', { name: 'Revenue' }).getByText('Consulting').waitFor();
+    await page.getByRole('table', { name: 'Revenue' }).getByText('Consulting').waitFor().catch(async (e: Error) => {
+      const revenue = await api(`/v1/reports/revenue?connection=${oauth.id}`);
+      throw new Error(`${e.message}\nrevenue from the API: ${JSON.stringify(revenue)}\npage: ${(await page.locator('main').textContent())?.slice(0, 2000)}`);
+    });
     await page.getByRole('table', { name: 'Failed payments' }).getByText('Your card was declined.').waitFor();
     await screenshot(page, 'dashboard-18-syncs-reports');
 
