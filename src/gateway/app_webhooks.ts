@@ -94,12 +94,10 @@ export class AppWebhooks {
     return { id: deliveryId, object: 'webhook_delivery', status: 'pending' };
   }
 
-  /** Queues an event for every enabled endpoint of its app and mode that wants it; an event id is queued once per endpoint. */
-  async enqueue(event: AppEvent, db: Queryable = this.rt.db): Promise<void> {
-    await this.enqueueAll([event], db);
-  }
-
-  /** `enqueue` for many events: one read of the endpoints per app and mode, one insert for all deliveries. */
+  /**
+   * Queues events for every enabled endpoint of their app and mode that wants them, an event id once per endpoint:
+   * one read of the endpoints per app and mode, one insert for all deliveries.
+   */
   async enqueueAll(events: AppEvent[], db: Queryable = this.rt.db): Promise<void> {
     const rows: (typeof appWebhookDeliveries.$inferInsert)[] = [];
     const scopes = new Map<string, AppEvent[]>();

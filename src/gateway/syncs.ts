@@ -71,15 +71,6 @@ export class Syncs {
 
   constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {}
 
-  /**
-   * Upserts a record unless the stored version is newer, and tells the app
-   * what changed (`records.added`, `records.updated`, `records.deleted`).
-   */
-  async upsert(conn: Connection, model: string, obj: Record<string, any>, versionAt: number, deleted = false): Promise<void> {
-    const items = [{ object: obj, version: versionAt, deleted }];
-    await emitGatewayEvents(this.rt, announce(conn, model, items, await this.write(conn, model, items)));
-  }
-
   /** A backfill page: one statement, and one `records.added` / `records.updated` event per page listing the ids. */
   private async upsertPage(conn: Connection, model: string, objects: Record<string, any>[], versionAt: number, progress: Progress): Promise<void> {
     const { added, updated } = await this.write(conn, model, objects.map((object) => ({ object, version: versionAt, deleted: false })), progress);

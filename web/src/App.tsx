@@ -68,7 +68,7 @@ function Mark() {
   );
 }
 
-function SignIn(p: { onSignedIn: (csrf: string) => void }) {
+function SignIn(p: { onSignedIn: () => void }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -77,8 +77,8 @@ function SignIn(p: { onSignedIn: (csrf: string) => void }) {
     setBusy(true);
     setError('');
     try {
-      const session = await api<{ csrf_token: string }>('POST', '/dashboard/api/session', { password });
-      p.onSignedIn(session.csrf_token);
+      await api('POST', '/dashboard/api/session', { password });
+      p.onSignedIn();
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -175,22 +175,20 @@ export function App() {
     setApps(list.data);
   }, []);
 
-  const signedIn = useCallback(async (csrf: string) => {
-    setApiContext({ csrf });
+  /** Reads the session (its CSRF token, where Stripe is) and, when signed in, the apps. */
+  const loadSession = useCallback(async () => {
+    const session = await api<{ signed_in: boolean; csrf_token?: string; embedded_sandbox?: boolean }>('GET', '/dashboard/api/session');
+    setEmbedded(session.embedded_sandbox ?? true);
+    if (!session.signed_in) return setState('signed-out');
+    setApiContext({ csrf: session.csrf_token });
     await reloadApps();
     setState('signed-in');
   }, [reloadApps]);
 
   useEffect(() => {
     setApiContext({ onSignedOut: () => setState('signed-out') });
-    api<{ signed_in: boolean; csrf_token?: string; embedded_sandbox?: boolean }>('GET', '/dashboard/api/session').then(
-      (s) => {
-        setEmbedded(s.embedded_sandbox ?? true);
-        return s.signed_in ? signedIn(s.csrf_token!) : setState('signed-out');
-      },
-      () => setState('signed-out'),
-    );
-  }, [signedIn]);
+    loadSession().catch(() => setState('signed-out'));
+  }, [loadSession]);
 
   const app = apps.find((a) => a.id === appId) ?? apps[0];
   setApiContext({ app: app?.id ?? '', mode });
@@ -200,7 +198,7 @@ export function App() {
   }, [app, mode]);
 
   if (state === 'loading') return <div className="center muted">Loading…</div>;
-  if (state === 'signed-out') return <SignIn onSignedIn={(csrf) => void signedIn(csrf).then(() => api('GET', '/dashboard/api/session').then((s) => setEmbedded(s.embedded_sandbox ?? true)))} />;
+  if (state === 'signed-out') return <SignIn onSignedIn={() => void loadSession()} />;
   if (!app) return <div className="center"><Notice tone="warn">There are no apps yet. Restart PayBridge to create the default app.</Notice></div>;
 
   const signOut = async () => {
