@@ -1,12 +1,13 @@
 /**
- * Sync backfill speed, side by side in one run: reading a connection's
- * customers and payment intents page by page through the proxy (the raw
- * paginated list throughput), then a backfill of the same data into the
- * database. The sandbox is seeded before the connection exists, so no
+ * Sync backfill speed, side by side in one run: reading every model a
+ * backfill reads (customers, payment intents, their charges, …) page by page
+ * through the proxy (the raw paginated list throughput), then a backfill of
+ * the same data into the database. The sandbox is seeded before the connection exists, so no
  * webhook traffic runs during the measurement.
  * Usage: npm run bench:sync [-- --customers 10000 --payments 20000]; DATABASE_URL=postgres://… to measure on PostgreSQL
  */
 import { loadConfig, startGateway } from '../src/gateway/index.js';
+import { MODELS } from '../src/gateway/syncs.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
 const customers = arg('customers', 10_000);
@@ -25,7 +26,7 @@ async function seed(url: string, path: string, body: string, count: number): Pro
 
 async function main() {
   // Embedded PGlite (in memory) unless DATABASE_URL names a PostgreSQL database.
-  const config = loadConfig({ port: 0 }, process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
+  const config = loadConfig({ port: 0, dataDir: process.env.BENCH_DATA_DIR }, process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
   config.sandbox = { port: 0 };
   const gw = await startGateway(config);
   try {
@@ -39,10 +40,10 @@ async function main() {
 
     let raw = 0;
     let started = performance.now();
-    for (const model of ['customers', 'payment_intents']) {
+    for (const { path } of Object.values(MODELS)) {
       let cursor = '';
       for (;;) {
-        const page = await api('GET', `/proxy/${conn.id}/v1/${model}?limit=100${cursor ? `&starting_after=${cursor}` : ''}`);
+        const page = await api('GET', `/proxy/${conn.id}${path}${path.includes('?') ? '&' : '?'}limit=100${cursor ? `&starting_after=${cursor}` : ''}`);
         raw += page.data.length;
         if (!page.has_more) break;
         cursor = page.data.at(-1).id;
@@ -60,7 +61,7 @@ async function main() {
     console.log(`\n${customers} customers and ${payments} payment intents (plus their charges), node ${process.version}, storage ${gw.storage}\n`);
     console.log('| path | objects | seconds | objects/s |');
     console.log('|---|---:|---:|---:|');
-    console.log(`| raw paginated list through the proxy (customers + payment intents) | ${raw} | ${rawSeconds.toFixed(2)} | ${Math.round(raw / rawSeconds)} |`);
+    console.log(`| raw paginated list through the proxy (the same ${Object.keys(MODELS).length} models) | ${raw} | ${rawSeconds.toFixed(2)} | ${Math.round(raw / rawSeconds)} |`);
     console.log(`| backfill into records (all 9 models: ${all} records) | ${all} | ${syncSeconds.toFixed(2)} | ${Math.round(all / syncSeconds)} |`);
     console.log(`\nbackfill: ${Math.round((100 * all) / syncSeconds / (raw / rawSeconds))}% of the raw list throughput (target >= 70%); customers + payment intents synced: ${synced}`);
   } finally {

@@ -71,16 +71,26 @@ export class StripeEventsIn {
 
   private waiting: { row: typeof stripeEventsIn.$inferInsert; resolve: (fresh: boolean) => void; reject: (e: unknown) => void }[] = [];
   private flushing?: Promise<void>;
+  /** Events this instance stored and holds the lease on, to be processed without reading them back. */
+  private handoff: (Claimed & { storedAt: number })[] = [];
+  private sweptAt = 0;
 
   private async flush(): Promise<void> {
     while (this.waiting.length) {
       const batch = this.waiting.splice(0, 500);
       try {
-        const inserted = new Set((await this.rt.db.insert(stripeEventsIn).values(batch.map((b) => b.row)).onConflictDoNothing()
-          .returning({ id: stripeEventsIn.id })).map((r) => r.id));
+        // Stored already leased to this instance: it processes them from memory, and only a crash leaves them
+        // for the sweep below, once the lease runs out.
+        const lease = sql`now() + make_interval(secs => ${this.rt.config.leaseSeconds})`;
+        const inserted = new Map((await this.rt.db.insert(stripeEventsIn).values(batch.map((b) => ({ ...b.row, lockedUntil: lease }))).onConflictDoNothing()
+          .returning({ id: stripeEventsIn.id, seq: stripeEventsIn.seq })).map((r) => [r.id, r.seq]));
+        const storedAt = Date.now();
         // The same event twice in one batch: the first is new, the second a duplicate.
         for (const b of batch) {
-          b.resolve(inserted.delete(b.row.id!));
+          const seq = inserted.get(b.row.id!);
+          inserted.delete(b.row.id!);
+          if (seq !== undefined) this.handoff.push({ id: b.row.id!, connection_id: b.row.connectionId ?? null, payload: b.row.payload, attempts: 0, seq, storedAt });
+          b.resolve(seq !== undefined);
         }
         this.worker.wake();
       } catch (e) {
@@ -89,13 +99,25 @@ export class StripeEventsIn {
     }
   }
 
-  private async work(): Promise<boolean> {
+  /** The next batch: handed over from `flush`, or else pending events claimed from the database. */
+  private async claim(): Promise<Claimed[]> {
+    // An event that waited in memory for half its lease is left to the sweep, which another instance may already run.
+    const stale = Date.now() - (this.rt.config.leaseSeconds * 1000) / 2;
+    while (this.handoff.length && this.handoff[0].storedAt < stale) this.handoff.shift();
+    // The database is still swept once a second under a steady stream, so retries and a crashed instance's events are not starved.
+    if (this.handoff.length && Date.now() - this.sweptAt < 1000) return this.handoff.splice(0, 100);
+    this.sweptAt = Date.now();
     const claimed = await this.rt.db.execute(sql`
       UPDATE stripe_events_in SET locked_until = now() + make_interval(secs => ${this.rt.config.leaseSeconds})
       WHERE id IN (SELECT id FROM stripe_events_in WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
         ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED)
       RETURNING id, connection_id, payload, attempts, seq`);
-    const rows = (claimed.rows as unknown as Claimed[]).sort((a, b) => Number(a.seq) - Number(b.seq));
+    const swept = (claimed.rows as unknown as Claimed[]).sort((a, b) => Number(a.seq) - Number(b.seq));
+    return swept.length ? swept : this.handoff.splice(0, 100);
+  }
+
+  private async work(): Promise<boolean> {
+    const rows = await this.claim();
     if (!rows.length) return false;
     try {
       await this.process(rows);

@@ -5,7 +5,9 @@
  * the HTTP API, proxy and OAuth callback. On first start it creates a
  * default app and writes its keys to `<data-dir>/bootstrap.json` (mode 0600).
  */
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -58,7 +60,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const vault = new Vault(database.db, loadMasterKeys({ current: config.masterKey, previous: config.masterKeyPrevious }, config.dataDir));
     await vault.verify();
     if (!config.stripeApiBase) {
-      sandbox = await startSandboxThread({ port: config.sandbox?.port ?? 12111, host: config.host, dataDir: config.dataDir && join(config.dataDir, 'sandbox'), oauthTokenTtl: config.sandbox?.oauthTokenTtl });
+      // The gateway's own calls take a Unix socket (measured: less CPU per proxied request than loopback TCP); users keep the port.
+      const socketPath = sandboxSocketPath();
+      sandbox = await startSandboxThread({ port: config.sandbox?.port ?? 12111, host: config.host, dataDir: config.dataDir && join(config.dataDir, 'sandbox'), oauthTokenTtl: config.sandbox?.oauthTokenTtl, socketPath });
     }
     const apiBase = config.stripeApiBase ?? sandbox!.url;
     const retry = { ...config.retry, maxDelayMs: 5000 };
@@ -66,8 +70,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const tracer = new Tracer(config.otelEndpoint);
     const rt: Runtime = {
       config, db: database.db, vault, logs, tracer,
-      api: new Upstream(apiBase, retry),
-      connect: new Upstream(config.stripeConnectBase ?? apiBase, retry),
+      api: new Upstream(apiBase, retry, sandbox?.socketPath),
+      connect: config.stripeConnectBase ? new Upstream(config.stripeConnectBase, retry) : new Upstream(apiBase, retry, sandbox?.socketPath),
       platform: sandbox ? { test: EMBEDDED_PLATFORM, live: {} } : config.platform,
       publicUrl: '',
     };
@@ -172,3 +176,21 @@ async function registerPlatformWebhook(rt: Runtime, sandbox: SandboxHandle, url:
 }
 
 export type { Mode };
+
+/** A fresh socket path in the temporary folder; the sockets of gateways that were killed are removed on the way. */
+function sandboxSocketPath(): string {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = /^paybridge-sandbox-(\d+)-[0-9a-f]+\.sock$/.exec(name)?.[1];
+    if (pid && !isAlive(Number(pid))) rmSync(join(tmpdir(), name), { force: true });
+  }
+  return join(tmpdir(), `paybridge-sandbox-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

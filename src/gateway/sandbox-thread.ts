@@ -10,6 +10,8 @@ import type { SandboxOptions } from '../sandbox/index.js';
 export interface SandboxHandle {
   url: string;
   port: number;
+  /** The Unix socket the gateway calls the sandbox through, when one was asked for. */
+  socketPath?: string;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startSandboxThread(options: SandboxOptions): Promise<Sandb
   return {
     url: ready.url!,
     port: ready.port!,
+    socketPath: options.socketPath,
     close: async () => {
       const exited = once(worker, 'exit');
       worker.postMessage('close');

@@ -31,8 +31,8 @@ export function modelOfEvent(type: string): string | undefined {
   return Object.entries(MODELS).find(([, m]) => m.events.some((e) => (e.endsWith('.') ? type.startsWith(e) : type === e)))?.[0];
 }
 
-/** How many models of one connection are backfilled at the same time. */
-const MODELS_AT_ONCE = 3;
+/** How many models of one connection are backfilled at the same time: all of them, so the largest does not wait for the others. */
+const MODELS_AT_ONCE = Object.keys(MODELS).length;
 /** Pages written per statement: fewer, larger statements cost less per record (measured: 5 to 10 pages gained most). */
 const PAGES_PER_WRITE = 10;
 
@@ -248,6 +248,8 @@ export class Syncs {
       page.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       return page;
     };
+    // At most one write in flight per model, so pages are stored in order, each batch with the cursor after it.
+    let writing: Promise<void> = Promise.resolve();
     try {
       let reading = read(cursor);
       let batch: Awaited<ReturnType<typeof read>>[] = [];
@@ -255,6 +257,7 @@ export class Syncs {
         const page = await reading;
         if (this.stopping) {
           // A clean stop hands the model back at once; a restart resumes from the saved cursor.
+          await writing;
           await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = NULL WHERE connection_id = ${conn.id} AND model = ${model}`);
           return;
         }
@@ -263,13 +266,18 @@ export class Syncs {
         batch.push(page);
         cursor = last;
         if (batch.length < PAGES_PER_WRITE && page.has_more) continue;
-        // The pages and the cursor after them are saved in one statement, so a crash resumes after the last stored page.
-        await this.upsertPage(conn, model, batch.flatMap((p) => p.data), batch[0].fetchedAt, { cursor: last, count: batch.reduce((n, p) => n + p.data.length, 0) });
+        // The next pages are read while these are written: the slower of the two sets the pace, not their sum.
+        const pages = batch;
         batch = [];
+        await writing;
+        writing = this.upsertPage(conn, model, pages.flatMap((p) => p.data), pages[0].fetchedAt, { cursor: last, count: pages.reduce((n, p) => n + p.data.length, 0) });
+        writing.catch(() => undefined); // awaited before the next write or at the end; this only keeps it from going unhandled meanwhile
         if (!page.has_more) break;
       }
+      await writing;
       await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', locked_until = NULL, finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
     } catch (e) {
+      await writing.catch(() => undefined); // its cursor must not land after the error below
       const message = (e as Error).message;
       await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${message}, locked_until = NULL, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
       await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.failed', { connection: conn.id, model, error: message });

@@ -40,9 +40,12 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Upstream {
-  private readonly dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+  private readonly dispatcher: Agent;
 
-  constructor(readonly base: string, private readonly retry: RetryPolicy = DEFAULT_RETRY) {}
+  /** `socketPath`: reach `base` through this Unix socket instead (the embedded sandbox's). */
+  constructor(readonly base: string, private readonly retry: RetryPolicy = DEFAULT_RETRY, socketPath?: string) {
+    this.dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1, ...(socketPath ? { connect: { socketPath } } : {}) });
+  }
 
   async send(req: UpstreamRequest): Promise<UpstreamAnswer> {
     const started = performance.now();

@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
 import Stripe from 'stripe';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { startSandbox } from '../../src/sandbox/index.js';
 
 let h: Harness;
 harnessPerFile((x) => (h = x));
@@ -148,5 +153,31 @@ describe('sandbox admin', () => {
     assert.equal(reset.status, 200);
     const err = await stripeError(() => h.stripe.customers.retrieve(c.id));
     assert.equal(err.statusCode, 404);
+  });
+});
+
+describe('the Unix socket door', () => {
+  it('answers on the socket as on the port: the same objects, errors and state', async () => {
+    const socketPath = join(tmpdir(), `paybridge-test-${process.pid}.sock`);
+    const sandbox = await startSandbox({ port: 0, socketPath });
+    const agent = new Agent({ connect: { socketPath } });
+    try {
+      const viaSocket = async (method: string, path: string, body?: string) => {
+        const res = await request(`http://localhost${path}`, { method: method as 'GET', body, dispatcher: agent, headers: { authorization: 'Bearer sk_test_socket', 'content-type': 'application/x-www-form-urlencoded' } });
+        return { status: res.statusCode, headers: res.headers, json: (await res.body.json()) as any };
+      };
+      const created = await viaSocket('POST', '/v1/customers', 'email=socket%40example.com&metadata[door]=socket');
+      assert.equal(created.status, 200);
+      assert.match(String(created.headers['request-id']), /^req_/);
+      const viaPort = await fetch(`${sandbox.url}/v1/customers/${created.json.id}`, { headers: { authorization: 'Bearer sk_test_socket' } }).then((r) => r.json());
+      assert.deepEqual(viaPort, created.json);
+      const missing = await viaSocket('GET', '/v1/customers/cus_nope');
+      assert.equal(missing.status, 404);
+      assert.equal(missing.json.error.code, 'resource_missing');
+    } finally {
+      await agent.close();
+      await sandbox.close();
+    }
+    assert.equal(existsSync(socketPath), false, 'the socket is removed on close');
   });
 });
