@@ -5,7 +5,7 @@
  * honouring `Retry-After` and `Stripe-Should-Retry` as Stripe's SDKs do.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 
 export interface UpstreamRequest {
   method: string;
@@ -41,10 +41,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Upstream {
   private readonly dispatcher: Agent;
+  private readonly origin: string;
+  private readonly basePath: string;
 
   /** `socketPath`: reach `base` through this Unix socket instead (the embedded sandbox's). */
   constructor(readonly base: string, private readonly retry: RetryPolicy = DEFAULT_RETRY, socketPath?: string) {
     this.dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1, ...(socketPath ? { connect: { socketPath } } : {}) });
+    // Parsed once: handing undici a URL string per request had it parse one per request.
+    const url = new URL(base);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/$/, '');
   }
 
   async send(req: UpstreamRequest): Promise<UpstreamAnswer> {
@@ -60,7 +66,7 @@ export class Upstream {
     for (;;) {
       attempt++;
       try {
-        const res = await request(this.base + req.path, { method: req.method as 'GET', headers, body: req.body, dispatcher: this.dispatcher });
+        const res = await this.dispatcher.request({ origin: this.origin, path: this.basePath + req.path, method: req.method as 'GET', headers, body: req.body });
         const body = Buffer.from(await res.body.arrayBuffer());
         const answerHeaders: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) {

@@ -55,21 +55,22 @@ export class PGliteThread implements PGliteLike {
     });
   }
 
-  private send<T>(op: string, sql?: string, params?: unknown[], options?: QueryOptions & { blobText?: string }): Promise<T> {
+  private send<T>(op: string, sql?: string, params?: unknown[], options?: QueryOptions & { blobBytes?: Uint8Array }): Promise<T> {
     const id = this.next++;
-    const wire = options && { rowMode: options.rowMode, rawTypes: options.parsers ? Object.keys(options.parsers).map(Number) : undefined, blobText: options.blobText };
+    const wire = options && { rowMode: options.rowMode, rawTypes: options.parsers ? Object.keys(options.parsers).map(Number) : undefined, blobBytes: options.blobBytes };
     return new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, sql, params, options: wire });
+      // A blob's bytes move to the worker rather than being copied (a COPY of request logs is hundreds of kB).
+      this.worker.postMessage({ id, op, sql, params, options: wire }, options?.blobBytes ? [options.blobBytes.buffer as ArrayBuffer] : []);
     });
   }
 
   // Each wait for an open transaction is followed, with no await in between, by the message it guards:
   // a query cannot slip into a transaction that begins after it was checked.
   async query(sql: string, params?: unknown[], options?: QueryOptions): Promise<Results> {
-    const blobText = options?.blob ? await options.blob.text() : undefined;
+    const blobBytes = options?.blob ? new Uint8Array(await options.blob.arrayBuffer()) : undefined;
     while (this.open) await this.open;
-    return this.send('query', sql, params, { ...options, blobText });
+    return this.send('query', sql, params, { ...options, blobBytes });
   }
 
   async exec(sql: string): Promise<Results[]> {

@@ -15,7 +15,7 @@ parentPort.on('message', async (m) => {
     if (m.op === 'query') {
       const o = m.options ?? {};
       // Parser functions cannot cross threads: the client sends the type ids whose text is kept as is.
-      const options = { rowMode: o.rowMode, ...(o.rawTypes ? { parsers: Object.fromEntries(o.rawTypes.map((t) => [t, identity])) } : {}), ...(o.blobText !== undefined ? { blob: new Blob([o.blobText]) } : {}) };
+      const options = { rowMode: o.rowMode, ...(o.rawTypes ? { parsers: Object.fromEntries(o.rawTypes.map((t) => [t, identity])) } : {}), ...(o.blobBytes !== undefined ? { blob: new Blob([o.blobBytes]) } : {}) };
       result = await db.query(m.sql, m.params ?? [], options);
       result = { rows: result.rows, fields: result.fields, affectedRows: result.affectedRows };
     } else if (m.op === 'exec') {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { signatureHeader } from '../../src/sandbox/index.js';
-import { backends, dropTestDatabases, startGatewayHarness, type GatewayHarness } from './harness.js';
+import { backends, dropTestDatabases, eventually, startGatewayHarness, type GatewayHarness } from './harness.js';
 
 const list = await backends();
 after(() => (list.some((b) => b.name === 'postgres') ? dropTestDatabases() : undefined));
@@ -63,10 +63,14 @@ for (const backend of list) {
       const verified = Stripe.webhooks.constructEvent(got.raw, got.signature, endpoint.json.secret);
       assert.equal((verified.data.object as { id: string }).id, customer.id);
       assert.equal((verified.data.object as { paybridge_connection?: string }).paybridge_connection, conn.id);
-      const deliveries = (await h.api('GET', `/v1/webhook_endpoints/${endpoint.json.id}/deliveries`)).json.data;
-      const delivery = deliveries.find((d: { type: string }) => d.type === 'customer.created');
-      assert.equal(delivery.status, 'succeeded');
-      assert.equal(delivery.attempts, 3, 'two failures, then success');
+      // The app has its 200 a moment before the gateway has recorded it.
+      const delivery = await eventually(async () => {
+        const deliveries = (await h.api('GET', `/v1/webhook_endpoints/${endpoint.json.id}/deliveries`)).json.data;
+        const found = deliveries.find((d: { type: string }) => d.type === 'customer.created');
+        assert.equal(found.status, 'succeeded');
+        assert.equal(found.attempts, 3, 'two failures, then success');
+        return found as { id: string };
+      });
 
       // Stripe sends the same event again: the app does not get it twice.
       const { connections } = await import('../../src/store/schema.js');
