@@ -4,7 +4,10 @@
  * key → run the operation on a private transaction → expand → commit →
  * answer. Errors leave this function as Stripe-shaped JSON.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+/** Node's one-shot hash where it has one (20.12+): about a third of the cost of a Hash object per request. */
+const sha1 = (text: string): string => (crypto.hash ? crypto.hash('sha1', text, 'base64') : crypto.createHash('sha1').update(text).digest('base64'));
 import { maskKey, PUBLISHABLE_NOT_ALLOWED, readApiKey } from './auth.js';
 import { checkPermission } from './restricted_keys.js';
 import { resolveKey } from './connect/credentials.js';
@@ -85,7 +88,7 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     let fingerprint = '';
     if (idempotencyKey) {
       if (idempotencyKey.length > 255) throw idempotencyError('Idempotency keys can be at most 255 characters long.');
-      fingerprint = createHash('sha1').update(`${req.method} ${op.path} ${JSON.stringify(req.params)} ${JSON.stringify(req.input)}`).digest('base64');
+      fingerprint = sha1(`${req.method} ${op.path} ${JSON.stringify(req.params)} ${JSON.stringify(req.input)}`);
       const saved = deps.store.answer(account, idempotencyKey);
       if (saved) {
         if (saved.fingerprint !== fingerprint) {

@@ -27,7 +27,9 @@ const IDEMPOTENCY_MAX = 100_000;
 
 export class Store {
   private accounts = new Map<string, Map<string, Collection>>();
-  private answers = new Map<string, IdempotentAnswer>();
+  /** account → idempotency key → answer, oldest first. */
+  private answers = new Map<string, Map<string, IdempotentAnswer>>();
+  private answerCount = 0;
   private journal?: Journal;
 
   /** An in-memory store, or one journaled under `dataDir` when given. */
@@ -66,7 +68,7 @@ export class Store {
   }
 
   answer(account: string, key: string): IdempotentAnswer | undefined {
-    const saved = this.answers.get(account + '\0' + key);
+    const saved = this.answers.get(account)?.get(key);
     if (saved && Date.now() - saved.created > IDEMPOTENCY_TTL_MS) return undefined;
     return saved;
   }
@@ -83,6 +85,7 @@ export class Store {
   reset(): void {
     this.accounts.clear();
     this.answers.clear();
+    this.answerCount = 0;
     this.journal?.rewrite([]);
   }
 
@@ -98,10 +101,26 @@ export class Store {
     }
     if (entry.k) {
       const answer = entry.k as IdempotentAnswer;
-      const key = entry.a + '\0' + answer.key;
-      this.answers.delete(key);
-      this.answers.set(key, answer);
-      if (this.answers.size > IDEMPOTENCY_MAX) this.answers.delete(this.answers.keys().next().value!);
+      let saved = this.answers.get(entry.a);
+      if (!saved) this.answers.set(entry.a, (saved = new Map()));
+      if (!saved.delete(answer.key)) this.answerCount++;
+      saved.set(answer.key, answer);
+      if (this.answerCount > IDEMPOTENCY_MAX) this.forgetOldestAnswers();
+    }
+  }
+
+  /**
+   * Drops the oldest tenth of each account's saved answers (each map keeps insertion order) in one pass.
+   * Dropping one per request instead made every request walk the deleted slots at the map's start.
+   */
+  private forgetOldestAnswers(): void {
+    for (const saved of this.answers.values()) {
+      let drop = Math.ceil(saved.size / 10);
+      for (const key of saved.keys()) {
+        if (drop-- <= 0) break;
+        saved.delete(key);
+        this.answerCount--;
+      }
     }
   }
 
@@ -111,8 +130,8 @@ export class Store {
         for (const obj of collection.ascending()) yield { a: account, c: [[name, obj.id, obj]] };
       }
     }
-    for (const [key, answer] of this.answers) {
-      yield { a: key.slice(0, key.indexOf('\0')), c: [], k: answer };
+    for (const [account, saved] of this.answers) {
+      for (const answer of saved.values()) yield { a: account, c: [], k: answer };
     }
   }
 }
