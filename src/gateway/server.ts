@@ -155,7 +155,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     const idempotencyKey = (req: FastifyRequest) => (typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
     api.post<{ Body: Record<string, unknown> }>('/v1/sessions', async (req) => sessionView(await s.sessions.create(await auth(req), req.body ?? {}, idempotencyKey(req)), rt.publicUrl));
     api.get<{ Querystring: Record<string, string> }>('/v1/sessions', async (req) =>
-      s.sessions.list(await auth(req), { status: req.query.status, mode: req.query.mode, limit: limit(req.query.limit), startingAfter: req.query.starting_after }));
+      s.sessions.list(await auth(req), { status: req.query.status, mode: req.query.mode, connection: req.query.connection, limit: limit(req.query.limit), startingAfter: req.query.starting_after }));
     api.get<{ Params: { id: string } }>('/v1/sessions/:id', async (req) => {
       const session = await s.sessions.require(await auth(req), req.params.id);
       return sessionView(await s.sessions.refresh(session).catch(() => session), rt.publicUrl);

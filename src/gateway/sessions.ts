@@ -134,9 +134,10 @@ export class PaymentSessions {
     return s;
   }
 
-  async list(app: AppKey, f: { status?: string; mode?: string; limit: number; startingAfter?: string }) {
+  async list(app: AppKey, f: { status?: string; mode?: string; connection?: string; limit: number; startingAfter?: string }) {
     const where: SQL[] = [eq(paymentSessions.appId, app.appId), eq(paymentSessions.mode, app.mode)];
     if (f.status) where.push(eq(paymentSessions.status, f.status));
+    if (f.connection) where.push(eq(paymentSessions.connectionId, f.connection));
     if (f.mode) where.push(eq(paymentSessions.kind, f.mode));
     if (f.startingAfter) {
       const cursor = await this.load(f.startingAfter);

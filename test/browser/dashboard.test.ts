@@ -228,6 +228,11 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await post(`/v1/sessions/${session.id}/cancel`, {});
 
     await page.getByRole('link', { name: 'Payment sessions' }).click();
+    // The session was taken on the OAuth connection: filtered to the other one, the list is empty.
+    const other = connections.find((c) => c.id !== oauth.id)!;
+    await page.getByLabel('Filter by connection').selectOption(other.id);
+    await page.getByText('No sessions match these filters').waitFor();
+    await page.getByLabel('Filter by connection').selectOption(oauth.id);
     await page.getByRole('table', { name: 'Payment sessions' }).getByText('$49.00').click();
     await page.getByText('Annual plan').waitFor();
     await screenshot(page, 'dashboard-16-session');

@@ -102,6 +102,20 @@ for (const backend of list) {
       assert.equal((await h.api('GET', '/v1/logs/stats?hours=0')).status, 400);
     });
 
+    it('lists payment sessions of one connection', async () => {
+      const other = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_dashboard_api_other' })).json.id;
+      const onFirst = await h.api('POST', '/v1/sessions', { mode: 'charge', amount: 1200, currency: 'usd', connection: conn });
+      const onOther = await h.api('POST', '/v1/sessions', { mode: 'charge', amount: 3400, currency: 'usd', connection: other });
+      assert.equal(onFirst.status, 200, JSON.stringify(onFirst.json));
+      assert.equal(onOther.status, 200, JSON.stringify(onOther.json));
+      const ids = async (query: string) => (await h.api('GET', `/v1/sessions${query}`)).json.data.map((x: { id: string }) => x.id);
+      assert.deepEqual(await ids(`?connection=${other}`), [onOther.json.id]);
+      assert.ok((await ids(`?connection=${conn}`)).includes(onFirst.json.id));
+      assert.ok(!(await ids(`?connection=${conn}`)).includes(onOther.json.id));
+      assert.deepEqual(await ids('?connection=conn_nope'), []);
+      assert.deepEqual((await ids('?limit=100')).slice(0, 2), [onOther.json.id, onFirst.json.id]);
+    });
+
     it('pages through events newest first, filters by type prefix, and reads one', async () => {
       for (let i = 0; i < 3; i++) {
         const made = (await h.api('POST', '/v1/sessions', { mode: 'charge', amount: 500 + i, currency: 'usd', connection: conn })).json;

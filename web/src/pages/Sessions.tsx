@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
 import { ago, Badge, Card, Empty, Json, Loaded, Notice, Page, PagedTable, money, useAsync, usePaged, when } from '../ui';
+import type { Connection } from './Connections';
 
 interface Session {
   id: string; mode: 'charge' | 'tokenize'; status: string; connection: string; amount: number | null; currency: string | null;
@@ -41,23 +42,30 @@ function SessionDetail(p: { id: string }) {
 export function Sessions(p: { id?: string }) {
   const { scope } = useShell();
   const [status, setStatus] = useState('');
-  const list = usePaged((after) => api<List<Session>>('GET', `/v1/sessions${qs({ status, limit: 20, starting_after: after })}`), [scope, status]);
+  const [connection, setConnection] = useState('');
+  const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
+  const list = usePaged((after) => api<List<Session>>('GET', `/v1/sessions${qs({ status, connection, limit: 20, starting_after: after })}`), [scope, status, connection]);
   if (p.id) return <SessionDetail id={p.id} />;
   return (
-    <Page title="Payment sessions" subtitle="Charges and saved cards collected on hosted payment pages." actions={
+    <Page title="Payment sessions" subtitle="Charges and saved cards collected on hosted payment pages." actions={<>
+      <select aria-label="Filter by connection" value={connection} onChange={(e) => setConnection(e.target.value)}>
+        <option value="">All connections</option>
+        {(connections.data?.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.account} ({c.id})</option>)}
+      </select>
       <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
         <option value="">All statuses</option>{Object.entries(STATUS_WORDS).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
       </select>
-    }>
+    </>}>
       <Card flush>
         <PagedTable list={list} label="Payment sessions" onRow={(s) => go(`sessions/${s.id}`)} empty={
-          <Empty icon="▭" title={status ? 'No sessions with this status' : 'No payment sessions yet'}>
+          <Empty icon="▭" title={status || connection ? 'No sessions match these filters' : 'No payment sessions yet'}>
             Create one with <code>POST /v1/sessions</code> and send the payer to its <code>url</code>; it shows up here with its result.
           </Empty>
         } columns={[
               { label: 'Amount', render: (s) => <strong>{s.mode === 'charge' ? money(s.amount, s.currency ?? 'usd') : 'Card'}</strong> },
               { label: 'Status', render: (s) => <SessionStatus status={s.status} /> },
               { label: 'Customer', render: (s) => s.customer_email ?? '—' },
+              { label: 'Connection', render: (s) => <code>{s.connection}</code> },
               { label: 'Description', render: (s) => s.description ?? '—' },
               { label: 'Created', render: (s) => ago(s.created) },
         ]} />
