@@ -233,6 +233,8 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByLabel('Filter by connection').selectOption(other.id);
     await page.getByText('No sessions match these filters').waitFor();
     await page.getByLabel('Filter by connection').selectOption(oauth.id);
+    await page.getByRole('table', { name: 'Payment sessions' }).getByText('$49.00').waitFor();
+    await screenshot(page, 'dashboard-16-sessions-by-connection');
     await page.getByRole('table', { name: 'Payment sessions' }).getByText('$49.00').click();
     await page.getByText('Annual plan').waitFor();
     await screenshot(page, 'dashboard-16-session');

@@ -22,6 +22,18 @@ export interface Connection {
 const LEVEL = { write: 2, read: 1, none: 0 };
 const TYPE_WORDS = { api_key: 'API key', oauth: 'Stripe Connect (OAuth)', stripe_app: 'Stripe App (OAuth)' };
 
+/** A select of the app's connections in the current mode, for filtering a list by connection. */
+export function ConnectionFilter(p: { value: string; onChange: (id: string) => void }) {
+  const { scope } = useShell();
+  const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
+  return (
+    <select aria-label="Filter by connection" value={p.value} onChange={(e) => p.onChange(e.target.value)}>
+      <option value="">All connections</option>
+      {(connections.data?.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.account} ({c.id})</option>)}
+    </select>
+  );
+}
+
 export function HealthBadge(p: { c: Connection }) {
   if (p.c.status === 'active') return <Badge tone="ok" dot>Healthy</Badge>;
   if (p.c.status === 'revoked') return <Badge tone="bad" dot>Access revoked</Badge>;

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
 import { ago, BarChart, Card, Empty, Json, Loaded, Notice, Page, PagedTable, StatusBadge, useAsync, usePaged, when, words } from '../ui';
-import type { Connection } from './Connections';
+import { ConnectionFilter } from './Connections';
 
 export interface Log {
   id: string; connection: string | null; method: string; path: string; status: number | null; duration_ms: number; attempts: number;
@@ -45,7 +45,6 @@ export function Logs(p: { id?: string }) {
   const [status, setStatus] = useState('');
   const [path, setPath] = useState('');
   const [pathFilter, setPathFilter] = useState('');
-  const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
   const stats = useAsync(() => api<{ buckets: { start: number; requests: number; errors: number }[] }>('GET', `/v1/logs/stats${qs({ hours: 24, connection })}`), [scope, connection]);
   const list = usePaged((after) => api<List<Log>>('GET', `/v1/logs${qs({ connection, status, path: pathFilter, limit: 20, starting_after: after })}`), [scope, connection, status, pathFilter]);
   if (p.id) return <LogDetail id={p.id} />;
@@ -56,10 +55,7 @@ export function Logs(p: { id?: string }) {
         {stats.data && <Card title="Last 24 hours"><BarChart buckets={stats.data.buckets} label="Requests and errors over the last 24 hours" /></Card>}
         <Card flush>
           <div className="row wrap" style={{ padding: '12px 20px', borderBottom: '1px solid var(--line)' }}>
-            <select aria-label="Filter by connection" value={connection} onChange={(e) => setConnection(e.target.value)}>
-              <option value="">All connections</option>
-              {(connections.data?.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.account} ({c.id})</option>)}
-            </select>
+            <ConnectionFilter value={connection} onChange={setConnection} />
             <select aria-label="Filter by status" value={status} onChange={(e) => setStatus(e.target.value)}>
               <option value="">All results</option><option value="2xx">Succeeded</option><option value="error">Failed</option><option value="4xx">Refused by Stripe (4xx)</option><option value="5xx">Stripe errors (5xx)</option>
             </select>

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
 import { ago, Badge, Card, Empty, Json, Loaded, Notice, Page, PagedTable, money, useAsync, usePaged, when } from '../ui';
-import type { Connection } from './Connections';
+import { ConnectionFilter } from './Connections';
 
 interface Session {
   id: string; mode: 'charge' | 'tokenize'; status: string; connection: string; amount: number | null; currency: string | null;
@@ -43,15 +43,11 @@ export function Sessions(p: { id?: string }) {
   const { scope } = useShell();
   const [status, setStatus] = useState('');
   const [connection, setConnection] = useState('');
-  const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
   const list = usePaged((after) => api<List<Session>>('GET', `/v1/sessions${qs({ status, connection, limit: 20, starting_after: after })}`), [scope, status, connection]);
   if (p.id) return <SessionDetail id={p.id} />;
   return (
     <Page title="Payment sessions" subtitle="Charges and saved cards collected on hosted payment pages." actions={<>
-      <select aria-label="Filter by connection" value={connection} onChange={(e) => setConnection(e.target.value)}>
-        <option value="">All connections</option>
-        {(connections.data?.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.account} ({c.id})</option>)}
-      </select>
+      <ConnectionFilter value={connection} onChange={setConnection} />
       <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
         <option value="">All statuses</option>{Object.entries(STATUS_WORDS).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
       </select>
