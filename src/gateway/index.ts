@@ -71,7 +71,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const rt: Runtime = {
       config, db: database.db, vault, logs, tracer,
       api: new Upstream(apiBase, retry, sandbox?.socketPath),
-      connect: config.stripeConnectBase ? new Upstream(config.stripeConnectBase, retry) : new Upstream(apiBase, retry, sandbox?.socketPath),
+      // Its own client, closed on its own.
+      connect: new Upstream(config.stripeConnectBase ?? apiBase, retry, config.stripeConnectBase ? undefined : sandbox?.socketPath),
       platform: sandbox ? { test: EMBEDDED_PLATFORM, live: {} } : config.platform,
       publicUrl: '',
     };

@@ -68,8 +68,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     app, store, webhooks, port, host, url: env.baseUrl,
     close: async () => {
       webhooks.close();
-      local?.closeAllConnections();
-      await new Promise((resolve) => (local ? local.close(resolve) : resolve(undefined)));
+      if (local) {
+        local.closeAllConnections();
+        await new Promise((resolve) => local.close(resolve));
+      }
       await app.close();
       store.close();
     },
