@@ -44,7 +44,8 @@ interface Credential extends StripeObject {
   used?: boolean;
 }
 
-const now = () => Math.floor(Date.now() / 1000);
+/** Exact seconds, not whole ones: a token given one second must not expire at the next second's boundary, a moment after it was issued. */
+const now = () => Date.now() / 1000;
 
 function save(store: Store, secret: string, c: Omit<Credential, 'id'>): string {
   const id = hashKey(secret);
