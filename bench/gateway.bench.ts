@@ -4,7 +4,8 @@
  * the gateway's proxy (/proxy/{connection}/v1 with an app key), and through
  * a connection key (the SDK pointed at the gateway). The gateway runs as
  * `paybridge start` with its embedded sandbox, in a child process.
- * Usage: npm run bench:gateway [-- --duration 8]; DATABASE_URL=postgres://… runs the gateway on PostgreSQL
+ * Usage: npm run bench:gateway [-- --duration 8]; DATABASE_URL=postgres://… runs the gateway on PostgreSQL;
+ * BENCH_NODE_ARGS passes node options to the gateway's process
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,7 +67,9 @@ const client = (key: string, port: number, extra: Partial<Stripe.StripeConfig> =
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'paybridge-bench-'));
   const [port, sandboxPort] = [await freePort(), await freePort()];
-  const gateway = await startServer('PayBridge gateway', process.execPath, [`${root}/bin/paybridge.mjs`, 'start', '--port', String(port), '--sandbox-port', String(sandboxPort), '--data-dir', dir], port, {}, '/health');
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway's threads (and so on).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const gateway = await startServer('PayBridge gateway', process.execPath, [...nodeArgs, `${root}/bin/paybridge.mjs`, 'start', '--port', String(port), '--sandbox-port', String(sandboxPort), '--data-dir', dir], port, {}, '/health');
   try {
     await new Promise((r) => setTimeout(r, 500));
     const appKey = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')).test_key as string;

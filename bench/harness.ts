@@ -38,7 +38,9 @@ export async function startServer(name: string, command: string, args: string[],
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
-      child.kill('SIGKILL');
+      // A clean stop first, so a server run with --cpu-prof writes its profile; then no more waiting.
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     }),
   };
 }

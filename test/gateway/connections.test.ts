@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
+import { startSandbox } from '../../src/sandbox/index.js';
 import { backends, dropTestDatabases, startGatewayHarness, type GatewayHarness } from './harness.js';
 
 const list = await backends();
@@ -118,6 +119,28 @@ for (const backend of list) {
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
     });
 
+    it('answers 502 api_connection_error when Stripe cannot be reached, after its retries, and logs the attempts', async () => {
+      const stripe = await startSandbox({ port: 0 });
+      const far = await startGatewayHarness({ databaseUrl: await backend.database(), env: { STRIPE_API_BASE: stripe.url } });
+      try {
+        const conn = (await far.api('POST', '/v1/connections', { secret_key: 'sk_test_unreachable', webhook_secret: 'whsec_unreachable' })).json;
+        assert.match(conn.id, /^conn_/);
+        await stripe.close();
+        const res = await fetch(`${far.gw.url}/proxy/${conn.id}/v1/customers`, { method: 'POST', headers: { authorization: `Bearer ${far.key}` }, body: 'email=lost@example.com' });
+        assert.equal(res.status, 502);
+        const { error } = await res.json();
+        assert.equal(error.type, 'api_connection_error');
+        assert.equal(error.code, 'upstream_unreachable');
+        assert.match(error.message, /after 4 attempts/);
+        const logs = await far.api('GET', `/v1/logs?connection=${conn.id}&method=POST&limit=1`);
+        assert.equal(logs.json.data[0].status, null);
+        assert.equal(logs.json.data[0].attempts, 4);
+        assert.equal((await far.api('GET', `/v1/connections/${conn.id}`)).status, 200, 'the gateway goes on answering');
+      } finally {
+        await far.close();
+      }
+    });
+
     it('issues connection keys that any Stripe SDK uses unchanged, limited to their permissions', async () => {
       const conn = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_connectionKeys' })).json;
       const key = await h.api('POST', `/v1/connections/${conn.id}/keys`, { permissions: { customers: 'write', payment_intents: 'read' } });
@@ -164,6 +187,23 @@ for (const backend of list) {
       assert.ok(page2.json.data.every((l: { id: string }) => l.id !== created.id && l.id !== missing.id));
       const only404 = await h.api('GET', `/v1/logs?connection=${conn.id}&status=404`);
       assert.deepEqual(only404.json.data.map((l: { id: string }) => l.id), [missing.id]);
+    });
+
+    it('logs every one of many concurrent calls, batches being written while more arrive', async () => {
+      const conn = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_manyLogs', webhook_secret: 'whsec_manyLogs' })).json;
+      const calls = 1200;
+      let next = 0;
+      await Promise.all(Array.from({ length: 48 }, async () => {
+        while (next < calls) {
+          const n = next++;
+          const res = await fetch(`${h.gw.url}/proxy/${conn.id}/v1/customers`, { method: 'POST', headers: { authorization: `Bearer ${h.key}` }, body: `email=many${n}%40example.com` });
+          assert.equal(res.status, 200);
+        }
+      }));
+      const stats = await h.api('GET', `/v1/logs/stats?hours=1&connection=${conn.id}`);
+      assert.equal(stats.json.total.requests, calls);
+      const newest = await h.api('GET', `/v1/logs?connection=${conn.id}&limit=1`);
+      assert.match(newest.json.data[0].request.email, /^many\d+@example\.com$/);
     });
 
     it('keeps every secret out of the database in clear', async () => {
