@@ -4,12 +4,12 @@
  * everything that goes wrong, including unknown routes and broken bodies.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import qs from 'qs';
 import { apiError, invalidRequest, StripeError } from './errors.js';
 import type { SandboxEnv } from './engine/context.js';
 import { Expander } from './engine/expand.js';
 import { newId } from './engine/ids.js';
 import { Faults } from './faults.js';
+import { parseForm } from './params/form.js';
 import { registerPages } from './pages/index.js';
 import { schemaFor } from './schemas.js';
 import { registerWebhookAdmin } from './webhooks/admin.js';
@@ -20,7 +20,6 @@ import { COLLECTION_OF_PREFIX, RESOURCES, VIRTUAL_EXPANSIONS } from './resources
 import type { Store } from './store/store.js';
 
 const BODY_LIMIT = 1024 * 1024;
-const QS_OPTIONS: qs.IParseOptions = { depth: 8, arrayLimit: 100, parameterLimit: 5000, allowPrototypes: false };
 
 export interface SandboxServerOptions {
   store: Store;
@@ -75,7 +74,7 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     }
   });
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, qs.parse(body as string, QS_OPTIONS));
+    done(null, parseForm(body as string));
   });
 
   const faults = new Faults(options.rateLimit);
@@ -84,7 +83,7 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     const fault = faults.check(req);
     if (fault) return sendError(reply.headers(fault.fields.headers ?? {}), fault);
     const q = req.url.indexOf('?');
-    (req as FastifyRequest & { formQuery?: unknown }).formQuery = q === -1 ? {} : qs.parse(req.url.slice(q + 1), QS_OPTIONS);
+    (req as FastifyRequest & { formQuery?: unknown }).formQuery = q === -1 ? {} : parseForm(req.url.slice(q + 1));
   });
 
   for (const resource of RESOURCES) {

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { harnessPerFile, type Harness } from '../helpers.js';
+import qs from 'qs';
 import { RESOURCES } from '../../src/sandbox/resources/index.js';
+import { parseForm, parseSimple } from '../../src/sandbox/params/form.js';
 
 let h: Harness;
 harnessPerFile((x) => (h = x));
@@ -106,4 +108,23 @@ it('rejects wrong types in well-formed requests with the parameter named', async
     assert.equal(res.status, 400, `${path} ${body}: ${res.text}`);
     assert.equal(res.json.error.param, param, `${path} ${body}: ${res.text}`);
   }
+});
+
+it(`parses generated forms exactly as qs does, the fast path and its fallback alike (seed ${SEED})`, () => {
+  const PLAIN_KEYS = ['email', 'name', 'metadata[plan]', 'metadata[a.b]', 'metadata[x-y]', 'address[line1]', 'description', 'metadata[plan]', 'expand[]', 'items[0][price]', 'toString', 'metadata[hasOwnProperty]', 'a b', 'email%5Bx%5D', 'metadata%5Bk%5D'];
+  const PLAIN_VALUES = ['bench', 'a+b', 'bench%40example.com', '%E2%82%AC', '', '100', '%ZZ', '1%2B1', 'x=y'];
+  let fast = 0;
+  for (let i = 0; i < 4000; i++) {
+    const pairs: string[] = [];
+    const n = Math.floor(random() * 6);
+    for (let j = 0; j < n; j++) {
+      if (random() < 0.7) pairs.push(`${pick(PLAIN_KEYS)}=${pick(PLAIN_VALUES)}`);
+      else pairs.push(garbageForm());
+    }
+    const form = pairs.join('&');
+    const expected = qs.parse(form, { depth: 8, arrayLimit: 100, parameterLimit: 5000, allowPrototypes: false });
+    assert.deepStrictEqual(parseForm(form), expected, `form: ${form}`);
+    if (parseSimple(form)) fast++;
+  }
+  assert.ok(fast > 500, 'the generator must exercise the fast path too');
 });

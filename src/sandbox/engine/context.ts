@@ -7,6 +7,7 @@ import { resourceMissing } from '../errors.js';
 import type { Change, Store, StripeObject } from '../store/store.js';
 import type { Collection } from '../store/collection.js';
 import { newId } from './ids.js';
+import { frozen } from './shared.js';
 
 export interface SandboxEnv {
   /** Public base URL of the sandbox, for hosted pages and receipts. */
@@ -41,6 +42,8 @@ export class Ctx {
   /** Objects an event of this request refers to: frozen from then on. */
   private emitted = new WeakSet<object>();
   private clock: number;
+  /** The `request` of this request's events: one object, however many events it emits. */
+  private eventRequest?: { id: string; idempotency_key: string | null };
 
   constructor(
     readonly store: Store,
@@ -129,7 +132,7 @@ export class Ctx {
       data: previous ? { object: obj, previous_attributes: previous } : { object: obj },
       livemode: false,
       pending_webhooks: targets.length,
-      request: { id: this.request.id, idempotency_key: this.request.idempotencyKey ?? null },
+      request: (this.eventRequest ??= frozen({ id: this.request.id, idempotency_key: this.request.idempotencyKey ?? null })),
       type,
     };
     this.emitted.add(obj);

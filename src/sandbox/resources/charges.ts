@@ -7,6 +7,7 @@ import { invalidRequest } from '../errors.js';
 import type { TestCard } from '../cards.js';
 import type { Ctx } from '../engine/context.js';
 import { newId, randomText } from '../engine/ids.js';
+import { EMPTY, frozen } from '../engine/shared.js';
 import { paginate } from '../engine/list.js';
 import { applyUpdate, equals, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import { cardFee, formatAmount } from '../money.js';
@@ -52,6 +53,14 @@ export interface ChargeRequest {
   threeDSecure?: boolean;
 }
 
+const AUTHORIZED = frozen({
+  advice_code: null, network_advice_code: null, network_decline_code: null, network_status: 'approved_by_network',
+  reason: null, risk_level: 'normal', risk_score: 32, seller_message: 'Payment complete.', type: 'authorized',
+});
+const DISABLED = frozen({ status: 'disabled' });
+const UNAVAILABLE = frozen({ status: 'unavailable' });
+const NOT_USED = frozen({ used: false });
+
 /** Records one attempt to charge a card; emits charge.succeeded or charge.failed. */
 export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
   const id = newId('ch');
@@ -78,7 +87,7 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
     failure_balance_transaction: null,
     failure_code: r.failure?.code ?? null,
     failure_message: r.failure?.message ?? null,
-    fraud_details: {},
+    fraud_details: EMPTY,
     livemode: false,
     metadata: r.metadata,
     on_behalf_of: null,
@@ -91,10 +100,7 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
           seller_message: 'The bank did not return any further details with this decline.',
           type: r.failure!.decline_code === 'fraudulent' ? 'blocked' : 'issuer_declined',
         }
-      : {
-          advice_code: null, network_advice_code: null, network_decline_code: null, network_status: 'approved_by_network',
-          reason: null, risk_level: 'normal', risk_score: 32, seller_message: 'Payment complete.', type: 'authorized',
-        },
+      : AUTHORIZED,
     paid: !failed,
     payment_intent: r.paymentIntent,
     payment_method: r.pm.id,
@@ -108,16 +114,16 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
         country: card.country,
         exp_month: card.exp_month,
         exp_year: card.exp_year,
-        extended_authorization: { status: 'disabled' },
+        extended_authorization: DISABLED,
         fingerprint: card.fingerprint,
         funding: card.funding,
-        incremental_authorization: { status: 'unavailable' },
+        incremental_authorization: UNAVAILABLE,
         installments: null,
         last4: card.last4,
         mandate: null,
-        multicapture: { status: 'unavailable' },
+        multicapture: UNAVAILABLE,
         network: card.brand,
-        network_token: { used: false },
+        network_token: NOT_USED,
         network_transaction_id: failed ? null : randomText(15),
         overcapture: { maximum_amount_capturable: r.amount, status: 'unavailable' },
         regulated_status: 'unregulated',
@@ -128,7 +134,7 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
       },
       type: 'card',
     },
-    radar_options: {},
+    radar_options: EMPTY,
     receipt_email: r.receiptEmail,
     receipt_number: null,
     receipt_url: failed ? null : `${ctx.env.baseUrl}/_sandbox/receipts/${id}`,

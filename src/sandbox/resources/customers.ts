@@ -1,6 +1,7 @@
 import { invalidRequest } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { newId, randomText } from '../engine/ids.js';
+import { EMPTY, frozen } from '../engine/shared.js';
 import { listOf, paginate } from '../engine/list.js';
 import { deleteObject, applyUpdate, equals, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
@@ -30,6 +31,9 @@ const declaration = {
 
 const emptyAddress = () => ({ city: null, country: null, line1: null, line2: null, postal_code: null, state: null });
 
+const NO_INVOICE_SETTINGS = frozen({ custom_fields: null, default_payment_method: null, footer: null, rendering_options: null });
+const NO_LOCALES = frozen([]) as string[];
+
 export function createCustomer(ctx: Ctx, p: Params): StripeObject {
   const id = newId('cus', 14);
   const customer: StripeObject = {
@@ -46,18 +50,15 @@ export function createCustomer(ctx: Ctx, p: Params): StripeObject {
     discount: null,
     email: p.email ?? null,
     invoice_prefix: p.invoice_prefix ?? randomText(8).toUpperCase(),
-    invoice_settings: {
-      custom_fields: p.invoice_settings?.custom_fields || null,
-      default_payment_method: null,
-      footer: p.invoice_settings?.footer ?? null,
-      rendering_options: null,
-    },
+    invoice_settings: p.invoice_settings
+      ? { custom_fields: p.invoice_settings.custom_fields || null, default_payment_method: null, footer: p.invoice_settings.footer ?? null, rendering_options: null }
+      : NO_INVOICE_SETTINGS,
     livemode: false,
-    metadata: p.metadata || {},
+    metadata: p.metadata || EMPTY,
     name: p.name ?? null,
     next_invoice_sequence: p.next_invoice_sequence ?? 1,
     phone: p.phone ?? null,
-    preferred_locales: p.preferred_locales || [],
+    preferred_locales: p.preferred_locales || NO_LOCALES,
     shipping: p.shipping || null,
     tax_exempt: p.tax_exempt || 'none',
     test_clock: p.test_clock ?? null,

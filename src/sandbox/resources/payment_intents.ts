@@ -7,6 +7,7 @@ import { cardError, invalidRequest, StripeError } from '../errors.js';
 import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded } from '../engine/hooks.js';
 import { newId, randomText } from '../engine/ids.js';
+import { EMPTY, frozen, sharedBy } from '../engine/shared.js';
 import { clientSecretRoutes, applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import { checkAmount, checkCurrency } from '../money.js';
 import type { StripeObject } from '../store/collection.js';
@@ -21,6 +22,12 @@ const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_con
 function unexpectedState(pi: StripeObject, message: string): StripeError {
   return invalidRequest(message, { code: 'payment_intent_unexpected_state', extra: { payment_intent: pi } });
 }
+
+const NO_TIP = frozen({ tip: {} });
+const NOT_MANAGED = frozen({ enabled: false });
+const CARD_ONLY = frozen(['card']);
+const automaticMethods = sharedBy((allow_redirects) => ({ allow_redirects, enabled: true }));
+const cardOptions = sharedBy((request_three_d_secure) => ({ card: { installments: null, mandate_options: null, network: null, request_three_d_secure } }));
 
 export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
   const currency = checkCurrency(p.currency);
@@ -40,11 +47,11 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
     object: 'payment_intent',
     amount: p.amount,
     amount_capturable: 0,
-    amount_details: { tip: {} },
+    amount_details: NO_TIP,
     amount_received: 0,
     application: null,
     application_fee_amount: p.application_fee_amount ?? null,
-    automatic_payment_methods: automatic ? { allow_redirects: p.automatic_payment_methods?.allow_redirects ?? 'always', enabled: true } : null,
+    automatic_payment_methods: automatic ? automaticMethods(p.automatic_payment_methods?.allow_redirects ?? 'always') : null,
     canceled_at: null,
     cancellation_reason: null,
     capture_method: p.capture_method ?? 'automatic_async',
@@ -59,14 +66,14 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
     last_payment_error: null,
     latest_charge: null,
     livemode: false,
-    managed_payments: { enabled: false },
-    metadata: p.metadata || {},
+    managed_payments: NOT_MANAGED,
+    metadata: p.metadata || EMPTY,
     next_action: null,
     on_behalf_of: p.on_behalf_of ?? null,
     payment_method: null,
     payment_method_configuration_details: null,
-    payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: p.payment_method_options?.card?.request_three_d_secure ?? 'automatic' } },
-    payment_method_types: p.payment_method_types ?? ['card'],
+    payment_method_options: cardOptions(p.payment_method_options?.card?.request_three_d_secure ?? 'automatic'),
+    payment_method_types: p.payment_method_types ?? CARD_ONLY,
     processing: null,
     receipt_email: p.receipt_email ?? null,
     review: null,

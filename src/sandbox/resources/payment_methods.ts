@@ -3,6 +3,7 @@ import { cardError, invalidRequest } from '../errors.js';
 import { luhnValid, shortcutNumber, testCard, type TestCard } from '../cards.js';
 import type { Ctx } from '../engine/context.js';
 import { newId } from '../engine/ids.js';
+import { EMPTY, frozen, sharedBy } from '../engine/shared.js';
 import { paginate } from '../engine/list.js';
 import { applyUpdate, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
@@ -47,11 +48,16 @@ export function checkCard(ctx: Ctx, card: CardInput, prefix = 'card'): { number:
   return { number, exp_month, exp_year, cvc: card.cvc };
 }
 
+const CVC_PASSED = frozen({ address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' });
+const CVC_UNCHECKED = frozen({ address_line1_check: null, address_postal_code_check: null, cvc_check: null });
+const SUPPORTS_3DS = frozen({ supported: true });
+const networksOf = sharedBy((brand) => ({ available: [brand], preferred: null }));
+
 /** The `card` hash of a payment method for a checked card. */
 export function cardDetails(info: TestCard, exp_month: number, exp_year: number, cvcGiven: boolean) {
   return {
     brand: info.brand,
-    checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: cvcGiven ? 'pass' : null },
+    checks: cvcGiven ? CVC_PASSED : CVC_UNCHECKED,
     country: info.country,
     display_brand: info.brand,
     exp_month,
@@ -60,9 +66,9 @@ export function cardDetails(info: TestCard, exp_month: number, exp_year: number,
     funding: info.funding,
     generated_from: null,
     last4: info.number.slice(-4),
-    networks: { available: [info.brand], preferred: null },
+    networks: networksOf(info.brand),
     regulated_status: 'unregulated',
-    three_d_secure_usage: { supported: true },
+    three_d_secure_usage: SUPPORTS_3DS,
     wallet: null,
   };
 }
@@ -72,6 +78,8 @@ const emptyBillingDetails = () => ({
   email: null, name: null, phone: null, tax_id: null,
 });
 
+const NO_BILLING_DETAILS = frozen(emptyBillingDetails());
+
 /** Creates a card payment method from a card number (already checked). */
 export function createCardPaymentMethod(ctx: Ctx, number: string, exp_month: number, exp_year: number, p: Params = {}, cvcGiven = true): StripeObject {
   const info = testCard(number);
@@ -79,13 +87,15 @@ export function createCardPaymentMethod(ctx: Ctx, number: string, exp_month: num
     id: newId('pm'),
     object: 'payment_method',
     allow_redisplay: p.allow_redisplay ?? 'unspecified',
-    billing_details: { ...emptyBillingDetails(), ...(p.billing_details ?? {}), address: { ...emptyBillingDetails().address, ...(p.billing_details?.address ?? {}) } },
+    billing_details: p.billing_details
+      ? { ...emptyBillingDetails(), ...p.billing_details, address: { ...emptyBillingDetails().address, ...(p.billing_details.address ?? {}) } }
+      : NO_BILLING_DETAILS,
     card: cardDetails(info, exp_month, exp_year, cvcGiven),
     created: ctx.now(),
     customer: null,
     customer_account: null,
     livemode: false,
-    metadata: p.metadata || {},
+    metadata: p.metadata || EMPTY,
     type: 'card',
   };
   ctx.put('payment_methods', pm);
