@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
-import { freePort, startServer } from './harness.js';
+import { freePort, scratchDatabase, startServer } from './harness.js';
 
 const duration = Number(process.argv[process.argv.indexOf('--duration') + 1]) || 8;
 const CONCURRENCY = 32;
@@ -69,7 +69,8 @@ async function main() {
   const [port, sandboxPort] = [await freePort(), await freePort()];
   // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway's threads (and so on).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const gateway = await startServer('PayBridge gateway', process.execPath, [...nodeArgs, `${root}/bin/paybridge.mjs`, 'start', '--port', String(port), '--sandbox-port', String(sandboxPort), '--data-dir', dir], port, {}, '/health');
+  const database = await scratchDatabase();
+  const gateway = await startServer('PayBridge gateway', process.execPath, [...nodeArgs, `${root}/bin/paybridge.mjs`, 'start', '--port', String(port), '--sandbox-port', String(sandboxPort), '--data-dir', dir], port, database ? { DATABASE_URL: database.url } : {}, '/health');
   try {
     await new Promise((r) => setTimeout(r, 500));
     const appKey = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')).test_key as string;
@@ -108,6 +109,7 @@ async function main() {
     console.log('\ntargets: through the proxy at least 50% of direct throughput and under 2 ms added median latency');
   } finally {
     await gateway.stop();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@ import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import pg from 'pg';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -69,4 +70,39 @@ export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
   return Math.round(kb / 1024);
+}
+
+/**
+ * A database of its own for one bench run on the PostgreSQL that `DATABASE_URL` names (or undefined without it),
+ * dropped by `drop()`: a run that shared the named database would leave its tables, and its vault, to the next.
+ */
+export async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const admin = process.env.DATABASE_URL;
+  if (!admin) return undefined;
+  const name = `pb_bench_${process.pid}`;
+  const run = async (statement: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** The machine's CPU counters (/proc/stat): `busyShare(before, after)` is the share of all cores kept busy between two readings. */
+export function cpuTimes(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+}
+
+export function busyShare(before: number[], after: number[]): number {
+  const spent = after.map((x, i) => x - before[i]);
+  const total = spent.reduce((a, b) => a + b, 0);
+  return total ? (total - spent[3] - spent[4]) / total : 0; // idle and iowait
 }

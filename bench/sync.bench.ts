@@ -8,6 +8,7 @@
  */
 import { loadConfig, startGateway } from '../src/gateway/index.js';
 import { MODELS } from '../src/gateway/syncs.js';
+import { busyShare, cpuTimes, scratchDatabase } from './harness.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
 const customers = arg('customers', 10_000);
@@ -25,8 +26,9 @@ async function seed(url: string, path: string, body: string, count: number): Pro
 }
 
 async function main() {
-  // Embedded PGlite (in memory) unless DATABASE_URL names a PostgreSQL database.
-  const config = loadConfig({ port: 0, dataDir: process.env.BENCH_DATA_DIR }, process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
+  // Embedded PGlite (in memory) unless DATABASE_URL names a PostgreSQL server (a database of the run's own is made on it).
+  const database = await scratchDatabase();
+  const config = loadConfig({ port: 0, dataDir: process.env.BENCH_DATA_DIR }, database ? { DATABASE_URL: database.url } : {});
   config.sandbox = { port: 0 };
   const gw = await startGateway(config);
   try {
@@ -39,6 +41,7 @@ async function main() {
     const conn = await api('POST', '/v1/connections', { secret_key: 'sk_test_bench_sync' });
 
     let raw = 0;
+    let cpu = cpuTimes();
     let started = performance.now();
     for (const { path } of Object.values(MODELS)) {
       let cursor = '';
@@ -50,22 +53,26 @@ async function main() {
       }
     }
     const rawSeconds = (performance.now() - started) / 1000;
+    const rawBusy = busyShare(cpu, cpuTimes());
+    cpu = cpuTimes();
 
     started = performance.now();
     await api('POST', `/v1/connections/${conn.id}/sync`);
     await gw.services.syncs.settled(conn.id);
     const syncSeconds = (performance.now() - started) / 1000;
+    const syncBusy = busyShare(cpu, cpuTimes());
     const status = await api('GET', `/v1/connections/${conn.id}/sync`);
     const synced = status.models.filter((m: { model: string }) => ['customers', 'payment_intents'].includes(m.model)).reduce((n: number, m: { synced: number }) => n + m.synced, 0);
     const all = status.models.reduce((n: number, m: { synced: number }) => n + m.synced, 0);
     console.log(`\n${customers} customers and ${payments} payment intents (plus their charges), node ${process.version}, storage ${gw.storage}\n`);
-    console.log('| path | objects | seconds | objects/s |');
-    console.log('|---|---:|---:|---:|');
-    console.log(`| raw paginated list through the proxy (the same ${Object.keys(MODELS).length} models) | ${raw} | ${rawSeconds.toFixed(2)} | ${Math.round(raw / rawSeconds)} |`);
-    console.log(`| backfill into records (all 9 models: ${all} records) | ${all} | ${syncSeconds.toFixed(2)} | ${Math.round(all / syncSeconds)} |`);
+    console.log('| path | objects | seconds | objects/s | machine CPU busy |');
+    console.log('|---|---:|---:|---:|---:|');
+    console.log(`| raw paginated list through the proxy (the same ${Object.keys(MODELS).length} models) | ${raw} | ${rawSeconds.toFixed(2)} | ${Math.round(raw / rawSeconds)} | ${Math.round(rawBusy * 100)}% |`);
+    console.log(`| backfill into records (all 9 models: ${all} records) | ${all} | ${syncSeconds.toFixed(2)} | ${Math.round(all / syncSeconds)} | ${Math.round(syncBusy * 100)}% |`);
     console.log(`\nbackfill: ${Math.round((100 * all) / syncSeconds / (raw / rawSeconds))}% of the raw list throughput (target >= 70%); customers + payment intents synced: ${synced}`);
   } finally {
     await gw.close();
+    await database?.drop();
   }
 }
 

@@ -152,6 +152,11 @@ export class Proxy {
    * parsed object, or throws Stripe's error as a StripeError with its fields.
    */
   async request(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<any> {
+    return (await this.requestWithBody(app, conn, method, path, params, idempotencyKey, source)).object;
+  }
+
+  /** As `request`, with the answer's bytes beside the parsed object (a backfill hands those to the database as they came). */
+  async requestWithBody(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<{ object: any; body: Buffer }> {
     const encoded = params && Object.keys(params).length ? qs.stringify(params, { arrayFormat: 'indices' }) : '';
     if (method !== 'POST' && encoded) path += `${path.includes('?') ? '&' : '?'}${encoded}`;
     const body = method === 'POST' && encoded ? Buffer.from(encoded) : undefined;
@@ -164,7 +169,7 @@ export class Proxy {
       const { type, message, code, decline_code, param, doc_url, ...extra } = e;
       throw new StripeError(answer.status, type ?? 'api_error', message ?? `Stripe answered HTTP ${answer.status}`, { code, decline_code, param, doc_url, extra });
     }
-    return parsed;
+    return { object: parsed, body: answer.body };
   }
 
   async createKey(app: AppKey, connectionId: string, p: { permissions?: unknown }): Promise<Record<string, unknown>> {

@@ -10,13 +10,16 @@ for (const backend of list) {
   describe(`syncs on ${backend.name}`, () => {
     let h: GatewayHarness;
     let conn: string;
+    let unusual: { id: string; name: string; metadata: Record<string, string> };
     const proxy = (path: string, body?: string) =>
       fetch(`${h.gw.url}/proxy/${conn}${path}`, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${h.key}` }, body }).then((r) => r.json());
 
     before(async () => {
       h = await startGatewayHarness({ databaseUrl: await backend.database() });
       conn = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_syncs' })).json.id;
-      for (let i = 0; i < 130; i++) await proxy('/v1/customers', `email=c${i}%40example.com`);
+      for (let i = 0; i < 129; i++) await proxy('/v1/customers', `email=c${i}%40example.com`);
+      // Text that JSON escapes, in more than one byte per character: the backfill stores Stripe's bytes as they came.
+      unusual = await proxy('/v1/customers', `email=z%40example.com&name=${encodeURIComponent('Zoë "Ünïcode" \\ 💳')}&metadata[note]=${encodeURIComponent('line1\nline2\t\u0001 ✓')}`);
       const a = await proxy('/v1/payment_intents', 'amount=1000&currency=usd&payment_method=pm_card_visa&confirm=true&description=Mugs');
       await proxy('/v1/payment_intents', 'amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true&description=Mugs');
       await proxy('/v1/payment_intents', 'amount=3000&currency=usd&payment_method=pm_card_visa&confirm=true&description=Posters');
@@ -41,6 +44,11 @@ for (const backend of list) {
         cursor = page.next_cursor;
       }
       assert.equal(seen.size, 130);
+      const all = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1000`)).json.data;
+      const stored = all.find((r: { id: string }) => r.id === unusual.id).data;
+      assert.deepEqual(stored, unusual);
+      assert.equal(stored.name, 'Zoë "Ünïcode" \\ 💳');
+      assert.equal(stored.metadata.note, 'line1\nline2\t\u0001 ✓');
       const charges = (await h.api('GET', `/v1/records?connection=${conn}&model=charges`)).json.data;
       assert.equal(charges.length, 4);
     });
