@@ -93,7 +93,18 @@ export async function scratchDatabase(): Promise<{ url: string; drop(): Promise<
   await run(`CREATE DATABASE ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const drop = async () => {
+    // A closed pool may still be closing its connections; FORCE, which cuts them, only when they linger.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        return await run(`DROP DATABASE IF EXISTS ${name}`);
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  };
+  return { url: url.toString(), drop };
 }
 
 /** The machine's CPU counters (/proc/stat): `busyShare(before, after)` is the share of all cores kept busy between two readings. */
