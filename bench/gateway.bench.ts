@@ -7,12 +7,12 @@
  * Usage: npm run bench:gateway [-- --duration 8]; DATABASE_URL=postgres://… runs the gateway on PostgreSQL;
  * BENCH_NODE_ARGS passes node options to the gateway's process
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
-import { freePort, scratchDatabase, startServer } from './harness.js';
+import { freePort, scratchDatabase, startServer, type Server } from './harness.js';
 
 const duration = Number(process.argv[process.argv.indexOf('--duration') + 1]) || 8;
 const CONCURRENCY = 32;
@@ -71,6 +71,7 @@ async function main() {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const database = await scratchDatabase();
   const gateway = await startServer('PayBridge gateway', process.execPath, [...nodeArgs, `${root}/bin/paybridge.mjs`, 'start', '--port', String(port), '--sandbox-port', String(sandboxPort), '--data-dir', dir], port, database ? { DATABASE_URL: database.url } : {}, '/health');
+  let bare: Server | undefined;
   try {
     await new Promise((r) => setTimeout(r, 500));
     const appKey = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')).test_key as string;
@@ -81,20 +82,25 @@ async function main() {
     const proxiedClient = client(appKey, port);
     const params = { email: 'bench@example.com', name: 'Bench' };
     /** The three paths for one connection: directly, through its proxy path with the app key, and with a connection key. */
-    const phaseFor = async (events: boolean, connection: Record<string, string>) => {
+    const phaseFor = async (events: boolean, connection: Record<string, string>, bareProxy?: Stripe) => {
       const conn = await api('/v1/connections', { secret_key: 'sk_test_bench_merchant', ...connection });
       const viaKey = client((await api(`/v1/connections/${conn.id}/keys`, { permissions: { customers: 'write' } })).secret, port);
       return phase([
         [events ? 'sandbox direct, with events' : 'sandbox direct', () => direct.rawRequest('POST', '/v1/customers', params)],
         [`gateway proxy, ${events ? 'with' : 'no'} events`, () => proxiedClient.rawRequest('POST', `/proxy/${conn.id}/v1/customers`, params)],
         [`gateway connection key, ${events ? 'with' : 'no'} events`, () => viaKey.rawRequest('POST', '/v1/customers', params)],
+        ...(bareProxy ? [['bare proxy (one more hop, nothing else)', () => bareProxy.rawRequest('POST', '/v1/customers', params)] as [string, () => Promise<unknown>]] : []),
       ], duration);
     };
     // First with no webhook endpoint on the account (a connection given its own signing secret registers none):
     // the proxy alone. Then as PayBridge connects by default: the account's endpoint points at the gateway and
     // Stripe's event for every create comes back, a direct call's too, so the direct row of that phase carries the
     // same load on the machine as the proxied rows, minus the proxy hop.
-    const quietRows = await phaseFor(false, { webhook_secret: 'whsec_benchNoEndpoint' });
+    // The floor under any proxy here: one more HTTP hop to the same sandbox socket, and nothing else.
+    const socket = readdirSync(tmpdir()).find((f) => f.startsWith(`paybridge-sandbox-${gateway.child.pid}-`) && f.endsWith('.sock'));
+    const proxyPort = await freePort();
+    bare = socket ? await startServer('bare proxy', process.execPath, [`${root}/bench/bare-proxy.mjs`, String(proxyPort), join(tmpdir(), socket)], proxyPort) : undefined;
+    const quietRows = await phaseFor(false, { webhook_secret: 'whsec_benchNoEndpoint' }, bare && client('sk_test_bench_merchant', proxyPort));
     const eventRows = await phaseFor(true, {});
     const rows = [...quietRows, ...eventRows];
     const baseFor = (r: Row) => (eventRows.includes(r) ? eventRows[0] : quietRows[0]);
@@ -108,6 +114,7 @@ async function main() {
     console.log('\n"vs direct" compares each row with the direct row under the same events: none, or each create’s event delivered to the gateway.');
     console.log('\ntargets: through the proxy at least 50% of direct throughput and under 2 ms added median latency');
   } finally {
+    await bare?.stop();
     await gateway.stop();
     await database?.drop();
     rmSync(dir, { recursive: true, force: true });
