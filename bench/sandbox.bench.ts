@@ -8,9 +8,7 @@
  * Usage: npm run bench [-- --duration 8]
  */
 import { fileURLToPath } from 'node:url';
-import { freePort, load, rssMiB, startServer, type LoadResult, type Server } from './harness.js';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+import { freePort, load, median, rssMiB, startServer, type LoadResult, type Server } from './harness.js';
 
 function combine(turns: LoadResult[]): LoadResult {
   const sum = (f: (r: LoadResult) => number) => turns.reduce((n, r) => n + f(r), 0);

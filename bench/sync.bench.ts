@@ -8,7 +8,7 @@
  */
 import { loadConfig, startGateway } from '../src/gateway/index.js';
 import { MODELS } from '../src/gateway/syncs.js';
-import { busyShare, cpuTimes, scratchDatabase } from './harness.js';
+import { busyShare, cpuTimes, median, scratchDatabase } from './harness.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
 const customers = arg('customers', 10_000);
@@ -69,15 +69,15 @@ async function main() {
       const all = status.models.reduce((n: number, m: { synced: number }) => n + m.synced, 0);
       rounds.push({ rawSeconds, rawBusy, syncSeconds, syncBusy, raw, all, synced });
     }
-    const median = (f: (r: (typeof rounds)[number]) => number) => rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+    const middle = (f: (r: (typeof rounds)[number]) => number) => median(rounds.map(f));
     const { raw, all, synced } = rounds[0];
-    const rawSeconds = median((r) => r.rawSeconds);
-    const syncSeconds = median((r) => r.syncSeconds);
+    const rawSeconds = middle((r) => r.rawSeconds);
+    const syncSeconds = middle((r) => r.syncSeconds);
     console.log(`\n${customers} customers and ${payments} payment intents (plus their charges), node ${process.version}, storage ${gw.storage}; medians of ${roundCount} rounds\n`);
     console.log('| path | objects | seconds | objects/s | machine CPU busy |');
     console.log('|---|---:|---:|---:|---:|');
-    console.log(`| raw paginated list through the proxy (the same ${Object.keys(MODELS).length} models) | ${raw} | ${rawSeconds.toFixed(2)} | ${Math.round(raw / rawSeconds)} | ${Math.round(median((r) => r.rawBusy) * 100)}% |`);
-    console.log(`| backfill into records (all 9 models: ${all} records) | ${all} | ${syncSeconds.toFixed(2)} | ${Math.round(all / syncSeconds)} | ${Math.round(median((r) => r.syncBusy) * 100)}% |`);
+    console.log(`| raw paginated list through the proxy (the same ${Object.keys(MODELS).length} models) | ${raw} | ${rawSeconds.toFixed(2)} | ${Math.round(raw / rawSeconds)} | ${Math.round(middle((r) => r.rawBusy) * 100)}% |`);
+    console.log(`| backfill into records (all 9 models: ${all} records) | ${all} | ${syncSeconds.toFixed(2)} | ${Math.round(all / syncSeconds)} | ${Math.round(middle((r) => r.syncBusy) * 100)}% |`);
     console.log(`\nrounds (backfill as a share of the raw list): ${rounds.map((r) => `${Math.round((100 * r.all * r.rawSeconds) / (r.raw * r.syncSeconds))}%`).join(', ')}`);
     console.log(`backfill: ${Math.round((100 * all) / syncSeconds / (raw / rawSeconds))}% of the raw list throughput (target >= 70%); customers + payment intents synced: ${synced}`);
   } finally {

@@ -65,6 +65,8 @@ interface ListPage {
   body: Buffer;
 }
 
+/** jsonb's binary input: a version byte, then the text; here the text of an array of pages. */
+const JSONB_OPEN = Buffer.from([1, 0x5b]);
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
 
@@ -93,12 +95,7 @@ export class Syncs {
    * PGlite takes text.
    */
   private pagesParam(pages: ListPage[]): SQL {
-    if (this.rt.dbKind === 'postgres') {
-      const parts: Buffer[] = [Buffer.from([1, 0x5b])];
-      pages.forEach((p, i) => parts.push(...(i ? [COMMA, p.body] : [p.body])));
-      parts.push(CLOSE);
-      return sql`${Buffer.concat(parts)}::jsonb`;
-    }
+    if (this.rt.dbKind === 'postgres') return sql`${Buffer.concat([JSONB_OPEN, ...pages.flatMap((p, i) => (i ? [COMMA, p.body] : [p.body])), CLOSE])}::jsonb`;
     return sql`${`[${pages.map((p) => p.body.toString('utf8')).join(',')}]`}::jsonb`;
   }
 
