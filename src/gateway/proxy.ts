@@ -152,24 +152,23 @@ export class Proxy {
    * parsed object, or throws Stripe's error as a StripeError with its fields.
    */
   async request(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<any> {
-    return (await this.requestWithBody(app, conn, method, path, params, idempotencyKey, source)).object;
+    return JSON.parse((await this.requestBytes(app, conn, method, path, params, idempotencyKey, source)).toString('utf8') || '{}');
   }
 
-  /** As `request`, with the answer's bytes beside the parsed object (a backfill hands those to the database as they came). */
-  async requestWithBody(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<{ object: any; body: Buffer }> {
+  /** As `request`, answering the bytes Stripe sent (a backfill hands them to the database as they came). */
+  async requestBytes(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<Buffer> {
     const encoded = params && Object.keys(params).length ? qs.stringify(params, { arrayFormat: 'indices' }) : '';
     if (method !== 'POST' && encoded) path += `${path.includes('?') ? '&' : '?'}${encoded}`;
     const body = method === 'POST' && encoded ? Buffer.from(encoded) : undefined;
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     const answer = await this.forward(app, conn, { method, path, headers, body }, source);
-    const parsed = JSON.parse(answer.body.toString('utf8') || '{}');
     if (answer.status >= 400) {
-      const e = parsed.error ?? {};
+      const e = errorOf(answer.body);
       const { type, message, code, decline_code, param, doc_url, ...extra } = e;
       throw new StripeError(answer.status, type ?? 'api_error', message ?? `Stripe answered HTTP ${answer.status}`, { code, decline_code, param, doc_url, extra });
     }
-    return { object: parsed, body: answer.body };
+    return answer.body;
   }
 
   async createKey(app: AppKey, connectionId: string, p: { permissions?: unknown }): Promise<Record<string, unknown>> {
@@ -203,5 +202,14 @@ export class Proxy {
     if (this.keyCache.size > 10_000) this.keyCache.clear();
     this.keyCache.set(secret, { key, at: Date.now() });
     return key;
+  }
+}
+
+/** The `error` of a Stripe error answer; an empty one when the body is not Stripe's JSON (a proxy's HTML page, say). */
+function errorOf(body: Buffer): Record<string, any> {
+  try {
+    return JSON.parse(body.toString('utf8')).error ?? {};
+  } catch {
+    return {};
   }
 }

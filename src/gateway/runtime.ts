@@ -16,8 +16,6 @@ import type { Vault } from './vault.js';
 export interface Runtime {
   config: GatewayConfig;
   db: Db;
-  /** Which database `db` is: some statements are fed differently (PostgreSQL takes binary parameters, PGlite text). */
-  dbKind: 'pglite' | 'postgres';
   vault: Vault;
   api: Upstream;
   connect: Upstream;

@@ -120,6 +120,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       // The webhook endpoint PayBridge registered on the account goes too (best effort: the key may be rolled already).
       if (conn.webhookEndpointId) await s.proxy.request(key, conn, 'DELETE', `/v1/webhook_endpoints/${conn.webhookEndpointId}`).catch(() => undefined);
       await s.connections.remove(conn.id);
+      await s.syncs.forget(conn.id);
       return { id: conn.id, object: 'connection', deleted: true };
     });
     api.post<{ Params: { id: string } }>('/v1/connections/:id/test', async (req) => {

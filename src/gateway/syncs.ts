@@ -13,6 +13,7 @@ import type { Proxy } from './proxy.js';
 import { emitGatewayEvent, emitGatewayEvents, type GatewayEventInput, type Runtime } from './runtime.js';
 import type { Mode } from './config.js';
 import { QueueWorker } from './worker.js';
+import { scanListPage } from './list-scan.js';
 
 /** Model → its list path, and the event type prefixes that change it. */
 export const MODELS: Record<string, { path: string; events: string[] }> = {
@@ -59,11 +60,14 @@ function announce(conn: Connection, model: string, items: Version[], changes: { 
     .map(([id, added]) => ({ appId: conn.appId, mode: conn.mode, type: type(id, added), data: { connection: conn.id, model, id } }));
 }
 
-/** A page of a Stripe list: its objects, and the bytes they came in. */
+/** A page of a Stripe list: the ids of its objects, and the bytes they came in. */
 interface ListPage {
-  data: Record<string, any>[];
+  ids: string[];
   body: Buffer;
 }
+
+/** Thrown by a backfill's write when its connection was deleted (on this instance or another). */
+class SyncGone extends Error {}
 
 /** jsonb's binary input: a version byte, then the text; here the text of an array of pages. */
 const JSONB_OPEN = Buffer.from([1, 0x5b]);
@@ -77,6 +81,8 @@ interface Progress {
 
 export class Syncs {
   private running = new Map<string, Promise<void>>();
+  /** Connections being deleted: their backfills stop at the next page. */
+  private readonly dropping = new Set<string>();
   private readonly resumer = new QueueWorker('sync resume', () => this.resumeOrphans());
   private stopping = false;
 
@@ -84,19 +90,19 @@ export class Syncs {
 
   /** Backfill pages: one statement, and one `records.added` / `records.updated` event per model listing the ids. */
   private async upsertPages(conn: Connection, model: string, pages: ListPage[], versionAt: number, progress: Progress): Promise<void> {
-    const { added, updated } = await this.write(conn, model, { pages, version: versionAt }, progress);
+    const { added, updated, gone } = await this.write(conn, model, { pages, version: versionAt }, progress);
+    if (gone) throw new SyncGone();
     const events = [['records.added', added], ['records.updated', updated]] as const;
     await emitGatewayEvents(this.rt, events.filter(([, ids]) => ids.length).map(([type, ids]) => ({ appId: conn.appId, mode: conn.mode, type, data: { connection: conn.id, model, ids } })));
   }
 
   /**
-   * List pages as one jsonb parameter, made of the bytes Stripe sent: parsing and serializing them again here cost
-   * more than the database's own parse. PostgreSQL takes them as binary jsonb (a version byte, then the text);
-   * PGlite takes text.
+   * List pages as one jsonb parameter in jsonb's binary input format (a version byte, then the text), made of the
+   * bytes Stripe sent: parsing and serializing them again here cost more than the database's own parse, and as
+   * text PGlite spent longer taking the parameter in than parsing it.
    */
   private pagesParam(pages: ListPage[]): SQL {
-    if (this.rt.dbKind === 'postgres') return sql`${Buffer.concat([JSONB_OPEN, ...pages.flatMap((p, i) => (i ? [COMMA, p.body] : [p.body])), CLOSE])}::jsonb`;
-    return sql`${`[${pages.map((p) => p.body.toString('utf8')).join(',')}]`}::jsonb`;
+    return sql`${Buffer.concat([JSONB_OPEN, ...pages.flatMap((p, i) => (i ? [COMMA, p.body] : [p.body])), CLOSE])}::jsonb`;
   }
 
   /**
@@ -120,29 +126,34 @@ export class Syncs {
       WITH written AS (INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
       ${rows}
       ON CONFLICT (connection_id, model, id) DO UPDATE SET data = EXCLUDED.data, version_at = EXCLUDED.version_at,
-        deleted = EXCLUDED.deleted, stripe_created = EXCLUDED.stripe_created, updated_at = now()
+        deleted = EXCLUDED.deleted, stripe_created = EXCLUDED.stripe_created, updated_at = now(), seq = DEFAULT
       WHERE records.version_at <= EXCLUDED.version_at AND (records.data IS DISTINCT FROM EXCLUDED.data OR records.deleted <> EXCLUDED.deleted)
       RETURNING records.id, (xmax = 0) AS added)${saveProgress}
-      SELECT id, added FROM written`;
-    // A backfill's pages commit with their cursor, so a crash that loses the last commits loses the cursor too, and
-    // the resumed backfill reads those pages again: its writes need not wait for the disk (measured: a tenth faster).
-    const result = progress
-      ? await this.rt.db.transaction(async (tx) => {
-          await tx.execute(sql`SET LOCAL synchronous_commit = off`);
-          return tx.execute(upsert);
-        })
-      : await this.rt.db.execute(upsert);
-    const written = result.rows as { id: string; added: boolean }[];
+      SELECT COALESCE(json_agg(id) FILTER (WHERE added), '[]')::text AS added, COALESCE(json_agg(id) FILTER (WHERE NOT added), '[]')::text AS updated
+      FROM written`;
     const versions = 'items' in source
       ? source.items.map((i) => ({ id: String(i.object.id), v: i.version }))
-      : source.pages.flatMap((p) => p.data.map((o) => ({ id: String(o.id), v: source.version })));
-    if (written.length < versions.length) {
-      const done = new Set(written.map((r) => r.id));
-      const unchanged = JSON.stringify(versions.filter((i) => !done.has(i.id)));
-      await this.rt.db.execute(sql`UPDATE records r SET version_at = (u->>'v')::bigint FROM jsonb_array_elements(${unchanged}::jsonb) AS u
-        WHERE r.connection_id = ${conn.id} AND r.model = ${model} AND r.id = u->>'id' AND r.version_at < (u->>'v')::bigint`);
-    }
-    return { added: written.filter((r) => r.added).map((r) => r.id), updated: written.filter((r) => !r.added).map((r) => r.id) };
+      : source.pages.flatMap((p) => p.ids.map((id) => ({ id, v: source.version })));
+    const written = await this.rt.db.transaction(async (tx) => {
+      // Records are written only while their model's sync state exists: deleting a connection removes that state
+      // first, and this lock makes a write on another instance either finish before that removal or see it.
+      const syncing = await tx.execute(sql`SELECT 1 FROM sync_state WHERE connection_id = ${conn.id} AND model = ${model} FOR KEY SHARE`);
+      if (!syncing.rows.length) return undefined;
+      // A backfill's pages commit with their cursor, so a crash that loses the last commits loses the cursor too, and
+      // the resumed backfill reads those pages again: its writes need not wait for the disk (measured: a tenth faster).
+      if (progress) await tx.execute(sql`SET LOCAL synchronous_commit = off`);
+      // The ids written come back as two JSON arrays in one row: a row per record cost more to return than to write.
+      const row = (await tx.execute(upsert)).rows[0] as { added: string; updated: string };
+      const changes = { added: JSON.parse(row.added) as string[], updated: JSON.parse(row.updated) as string[] };
+      if (changes.added.length + changes.updated.length < versions.length) {
+        const done = new Set([...changes.added, ...changes.updated]);
+        const unchanged = JSON.stringify(versions.filter((i) => !done.has(i.id)));
+        await tx.execute(sql`UPDATE records r SET version_at = (u->>'v')::bigint FROM jsonb_array_elements(${unchanged}::jsonb) AS u
+          WHERE r.connection_id = ${conn.id} AND r.model = ${model} AND r.id = u->>'id' AND r.version_at < (u->>'v')::bigint`);
+      }
+      return changes;
+    });
+    return written ? { ...written, gone: false } : { added: [], updated: [], gone: true };
   }
 
   /** An event of a connection: the object it carries is that version of the record. */
@@ -246,6 +257,23 @@ export class Syncs {
     await Promise.all(this.running.values());
   }
 
+  /**
+   * A deleted connection's copy of its Stripe data goes with it: its backfill stops, then its records and sync
+   * state are removed (its events are no longer stored, having no sync state).
+   */
+  async forget(connectionId: string): Promise<void> {
+    this.dropping.add(connectionId);
+    try {
+      await this.running.get(connectionId);
+      await this.rt.db.transaction(async (tx) => {
+        await tx.execute(sql`DELETE FROM sync_state WHERE connection_id = ${connectionId}`);
+        await tx.execute(sql`DELETE FROM records WHERE connection_id = ${connectionId}`);
+      });
+    } finally {
+      this.dropping.delete(connectionId);
+    }
+  }
+
   private async resumeOrphans(): Promise<boolean> {
     const orphans = (await this.rt.db.execute(sql`SELECT DISTINCT connection_id FROM sync_state
       WHERE status = 'backfilling' AND (locked_until IS NULL OR locked_until < now())`)).rows as { connection_id: string }[];
@@ -269,9 +297,9 @@ export class Syncs {
     await Promise.all(Array.from({ length: Math.min(MODELS_AT_ONCE, queue.length) }, async () => {
       for (let next = queue.shift(); next; next = queue.shift()) await this.backfillModel(app, conn, next.model, next.cursor);
     }));
-    if (!states.length || this.stopping) return;
-    const left = (await this.rt.db.execute(sql`SELECT count(*)::int AS n FROM sync_state WHERE connection_id = ${conn.id} AND status <> 'synced'`)).rows[0] as { n: number };
-    if (left.n === 0) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.completed', { connection: conn.id });
+    if (!states.length || this.stopping || this.dropping.has(conn.id)) return;
+    const left = (await this.rt.db.execute(sql`SELECT count(*) FILTER (WHERE status <> 'synced')::int AS n, count(*)::int AS models FROM sync_state WHERE connection_id = ${conn.id}`)).rows[0] as { n: number; models: number };
+    if (left.models > 0 && left.n === 0) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.completed', { connection: conn.id });
   }
 
   /** One model's pages, from `cursor` on; the next page is read while the current one is written. */
@@ -279,9 +307,9 @@ export class Syncs {
     const base = MODELS[model].path;
     const read = (after: string | null) => {
       const fetchedAt = Math.floor(Date.now() / 1000);
-      const page: Promise<ListPage & { has_more: boolean; fetchedAt: number }> = this.proxy
-        .requestWithBody(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${after ? `&starting_after=${after}` : ''}`, undefined, undefined, 'sync')
-        .then(({ object, body }: { object: { data: Record<string, any>[]; has_more: boolean }; body: Buffer }) => ({ data: object.data, has_more: object.has_more, body, fetchedAt }));
+      const page: Promise<ListPage & { hasMore: boolean; fetchedAt: number }> = this.proxy
+        .requestBytes(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${after ? `&starting_after=${after}` : ''}`, undefined, undefined, 'sync')
+        .then((body) => ({ ...scanListPage(body), body, fetchedAt }));
       page.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       return page;
     };
@@ -292,29 +320,30 @@ export class Syncs {
       let batch: Awaited<ReturnType<typeof read>>[] = [];
       for (;;) {
         const page = await reading;
-        if (this.stopping) {
+        if (this.stopping || this.dropping.has(conn.id)) {
           // A clean stop hands the model back at once; a restart resumes from the saved cursor.
           await writing;
           await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = NULL WHERE connection_id = ${conn.id} AND model = ${model}`);
           return;
         }
-        const last = page.data.at(-1)?.id ?? cursor;
-        if (page.has_more) reading = read(last);
+        const last = page.ids.at(-1) ?? cursor;
+        if (page.hasMore) reading = read(last);
         batch.push(page);
         cursor = last;
-        if (batch.length < PAGES_PER_WRITE && page.has_more) continue;
+        if (batch.length < PAGES_PER_WRITE && page.hasMore) continue;
         // The next pages are read while these are written: the slower of the two sets the pace, not their sum.
         const pages = batch;
         batch = [];
         await writing;
-        writing = this.upsertPages(conn, model, pages, pages[0].fetchedAt, { cursor: last, count: pages.reduce((n, p) => n + p.data.length, 0) });
+        writing = this.upsertPages(conn, model, pages, pages[0].fetchedAt, { cursor: last, count: pages.reduce((n, p) => n + p.ids.length, 0) });
         writing.catch(() => undefined); // awaited before the next write or at the end; this only keeps it from going unhandled meanwhile
-        if (!page.has_more) break;
+        if (!page.hasMore) break;
       }
       await writing;
       await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', locked_until = NULL, finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
     } catch (e) {
       await writing.catch(() => undefined); // its cursor must not land after the error below
+      if (e instanceof SyncGone) return; // the connection was deleted meanwhile, its records with it
       const message = (e as Error).message;
       await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${message}, locked_until = NULL, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
       await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.failed', { connection: conn.id, model, error: message });

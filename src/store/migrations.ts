@@ -134,4 +134,13 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
     id: '0010_records_inline',
     sql: `ALTER TABLE records SET (toast_tuple_target = 8160)`,
   },
+  {
+    // Records are read in the order they last changed (a change takes a new seq), from a cursor: an index in that
+    // order serves each page directly instead of sorting all of a model's records, and costs a write no more than the one it replaces.
+    id: '0011_records_change_order',
+    sql: `
+      DROP INDEX records_changes;
+      CREATE INDEX records_change_order ON records (connection_id, model, seq)
+    `,
+  },
 ];

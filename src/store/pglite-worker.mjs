@@ -2,9 +2,13 @@
 // JavaScript instead of on its thread. Plain ESM (no TypeScript) so the worker
 // starts without a loader. Messages: {id, op: 'query' | 'exec' | 'close', sql, params, options}.
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 
-const db = workerData.dataDir ? new PGlite(workerData.dataDir) : new PGlite();
+// Bytes for a jsonb parameter are sent as they are, in jsonb's binary input format (a version byte, then the
+// text), as node-postgres sends a Buffer: a large text parameter cost PGlite more to take in than to parse.
+const jsonb = types.serializers[types.JSONB];
+const options = { serializers: { [types.JSONB]: (value) => (value instanceof Uint8Array ? value : jsonb(value)) } };
+const db = workerData.dataDir ? new PGlite(workerData.dataDir, options) : new PGlite(options);
 await db.waitReady;
 
 const identity = (value) => value;

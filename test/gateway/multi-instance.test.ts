@@ -103,3 +103,23 @@ it('delivers each webhook to apps once between two instances', { skip }, async (
     receiver.closeAllConnections();
   }
 });
+
+it('deletes a connection on one instance while another backfills it: no record is left behind', { skip }, async () => {
+  const secret = 'sk_test_deletedWhileSyncing';
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next++ < 3000) await (await fetch(`${sandbox.url}/v1/customers`, { method: 'POST', headers: { authorization: `Bearer ${secret}` }, body: new URLSearchParams({ email: `c${next}@example.com` }) })).arrayBuffer();
+  }));
+  const conn = (await a.api('POST', '/v1/connections', { secret_key: secret })).json.id;
+  const count = async (table: string) => Number(((await a.gw.services.rt.db.execute(`SELECT count(*) AS n FROM ${table} WHERE connection_id = '${conn}'` as never)).rows[0] as { n: string }).n);
+  assert.equal((await b.api('POST', `/v1/connections/${conn}/sync`)).status, 200);
+  for (let i = 0; i < 200 && (await count('records')) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  const status = (await a.api('GET', `/v1/connections/${conn}/sync`)).json.models.find((m: { model: string }) => m.model === 'customers');
+  assert.equal(status.status, 'backfilling', 'the delete must land while B is still backfilling');
+  assert.equal((await a.api('DELETE', `/v1/connections/${conn}`)).status, 200);
+  await b.gw.services.syncs.settled(conn);
+  assert.equal(await count('records'), 0);
+  assert.equal(await count('sync_state'), 0);
+  const events = (await a.api('GET', '/v1/gateway_events?limit=100')).json.data.filter((e: { type: string; data: { connection?: string } }) => e.data.connection === conn);
+  assert.deepEqual(events.filter((e: { type: string }) => e.type.startsWith('sync.')), [], 'neither sync.completed nor sync.failed');
+});

@@ -1,6 +1,7 @@
 /** Syncs into the database: a paged backfill, events keeping records current (never older over newer), records and SQL reports. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { backends, dropTestDatabases, eventually, startGatewayHarness, type GatewayHarness } from './harness.js';
 
 const list = await backends();
@@ -56,6 +57,8 @@ for (const backend of list) {
     it('keeps records current from events, and an older event never overwrites a newer version', async () => {
       const records = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1`)).json.data;
       const id = records[0].id;
+      const end = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1000`)).json;
+      assert.equal(end.has_more, false);
       await proxy(`/v1/customers/${id}`, 'name=Renamed%20by%20the%20app');
       const deadline = Date.now() + 5000;
       let current;
@@ -65,6 +68,9 @@ for (const backend of list) {
         await new Promise((r) => setTimeout(r, 50));
       } while (Date.now() < deadline);
       assert.equal(current.data.name, 'Renamed by the app');
+      // Records come in the order they last changed: the cursor kept from the end of the list now yields just this change.
+      const since = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&cursor=${end.next_cursor}`)).json;
+      assert.deepEqual(since.data.map((r: { id: string }) => r.id), [id]);
       const connection = await h.gw.services.connections.load(conn);
       await h.gw.services.syncs.onEvent(connection!, { type: 'customer.updated', created: 1_000_000_000, data: { object: { ...current.data, name: 'Stale' } } });
       const after = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1000`)).json.data.find((r: { id: string }) => r.id === id);
@@ -96,6 +102,27 @@ for (const backend of list) {
         assert.equal(report.churned_30d, 1);
         assert.equal(report.churn_rate_30d, 0.3333);
       });
+    });
+
+    it('removes a deleted connection\'s records, even while its backfill runs, and stores none after', async () => {
+      const other = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_syncs_deleted' })).json.id;
+      const post = (path: string, body: string) => fetch(`${h.gw.url}/proxy/${other}${path}`, { method: 'POST', headers: { authorization: `Bearer ${h.key}` }, body }).then((r) => r.json());
+      const customers = await Promise.all(Array.from({ length: 300 }, (_, i) => post('/v1/customers', `email=gone${i}%40example.com`)));
+      const count = async (table: string) => Number(((await h.gw.services.rt.db.execute(sql`SELECT count(*) AS n FROM ${sql.raw(table)} WHERE connection_id = ${other}`)).rows[0] as { n: string }).n);
+      assert.equal((await h.api('POST', `/v1/connections/${other}/sync`)).status, 200);
+      await eventually(async () => assert.ok((await count('records')) > 0));
+      const connection = await h.gw.services.connections.load(other, true);
+      const kept = async () => (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1000`)).json.data.length;
+      const before = await kept();
+      assert.equal((await h.api('DELETE', `/v1/connections/${other}`)).status, 200);
+      await h.gw.services.syncs.settled(other);
+      assert.equal(await count('records'), 0);
+      assert.equal(await count('sync_state'), 0);
+      assert.equal((await h.api('GET', `/v1/records?connection=${other}&model=customers`)).status, 404);
+      await h.gw.services.syncs.onEvent(connection!, { type: 'customer.updated', created: Math.floor(Date.now() / 1000), data: { object: { ...customers[0], name: 'After' } } });
+      assert.equal(await count('records'), 0);
+      // The records of another connection (of the same sandbox account, so it keeps receiving these customers' events) stay.
+      assert.ok((await kept()) >= before);
     });
 
     it('reports revenue and failed payments by SQL, matching hand-computed figures', async () => {
