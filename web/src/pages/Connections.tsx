@@ -157,7 +157,7 @@ function ConnectionDetail(p: { id: string }) {
       </div>
       {confirm && (
         <Modal title="Disconnect this account?" onClose={() => setConfirm(false)} footer={<><button onClick={() => setConfirm(false)}>Keep it</button><button className="primary" style={{ background: '#b91c1c', borderColor: '#b91c1c' }} disabled={busy === 'delete'} onClick={disconnect}>Disconnect</button></>}>
-          <p style={{ margin: 0 }}>PayBridge forgets the credentials{c.type !== 'api_key' ? ' and revokes its access at Stripe' : ''}. Apps, actions and payment sessions using <strong>{c.account}</strong> stop working; payment sessions already made stay readable.</p>
+          <p style={{ margin: 0 }}>PayBridge forgets the credentials{c.type !== 'api_key' ? ' and revokes its access at Stripe' : ''}. Apps, actions and payment sessions using <strong>{c.account}</strong> stop working; payment sessions already made stay readable. Its synced records are deleted.</p>
         </Modal>
       )}
     </Page>
