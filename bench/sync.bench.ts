@@ -30,6 +30,38 @@ async function seed(url: string, path: string, body: string, count: number): Pro
   }));
 }
 
+/**
+ * Seconds the database alone takes to store every model's pages, as the bytes the proxy answers, with the simplest
+ * statement (a plain INSERT of ten pages at a time: no conflict check, no cursor) and nothing else running.
+ */
+async function storeAlone(gw: Awaited<ReturnType<typeof startGateway>>, key: string): Promise<number> {
+  // The pages are read beforehand (held during the rounds, they slowed the raw list).
+  const conn = await (await fetch(`${gw.url}/v1/connections`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ secret_key: 'sk_test_bench_sync' }) })).json();
+  const pagesOf = new Map<string, Buffer[]>();
+  for (const [model, { path }] of Object.entries(MODELS)) {
+    pagesOf.set(model, []);
+    for (let cursor = '', more = true; more;) {
+      const res = await fetch(`${gw.url}/proxy/${conn.id}${path}${path.includes('?') ? '&' : '?'}limit=100${cursor ? `&starting_after=${cursor}` : ''}`, { headers: { authorization: `Bearer ${key}` } });
+      const body = Buffer.from(await res.arrayBuffer());
+      const page = JSON.parse(body.toString('utf8'));
+      pagesOf.get(model)!.push(body);
+      [cursor, more] = [page.data.at(-1)?.id, page.has_more];
+    }
+  }
+  const started = performance.now();
+  for (const [model, bodies] of pagesOf) {
+    for (let i = 0; i < bodies.length; i += 10) {
+      const pages = bodies.slice(i, i + 10).flatMap((b, k) => (k ? [Buffer.from(','), b] : [b]));
+      await gw.services.rt.db.execute(sql`INSERT INTO records (connection_id, model, id, data, stripe_created, version_at)
+        SELECT 'bench_floor', ${model}, e->>'id', e, (e->>'created')::bigint, 0
+        FROM jsonb_array_elements(${Buffer.concat([Buffer.from([1, 0x5b]), ...pages, Buffer.from(']')])}::jsonb) AS p, jsonb_array_elements(p->'data') AS e`);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await gw.services.rt.db.execute(sql`DELETE FROM records WHERE connection_id = 'bench_floor'`);
+  return seconds;
+}
+
 async function main() {
   // Embedded PGlite on disk, as `npm start` runs it (in a temporary folder; BENCH_DATA_DIR=… names one, =memory keeps
   // it in memory), unless DATABASE_URL names a PostgreSQL server (a database of the run's own is made on it).
@@ -88,35 +120,8 @@ async function main() {
       const all = status.models.reduce((n: number, m: { synced: number }) => n + m.synced, 0);
       if (round > 0) rounds.push({ rawSeconds, rawBusy, syncSeconds, syncBusy, raw, all, synced });
     }
-    // PGlite runs every statement on one thread: what it takes to store the same pages, with the simplest statement
-    // (a plain INSERT of ten pages at a time: no conflict check, no cursor) and nothing else running, bounds any backfill into it.
-    let floorSeconds: number | undefined;
-    if (gw.storage.startsWith('PGlite')) {
-      // The pages as the bytes the proxy answers, read beforehand (held during the rounds, they slowed the raw list).
-      const conn = await api('POST', '/v1/connections', { secret_key: 'sk_test_bench_sync' });
-      const pagesOf = new Map<string, Buffer[]>();
-      for (const [model, { path }] of Object.entries(MODELS)) {
-        pagesOf.set(model, []);
-        for (let cursor = '', more = true; more;) {
-          const res = await fetch(`${gw.url}/proxy/${conn.id}${path}${path.includes('?') ? '&' : '?'}limit=100${cursor ? `&starting_after=${cursor}` : ''}`, { headers: { authorization: `Bearer ${key}` } });
-          const body = Buffer.from(await res.arrayBuffer());
-          const page = JSON.parse(body.toString('utf8'));
-          pagesOf.get(model)!.push(body);
-          [cursor, more] = [page.data.at(-1)?.id, page.has_more];
-        }
-      }
-      const started = performance.now();
-      for (const [model, bodies] of pagesOf) {
-        for (let i = 0; i < bodies.length; i += 10) {
-          const pages = bodies.slice(i, i + 10).flatMap((b, k) => (k ? [Buffer.from(','), b] : [b]));
-          await gw.services.rt.db.execute(sql`INSERT INTO records (connection_id, model, id, data, stripe_created, version_at)
-            SELECT 'bench_floor', ${model}, e->>'id', e, (e->>'created')::bigint, 0
-            FROM jsonb_array_elements(${Buffer.concat([Buffer.from([1, 0x5b]), ...pages, Buffer.from(']')])}::jsonb) AS p, jsonb_array_elements(p->'data') AS e`);
-        }
-      }
-      floorSeconds = (performance.now() - started) / 1000;
-      await gw.services.rt.db.execute(sql`DELETE FROM records WHERE connection_id = 'bench_floor'`);
-    }
+    // PGlite runs every statement on one thread: what it takes to store the same pages alone bounds any backfill into it.
+    const floorSeconds = gw.storage.startsWith('PGlite') ? await storeAlone(gw, key) : undefined;
     const middle = (f: (r: (typeof rounds)[number]) => number) => median(rounds.map(f));
     const { raw, all, synced } = rounds[0];
     const rawSeconds = middle((r) => r.rawSeconds);
