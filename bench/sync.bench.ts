@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { loadConfig, startGateway } from '../src/gateway/index.js';
-import { MODELS } from '../src/gateway/syncs.js';
+import { jsonbArrayOf, MODELS } from '../src/gateway/syncs.js';
 import { busyShare, cpuTimes, median, scratchDatabase } from './harness.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
@@ -51,10 +51,9 @@ async function storeAlone(gw: Awaited<ReturnType<typeof startGateway>>, key: str
   const started = performance.now();
   for (const [model, bodies] of pagesOf) {
     for (let i = 0; i < bodies.length; i += 10) {
-      const pages = bodies.slice(i, i + 10).flatMap((b, k) => (k ? [Buffer.from(','), b] : [b]));
       await gw.services.rt.db.execute(sql`INSERT INTO records (connection_id, model, id, data, stripe_created, version_at)
         SELECT 'bench_floor', ${model}, e->>'id', e, (e->>'created')::bigint, 0
-        FROM jsonb_array_elements(${Buffer.concat([Buffer.from([1, 0x5b]), ...pages, Buffer.from(']')])}::jsonb) AS p, jsonb_array_elements(p->'data') AS e`);
+        FROM jsonb_array_elements(${jsonbArrayOf(bodies.slice(i, i + 10))}::jsonb) AS p, jsonb_array_elements(p->'data') AS e`);
     }
   }
   const seconds = (performance.now() - started) / 1000;

@@ -69,10 +69,18 @@ interface ListPage {
 /** Thrown by a backfill's write when its connection was deleted (on this instance or another). */
 class SyncGone extends Error {}
 
-/** jsonb's binary input: a version byte, then the text; here the text of an array of pages. */
 const JSONB_OPEN = Buffer.from([1, 0x5b]);
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
+
+/**
+ * JSON texts (list pages, as the bytes Stripe sent) as one array in jsonb's binary input format: a version byte,
+ * then the text. Parsing and serializing them again here cost more than the database's own parse, and as text
+ * PGlite spent longer taking the parameter in than parsing it.
+ */
+export function jsonbArrayOf(texts: Buffer[]): Buffer {
+  return Buffer.concat([JSONB_OPEN, ...texts.flatMap((t, i) => (i ? [COMMA, t] : [t])), CLOSE]);
+}
 
 interface Progress {
   cursor: string | null;
@@ -97,15 +105,6 @@ export class Syncs {
   }
 
   /**
-   * List pages as one jsonb parameter in jsonb's binary input format (a version byte, then the text), made of the
-   * bytes Stripe sent: parsing and serializing them again here cost more than the database's own parse, and as
-   * text PGlite spent longer taking the parameter in than parsing it.
-   */
-  private pagesParam(pages: ListPage[]): SQL {
-    return sql`${Buffer.concat([JSONB_OPEN, ...pages.flatMap((p, i) => (i ? [COMMA, p.body] : [p.body])), CLOSE])}::jsonb`;
-  }
-
-  /**
    * Writes versions of objects as records in one statement (one row per object: elements of a JSON array of
    * versions, or the objects of list pages), each unless the stored version is newer. Only rows whose content
    * changed are rewritten, so the conflict check is the primary key's and nothing else is read: a page costs the
@@ -121,7 +120,7 @@ export class Syncs {
       ? sql`SELECT ${conn.id}, ${model}, e->'o'->>'id', e->'o', (e->'o'->>'created')::bigint, (e->>'v')::bigint, (e->>'d')::boolean
           FROM jsonb_array_elements(${JSON.stringify(source.items.map((i) => ({ o: i.object, v: i.version, d: i.deleted })))}::jsonb) AS e`
       : sql`SELECT ${conn.id}, ${model}, e->>'id', e, (e->>'created')::bigint, ${source.version}::bigint, false
-          FROM jsonb_array_elements(${this.pagesParam(source.pages)}) AS p, jsonb_array_elements(p->'data') AS e`;
+          FROM jsonb_array_elements(${jsonbArrayOf(source.pages.map((p) => p.body))}::jsonb) AS p, jsonb_array_elements(p->'data') AS e`;
     const upsert = sql`
       WITH written AS (INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
       ${rows}
