@@ -9,7 +9,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { routeSchema, type ParamSchema } from '../sandbox/index.js';
-import { invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
+import { invalidRequest, resourceMissing, StripeError } from '../stripe/errors.js';
 import { connectorActions } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Connections } from './connections.js';

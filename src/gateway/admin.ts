@@ -8,7 +8,7 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { and, asc, eq, gt, lt } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { StripeError, invalidRequest } from '../sandbox/errors.js';
+import { StripeError, invalidRequest } from '../stripe/errors.js';
 import type { Db } from '../store/db.js';
 import { adminSessions, apps, settings } from '../store/schema.js';
 import type { AppKey } from './apps.js';

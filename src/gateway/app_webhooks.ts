@@ -10,8 +10,8 @@
  * exponential backoff for up to three days.
  */
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import { invalidRequest, resourceMissing } from '../sandbox/errors.js';
-import { signatureHeader } from '../sandbox/index.js';
+import { invalidRequest, resourceMissing } from '../stripe/errors.js';
+import { signatureHeader } from '../stripe/signature.js';
 import type { Queryable } from '../store/db.js';
 import { appWebhookDeliveries, appWebhookEndpoints } from '../store/schema.js';
 import type { AppKey } from './apps.js';

@@ -4,7 +4,7 @@
  * and revocable. A key's mode decides which connections it can see.
  */
 import { and, eq, isNull } from 'drizzle-orm';
-import { authenticationError, invalidRequest } from '../sandbox/errors.js';
+import { authenticationError, invalidRequest } from '../stripe/errors.js';
 import type { Db } from '../store/db.js';
 import { apiKeys, apps } from '../store/schema.js';
 import type { Mode } from './config.js';

@@ -5,7 +5,7 @@
  * API answers show a hint of it at most. Health follows Stripe's answers.
  */
 import { and, eq, isNull, ne } from 'drizzle-orm';
-import { invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
+import { invalidRequest, resourceMissing, StripeError } from '../stripe/errors.js';
 import { connections } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';

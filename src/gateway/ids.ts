@@ -1,6 +1,6 @@
 /** Ids and secrets the gateway issues. */
 import { createHash } from 'node:crypto';
-import { randomText } from '../sandbox/engine/ids.js';
+import { randomText } from '../stripe/ids.js';
 
 /** Random base62 text from a pooled CSPRNG buffer: the sandbox's generator, shared. */
 export const randomToken = randomText;

@@ -9,7 +9,7 @@
  */
 import Stripe from 'stripe';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { invalidRequest } from '../sandbox/errors.js';
+import { invalidRequest } from '../stripe/errors.js';
 import { connections as connectionsTable, stripeEventsIn } from '../store/schema.js';
 import type { Connection, Connections } from './connections.js';
 import { emitGatewayEvents, type Runtime } from './runtime.js';

@@ -3,7 +3,7 @@
  * in the dashboard's look: the same stylesheet, read from web/src/theme.css.
  */
 import { readFileSync } from 'node:fs';
-import { escapeHtml } from '../sandbox/pages/html.js';
+import { escapeHtml } from '../stripe/html.js';
 
 const THEME = readFileSync(new URL('../../web/src/theme.css', import.meta.url), 'utf8');
 

@@ -11,7 +11,7 @@
  *    access token. Repeated failures mark the connection `refresh_failed`.
  */
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import { invalidRequest, StripeError } from '../sandbox/errors.js';
+import { invalidRequest, StripeError } from '../stripe/errors.js';
 import { connections, connectSessions } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';

@@ -4,9 +4,9 @@
  * `/s/:id/cancelled`, which go on to the app's URLs or show a result page.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { escapeHtml } from '../sandbox/pages/html.js';
+import { escapeHtml } from '../stripe/html.js';
 import { hostedPage } from './look.js';
-import { formatAmount } from '../sandbox/money.js';
+import { formatAmount } from '../stripe/money.js';
 import type { PaymentSessions } from './sessions.js';
 
 type Loaded = NonNullable<Awaited<ReturnType<PaymentSessions['load']>>>;

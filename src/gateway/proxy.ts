@@ -10,7 +10,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import qs from 'qs';
 import { permissionFor, PERMISSION_NAMES } from '../sandbox/index.js';
-import { invalidRequest, permissionError, StripeError } from '../sandbox/errors.js';
+import { invalidRequest, permissionError, StripeError } from '../stripe/errors.js';
 import { connectionKeys } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';

@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import qs from 'qs';
 import { eq } from 'drizzle-orm';
-import { apiError, invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
+import { apiError, invalidRequest, resourceMissing, StripeError } from '../stripe/errors.js';
 import { settings } from '../store/schema.js';
 import type { AdminAuth } from './admin.js';
 import { registerAdminRoutes, registerDashboard } from './dashboard.js';

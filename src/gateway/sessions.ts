@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import { invalidRequest, resourceMissing, StripeError } from '../sandbox/errors.js';
+import { invalidRequest, resourceMissing, StripeError } from '../stripe/errors.js';
 import { connections, paymentSessions } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Connection, Connections } from './connections.js';

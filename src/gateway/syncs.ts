@@ -6,7 +6,7 @@
  * so events arriving out of order never overwrite newer data.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { invalidRequest } from '../sandbox/errors.js';
+import { invalidRequest } from '../stripe/errors.js';
 import type { AppKey } from './apps.js';
 import type { Connection, Connections } from './connections.js';
 import type { Proxy } from './proxy.js';

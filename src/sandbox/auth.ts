@@ -3,7 +3,7 @@
  * reaches the default account; publishable keys only reach the routes
  * Stripe opens to them; live keys are refused (test mode only).
  */
-import { authenticationError } from './errors.js';
+import { authenticationError } from '../stripe/errors.js';
 
 export interface ApiKey {
   key: string;

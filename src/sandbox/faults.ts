@@ -6,7 +6,7 @@
  * per key, as Stripe's rate limiter does.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { apiError, invalidRequest, StripeError } from './errors.js';
+import { apiError, invalidRequest, StripeError } from '../stripe/errors.js';
 
 interface Fault {
   status: number;

@@ -20,7 +20,7 @@ import { DEFAULT_ACCESS_TOKEN_TTL } from './connect/credentials.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js';
 
 export { DEFAULT_ACCOUNT };
-export { signatureHeader } from './webhooks/signature.js';
+export { signatureHeader } from '../stripe/signature.js';
 export { TEST_CARDS } from './cards.js';
 
 export interface SandboxOptions {

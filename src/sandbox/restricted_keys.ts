@@ -4,7 +4,7 @@
  * through `POST /_sandbox/restricted_keys`; only a hash of each key is kept.
  */
 import type { FastifyInstance } from 'fastify';
-import { invalidRequest, permissionError } from './errors.js';
+import { invalidRequest, permissionError } from '../stripe/errors.js';
 import type { Operation } from './engine/resource.js';
 import type { Store } from './store/store.js';
 import { maskKey } from './auth.js';

@@ -4,10 +4,10 @@
  * everything that goes wrong, including unknown routes and broken bodies.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { apiError, invalidRequest, StripeError } from './errors.js';
+import { apiError, invalidRequest, StripeError } from '../stripe/errors.js';
 import type { SandboxEnv } from './engine/context.js';
 import { Expander } from './engine/expand.js';
-import { newId } from './engine/ids.js';
+import { newId } from '../stripe/ids.js';
 import { Faults } from './faults.js';
 import { parseForm } from './params/form.js';
 import { registerPages } from './pages/index.js';

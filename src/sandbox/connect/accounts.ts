@@ -4,9 +4,9 @@
  * `Stripe-Account` header (or an OAuth access token) while the platform
  * keeps access: the `connections` record says whether it does.
  */
-import { invalidRequest, StripeError } from '../errors.js';
+import { invalidRequest, StripeError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
-import { randomText } from '../engine/ids.js';
+import { randomText } from '../../stripe/ids.js';
 import { listOf } from '../engine/list.js';
 import { applyUpdate, deleteObject, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import type { Store, StripeObject } from '../store/store.js';

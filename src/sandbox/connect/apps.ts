@@ -6,7 +6,7 @@
  * so the flow works with no setup.
  */
 import type { FastifyInstance } from 'fastify';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import type { Store } from '../store/store.js';
 import { KEYS_ACCOUNT } from './credentials.js';
 

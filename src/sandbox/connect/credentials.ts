@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { maskKey } from '../auth.js';
-import { authenticationError } from '../errors.js';
-import { randomText } from '../engine/ids.js';
+import { authenticationError } from '../../stripe/errors.js';
+import { randomText } from '../../stripe/ids.js';
 import type { Store, StripeObject } from '../store/store.js';
 
 export type Level = 'read' | 'write';

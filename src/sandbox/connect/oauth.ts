@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readApiKey } from '../auth.js';
-import { StripeError } from '../errors.js';
+import { StripeError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { transact, type PipelineDeps } from '../pipeline.js';
 import { escapeHtml, page } from '../pages/html.js';

@@ -3,10 +3,10 @@
  * writes, and nothing is visible to others until the pipeline commits.
  * Stored objects are immutable; `edit` hands out a copy to change.
  */
-import { resourceMissing } from '../errors.js';
+import { resourceMissing } from '../../stripe/errors.js';
 import type { Change, Store, StripeObject } from '../store/store.js';
 import type { Collection } from '../store/collection.js';
-import { newId } from './ids.js';
+import { newId } from '../../stripe/ids.js';
 import { frozen } from './shared.js';
 
 export interface SandboxEnv {

@@ -3,7 +3,7 @@
  * (`latest_charge.balance_transaction`, `data.customer` on lists). Stored
  * objects are never changed: each expanded level is a shallow copy.
  */
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import type { StripeObject } from '../store/collection.js';
 import type { Ctx } from './context.js';
 

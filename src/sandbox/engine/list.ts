@@ -3,7 +3,7 @@
  * 1–100 (default 10), `starting_after` / `ending_before`, `created` ranges
  * and per-resource filters, answered as `{object: "list", data, has_more, url}`.
  */
-import { invalidRequest, resourceMissing } from '../errors.js';
+import { invalidRequest, resourceMissing } from '../../stripe/errors.js';
 import type { Collection, StripeObject } from '../store/collection.js';
 import { isPlainObject } from '../params/validate.js';
 

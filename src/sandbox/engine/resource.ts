@@ -7,7 +7,7 @@
 import type { ParamSchema } from '../params/schema.js';
 import type { StripeObject } from '../store/collection.js';
 import type { Ctx } from './context.js';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import { paginate, type Predicate } from './list.js';
 import { search } from './search.js';
 

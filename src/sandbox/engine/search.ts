@@ -4,7 +4,7 @@
  *   name~'jen'  -status:'canceled'  created>1700000000  a:'x' OR b:'y'
  * Clauses are joined by all-AND or all-OR (Stripe refuses a mix).
  */
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import type { Collection, StripeObject } from '../store/collection.js';
 import { readLimit } from './list.js';
 

@@ -5,10 +5,10 @@
  * and input formatting; everything else happens on the server.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { resourceMissing, StripeError } from '../errors.js';
+import { resourceMissing, StripeError } from '../../stripe/errors.js';
 import { transact, type PipelineDeps } from '../pipeline.js';
 import { currentSession, sessionForLink, submitCheckout, successUrl, type CheckoutForm, type CheckoutOutcome } from '../resources/checkout.js';
-import { formatAmount } from '../money.js';
+import { formatAmount } from '../../stripe/money.js';
 import type { StripeObject } from '../store/store.js';
 import { escapeHtml, page } from './html.js';
 

@@ -4,12 +4,12 @@
  * `/_sandbox/` admin routes (reset, health).
  */
 import type { FastifyInstance } from 'fastify';
-import { invalidRequest, resourceMissing, StripeError } from '../errors.js';
+import { invalidRequest, resourceMissing, StripeError } from '../../stripe/errors.js';
 import { DEFAULT_ACCOUNT, transact, type PipelineDeps } from '../pipeline.js';
 import { SETTINGS } from '../resources/billing/subscriptions.js';
 import { registerCheckoutPages } from './checkout.js';
 import { registerInvoicePages } from './invoices.js';
-import { formatAmount } from '../money.js';
+import { formatAmount } from '../../stripe/money.js';
 import { completeAuthentication } from '../resources/payment_intents.js';
 import { completeSetupAuthentication } from '../resources/setup_intents.js';
 import type { StripeObject } from '../store/store.js';

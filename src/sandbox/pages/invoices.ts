@@ -1,7 +1,7 @@
 /** The hosted invoice page (`hosted_invoice_url`) and its PDF (`invoice_pdf`). */
 import type { FastifyInstance } from 'fastify';
-import { resourceMissing } from '../errors.js';
-import { formatAmount } from '../money.js';
+import { resourceMissing } from '../../stripe/errors.js';
+import { formatAmount } from '../../stripe/money.js';
 import type { Store, StripeObject } from '../store/store.js';
 import { escapeHtml, page } from './html.js';
 import { textPdf } from './pdf.js';

@@ -4,7 +4,7 @@
  * errors Stripe raises: unknown parameter, missing required parameter,
  * invalid integer/boolean/enum/array/object, string too long.
  */
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import type { ParamSchema } from './schema.js';
 
 type Params = Record<string, unknown>;

@@ -1,7 +1,7 @@
 /** Products, prices and coupons: the catalogue that payments and billing refer to. */
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
-import { newId } from '../engine/ids.js';
+import { newId } from '../../stripe/ids.js';
 import { deleteObject, applyUpdate, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
 

@@ -3,14 +3,14 @@
  * and the balance. Charges are created by payment intents (`chargeCard`),
  * never directly: the Charges API is legacy and the sandbox does not offer it.
  */
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import type { TestCard } from '../cards.js';
 import type { Ctx } from '../engine/context.js';
-import { newId, randomText } from '../engine/ids.js';
+import { newId, randomText } from '../../stripe/ids.js';
 import { EMPTY, frozen } from '../engine/shared.js';
 import { paginate } from '../engine/list.js';
 import { applyUpdate, equals, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
-import { cardFee, formatAmount } from '../money.js';
+import { cardFee, formatAmount } from '../../stripe/money.js';
 import type { StripeObject } from '../store/collection.js';
 
 const DAY = 86400;

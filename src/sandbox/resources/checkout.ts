@@ -6,13 +6,13 @@
  * PaymentIntents, Subscriptions and SetupIntents as the API, then completes
  * the session and emits `checkout.session.completed`.
  */
-import { cardError, invalidRequest, StripeError } from '../errors.js';
+import { cardError, invalidRequest, StripeError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded, setupSucceeded } from '../engine/hooks.js';
-import { newId } from '../engine/ids.js';
+import { newId } from '../../stripe/ids.js';
 import { listOf } from '../engine/list.js';
 import { applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
-import { checkAmount } from '../money.js';
+import { checkAmount } from '../../stripe/money.js';
 import type { StripeObject } from '../store/collection.js';
 import { applyDiscounts, discountAmounts } from './billing/discounts.js';
 import { DISCOUNTS_PARAM, pageOf } from './billing/invoices.js';

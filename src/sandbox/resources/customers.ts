@@ -1,6 +1,6 @@
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
-import { newId, randomText } from '../engine/ids.js';
+import { newId, randomText } from '../../stripe/ids.js';
 import { EMPTY, frozen } from '../engine/shared.js';
 import { listOf, paginate } from '../engine/list.js';
 import { deleteObject, applyUpdate, equals, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';

@@ -3,13 +3,13 @@
  * requires_payment_method → requires_confirmation → (requires_action) →
  * requires_capture | succeeded, or canceled. Test cards decide each step.
  */
-import { cardError, invalidRequest, StripeError } from '../errors.js';
+import { cardError, invalidRequest, StripeError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded } from '../engine/hooks.js';
-import { newId, randomText } from '../engine/ids.js';
+import { newId, randomText } from '../../stripe/ids.js';
 import { EMPTY, frozen, sharedBy } from '../engine/shared.js';
 import { clientSecretRoutes, applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
-import { checkAmount, checkCurrency } from '../money.js';
+import { checkAmount, checkCurrency } from '../../stripe/money.js';
 import type { StripeObject } from '../store/collection.js';
 import { captureCharge, chargeCard, releaseCharge } from './charges.js';
 import { attachPaymentMethod, cardOf, resolvePaymentMethod } from './payment_methods.js';

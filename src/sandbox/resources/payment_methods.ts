@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { cardError, invalidRequest } from '../errors.js';
+import { cardError, invalidRequest } from '../../stripe/errors.js';
 import { luhnValid, shortcutNumber, testCard, type TestCard } from '../cards.js';
 import type { Ctx } from '../engine/context.js';
-import { newId } from '../engine/ids.js';
+import { newId } from '../../stripe/ids.js';
 import { EMPTY, frozen, sharedBy } from '../engine/shared.js';
 import { paginate } from '../engine/list.js';
 import { applyUpdate, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';

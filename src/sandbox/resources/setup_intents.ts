@@ -2,10 +2,10 @@
  * SetupIntents: save a card for later. A 3-D Secure card asks for
  * authentication once here, and is then chargeable off-session.
  */
-import { invalidRequest, StripeError, cardError } from '../errors.js';
+import { invalidRequest, StripeError, cardError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { setupSucceeded } from '../engine/hooks.js';
-import { newId, randomText } from '../engine/ids.js';
+import { newId, randomText } from '../../stripe/ids.js';
 import { clientSecretRoutes, applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
 import { AUTHENTICATED_FOR_OFF_SESSION } from './payment_intents.js';

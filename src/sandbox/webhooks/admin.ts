@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { DELIVERIES } from '../engine/context.js';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import { transact, type PipelineDeps } from '../pipeline.js';
 import { SETTINGS } from '../resources/billing/subscriptions.js';
 import type { StripeObject } from '../store/store.js';

@@ -11,7 +11,7 @@ import { DELIVERIES } from '../engine/context.js';
 import { matchesEventType } from '../engine/event_types.js';
 import type { Store, StripeObject } from '../store/store.js';
 import { WEBHOOK_SECRETS } from './endpoints.js';
-import { signatureHeader } from './signature.js';
+import { signatureHeader } from '../../stripe/signature.js';
 
 
 export interface WebhookOptions {

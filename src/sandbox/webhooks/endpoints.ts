@@ -4,9 +4,9 @@
  * later read can return it.
  */
 import { readFileSync } from 'node:fs';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
-import { newId, randomText } from '../engine/ids.js';
+import { newId, randomText } from '../../stripe/ids.js';
 import { applyUpdate, deleteObject, patchSpec, standardOperations, type Params, type Resource } from '../engine/resource.js';
 import type { ParamSchema } from '../params/schema.js';
 import type { StripeObject } from '../store/collection.js';

@@ -2,9 +2,9 @@
  * Coupons applied as discounts (to subscriptions, invoices and Checkout
  * Sessions), and promotion codes: the customer-facing codes for coupons.
  */
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest } from '../../../stripe/errors.js';
 import type { Ctx } from '../../engine/context.js';
-import { newId, randomText } from '../../engine/ids.js';
+import { newId, randomText } from '../../../stripe/ids.js';
 import { applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Params, type Resource } from '../../engine/resource.js';
 import type { StripeObject } from '../../store/collection.js';
 

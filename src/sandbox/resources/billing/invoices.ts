@@ -5,10 +5,10 @@
  * react to payment outcomes through the `invoicePaid` / `invoicePaymentFailed`
  * hooks.
  */
-import { invalidRequest, StripeError } from '../../errors.js';
+import { invalidRequest, StripeError } from '../../../stripe/errors.js';
 import type { Ctx } from '../../engine/context.js';
 import { invoicePaid, invoicePaymentFailed, paymentSucceeded } from '../../engine/hooks.js';
-import { newId } from '../../engine/ids.js';
+import { newId } from '../../../stripe/ids.js';
 import { listOf, paginate } from '../../engine/list.js';
 import { deleteObject, applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../../engine/resource.js';
 import type { ParamSchema } from '../../params/schema.js';

@@ -5,13 +5,13 @@
  * Payment outcomes move its status (incomplete → active, active → past_due →
  * canceled or unpaid) through the invoice hooks.
  */
-import { cardError, invalidRequest, StripeError } from '../../errors.js';
+import { cardError, invalidRequest, StripeError } from '../../../stripe/errors.js';
 import type { Ctx } from '../../engine/context.js';
 import { invoicePaid, invoicePaymentFailed } from '../../engine/hooks.js';
-import { newId } from '../../engine/ids.js';
+import { newId } from '../../../stripe/ids.js';
 import { paginate } from '../../engine/list.js';
 import { deleteObject, equals, patchSpec, standardOperations, type Params, type Resource, type Operation } from '../../engine/resource.js';
-import { formatAmount } from '../../money.js';
+import { formatAmount } from '../../../stripe/money.js';
 import type { StripeObject } from '../../store/collection.js';
 import { createPrice } from '../catalog.js';
 import { applyDiscounts, remainingDiscounts } from './discounts.js';

@@ -3,9 +3,9 @@
  * a clock runs everything that would have happened in between (renewals,
  * trials ending, payment retries) in time order.
  */
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest } from '../../../stripe/errors.js';
 import type { Ctx } from '../../engine/context.js';
-import { newId } from '../../engine/ids.js';
+import { newId } from '../../../stripe/ids.js';
 import { deleteObject, standardOperations, type Params, type Resource } from '../../engine/resource.js';
 import type { StripeObject } from '../../store/collection.js';
 import { advanceSubscriptions } from './subscriptions.js';
