@@ -55,6 +55,14 @@ export async function rotateMasterKey(o: { dataDir: string; newKey?: string }): 
     const vault = new Vault(database.db, { ...keys, previous: [keys.current, ...keys.previous], current: next });
     const count = await vault.rotate(next);
     console.log(`Re-encrypted ${count} secrets under master key ${next.id}${config.masterKey ? '' : ` (key file ${keyFile(o.dataDir)})`}.`);
+    if (!config.masterKey) {
+      // An old key that opens nothing is only a liability: the key file keeps the keys some secret still uses.
+      const used = new Set(await vault.keysInUse());
+      const kept = [next, ...[keys.current, ...keys.previous].filter((k) => k.id !== next.id && used.has(k.id))];
+      writeKeyFile(o.dataDir, kept);
+      const retired = keys.previous.length + 1 - (kept.length - 1);
+      if (retired > 0) console.log(`Retired ${retired} old master key${retired === 1 ? '' : 's'} that no secret uses any more.`);
+    }
   } finally {
     await database.close();
   }

@@ -6,11 +6,11 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { and, asc, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StripeError, invalidRequest } from '../stripe/errors.js';
 import type { Db } from '../store/db.js';
-import { adminSessions, apps, settings } from '../store/schema.js';
+import { adminSessions, apps, settings, signInAttempts } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';
 import { randomToken, sha256 } from './ids.js';
@@ -20,9 +20,13 @@ const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen
 const COOKIE = 'pb_admin';
 const SESSION_MS = 12 * 3600 * 1000;
 const SCRYPT = { N: 16384, r: 8, p: 1 };
-/** After this many wrong passwords from one address, sign-in waits out the lockout. */
-const MAX_FAILURES = 5;
-const LOCKOUT_MS = 60_000;
+/**
+ * Wrong passwords are counted per address and for the admin account, in the database (so parallel attempts and
+ * other instances count too). Past `free` attempts, each further attempt must wait a back-off that doubles, up to
+ * `capSeconds`; the right password resets the count. The account's allowance is larger and its cap short: an
+ * attacker spraying from many addresses slows the real admin down for a minute at most, never locks them out.
+ */
+const BACKOFF = { address: { free: 5, capSeconds: 900 }, account: { free: 20, capSeconds: 60 } };
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
@@ -40,10 +44,14 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
 
 const unauthenticated = (message: string) => new StripeError(401, 'invalid_request_error', message, { code: 'not_signed_in' });
 
+/** The cookie's value; a value that is not one we could have set (malformed, oversized) counts as no cookie. */
 function cookieOf(req: FastifyRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eqAt = part.indexOf('=');
-    if (eqAt > 0 && part.slice(0, eqAt).trim() === name) return decodeURIComponent(part.slice(eqAt + 1).trim());
+    if (eqAt > 0 && part.slice(0, eqAt).trim() === name) {
+      const value = part.slice(eqAt + 1).trim();
+      return /^[A-Za-z0-9_-]{1,200}$/.test(value) ? value : undefined;
+    }
   }
   return undefined;
 }
@@ -55,9 +63,8 @@ function secureCookies(publicUrl: string): boolean {
 }
 
 export class AdminAuth {
-  private failures = new Map<string, { count: number; until: number }>();
-
-  constructor(private readonly db: Db, private readonly publicUrl: () => string) {}
+  /** `trustHost`: no public URL is configured, so an Origin naming the Host the request was sent to is ours. */
+  constructor(private readonly db: Db, private readonly publicUrl: () => string, private readonly trustHost = true) {}
 
   /** Sets the password on first start; answers it (to print once) when this call generated it. */
   async ensurePassword(configured?: string): Promise<{ generated?: string } | undefined> {
@@ -84,26 +91,48 @@ export class AdminAuth {
     // A browser names the page's origin on cross-site posts; ours must be this gateway.
     const origin = req.headers.origin;
     if (!origin) return;
-    const host = req.headers.host;
+    const host = this.trustHost ? req.headers.host : undefined;
     const allowed = new Set([new URL(this.publicUrl()).origin, ...(host ? [`http://${host}`, `https://${host}`] : [])]);
     if (!allowed.has(origin)) throw new StripeError(403, 'invalid_request_error', 'This request came from another site and was refused.', { code: 'csrf_origin' });
+  }
+
+  /**
+   * Claims one sign-in attempt for the address and the account, atomically: refused (with how long to wait) while
+   * either is backing off; otherwise counted before the password is checked, so attempts sent in parallel count.
+   */
+  private async claimAttempt(ip: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      let wait = 0;
+      const claims: { key: string; free: number; capSeconds: number; failures: number }[] = [];
+      for (const [key, rule] of [[`address:${ip}`, BACKOFF.address], ['account:admin', BACKOFF.account]] as const) {
+        await tx.insert(signInAttempts).values({ key, failures: 0 }).onConflictDoNothing();
+        const [row] = (await tx.execute(sql`SELECT failures, greatest(0, extract(epoch FROM next_allowed_at - now()))::float AS wait
+          FROM sign_in_attempts WHERE key = ${key} FOR UPDATE`)).rows as { failures: number; wait: number }[];
+        wait = Math.max(wait, Number(row.wait));
+        claims.push({ key, ...rule, failures: Number(row.failures) + 1 });
+      }
+      if (wait > 0) return Math.ceil(wait);
+      for (const c of claims) {
+        const backoff = c.failures >= c.free ? Math.min(c.capSeconds, 2 ** (c.failures - c.free)) : 0;
+        await tx.update(signInAttempts).set({ failures: c.failures, nextAllowedAt: sql`now() + make_interval(secs => ${backoff})`, updatedAt: new Date() }).where(eq(signInAttempts.key, c.key));
+      }
+      return 0;
+    });
   }
 
   async signIn(req: FastifyRequest, reply: FastifyReply, password: unknown) {
     this.checkOrigin(req);
     const now = Date.now();
-    const seen = this.failures.get(req.ip);
-    if (seen && seen.until > now) {
-      throw new StripeError(429, 'invalid_request_error', `Too many wrong passwords. Try again in ${Math.ceil((seen.until - now) / 1000)} seconds.`, { code: 'rate_limit' });
-    }
     if (typeof password !== 'string' || !password) throw invalidRequest('Enter the admin password.', { param: 'password', code: 'parameter_missing' });
+    const wait = await this.claimAttempt(req.ip);
+    if (wait > 0) {
+      throw new StripeError(429, 'invalid_request_error', `Too many wrong passwords. Try again in ${wait} seconds.`, { code: 'rate_limit', headers: { 'retry-after': String(wait) } });
+    }
     const stored = await this.storedHash();
     if (!stored || !(await passwordMatches(password, stored))) {
-      const count = (seen?.count ?? 0) + 1;
-      this.failures.set(req.ip, { count, until: count >= MAX_FAILURES ? now + LOCKOUT_MS : 0 });
       throw new StripeError(401, 'invalid_request_error', 'That password is not right.', { code: 'wrong_password', param: 'password' });
     }
-    this.failures.delete(req.ip);
+    await this.db.delete(signInAttempts).where(inArray(signInAttempts.key, [`address:${req.ip}`, 'account:admin']));
     const sid = randomToken(40);
     const csrf = randomToken(32);
     await this.db.delete(adminSessions).where(lt(adminSessions.expiresAt, new Date()));

@@ -16,6 +16,9 @@ import type { Queryable } from '../store/db.js';
 import { appWebhookDeliveries, appWebhookEndpoints } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import { newGatewayId, randomToken } from './ids.js';
+import { describeFailure, Outbound, refusedUrlReason } from '../net/outbound.js';
+import { countCreation } from './limits.js';
+import { storableText } from './logs.js';
 import { emitGatewayEvent, type Runtime } from './runtime.js';
 import { QueueWorker } from './worker.js';
 
@@ -38,18 +41,29 @@ export class AppWebhooks {
 
   /** Retry delays: `base` ms doubling per attempt, capped at an hour (tests shorten the base). */
   /** A claimed delivery is another instance's for `leaseSeconds`: longer than a batch of sends can take, shorter than a crash should delay it. */
-  constructor(private readonly rt: Runtime, private readonly baseDelayMs = 30_000, private readonly maxAgeMs = MAX_AGE_MS, private readonly leaseSeconds = 60) {}
+  private readonly outbound: Outbound;
+
+  constructor(private readonly rt: Runtime, private readonly baseDelayMs = 30_000, private readonly maxAgeMs = MAX_AGE_MS, private readonly leaseSeconds = 60) {
+    this.outbound = new Outbound(rt.config.allowPrivateUrls, { timeoutMs: TIMEOUT_MS, userAgent: 'PayBridge/1.0 (webhooks)' });
+  }
 
   async createEndpoint(app: AppKey, p: { url?: unknown; enabled_events?: unknown; description?: unknown }) {
-    if (typeof p.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(p.url)) throw invalidRequest('Missing or invalid param: url (an http(s) URL).', { param: 'url' });
+    if (typeof p.url !== 'string') throw invalidRequest('Missing required param: url (an http(s) URL).', { param: 'url', code: 'parameter_missing' });
+    const refused = refusedUrlReason(p.url, this.rt.config.allowPrivateUrls);
+    if (refused) throw invalidRequest(`Invalid url: ${refused}.`, { param: 'url', code: 'url_invalid' });
     const events = p.enabled_events;
     if (!Array.isArray(events) || events.length === 0 || events.some((e) => typeof e !== 'string' || !/^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$/.test(e))) {
       throw invalidRequest('enabled_events must be a list of event types, e.g. ["session.succeeded", "payment_intent.*"] or ["*"].', { param: 'enabled_events' });
     }
+    if (p.description !== undefined && (typeof p.description !== 'string' || p.description.length > 500)) throw invalidRequest('description must be text of at most 500 characters.', { param: 'description' });
+    const [{ count }] = (await this.rt.db.execute(sql`SELECT count(*)::int AS count FROM app_webhook_endpoints WHERE app_id = ${app.appId} AND mode = ${app.mode} AND deleted_at IS NULL`)).rows as { count: number }[];
+    const max = this.rt.config.maxEndpointsPerApp;
+    if (Number(count) >= max) throw invalidRequest(`An app may have at most ${max} webhook endpoints per mode: delete one first.`, { code: 'webhook_endpoint_limit', param: 'url' });
+    await countCreation(this.rt.db, app.appId, 'webhook endpoints', this.rt.config.createsPerMinute);
     const secret = `whsec_${randomToken(32)}`;
     const id = newGatewayId('we_pb', 16);
     const [row] = await this.rt.db.insert(appWebhookEndpoints).values({
-      id, appId: app.appId, mode: app.mode, url: p.url, enabledEvents: events, secretId: await this.rt.vault.seal(secret), description: typeof p.description === 'string' ? p.description : null,
+      id, appId: app.appId, mode: app.mode, url: p.url, enabledEvents: events, secretId: await this.rt.vault.seal(secret, 'app_webhook_secret'), description: typeof p.description === 'string' ? p.description : null,
     }).returning();
     return { ...this.view(row), secret };
   }
@@ -80,7 +94,7 @@ export class AppWebhooks {
       object: 'list', url: `/v1/webhook_endpoints/${endpointId}/deliveries`, has_more: false,
       data: rows.map((d) => ({
         id: d.id, object: 'webhook_delivery', event: d.eventId, type: d.eventType, status: d.status, attempts: d.attempts,
-        last_status: d.lastStatus, last_error: d.lastError, next_attempt_at: d.status === 'pending' ? Math.floor(d.nextAttemptAt.getTime() / 1000) : null,
+        last_status: d.lastStatus, last_error: d.lastError, last_response: d.lastResponse, next_attempt_at: d.status === 'pending' ? Math.floor(d.nextAttemptAt.getTime() / 1000) : null,
       })),
     };
   }
@@ -124,8 +138,9 @@ export class AppWebhooks {
     this.worker.start(intervalMs);
   }
 
-  stop(): Promise<void> {
-    return this.worker.stop();
+  async stop(): Promise<void> {
+    await this.worker.stop();
+    this.outbound.close();
   }
 
   /** Claims and sends one batch of due deliveries; true if there was any. */
@@ -155,28 +170,25 @@ export class AppWebhooks {
     const secret = await this.rt.vault.open(endpoint.secretId);
     let status = 0;
     let error: string | null = null;
+    let response: string | null = null;
     try {
-      const res = await fetch(endpoint.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8', 'paybridge-signature': signatureHeader(secret, r.payload), 'user-agent': 'PayBridge/1.0 (webhooks)' },
-        body: r.payload,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
+      // Through the one guarded module: no redirect is followed, no inward address reached, little read back.
+      const res = await this.outbound.post(endpoint.url, r.payload, { 'paybridge-signature': signatureHeader(secret, r.payload) });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+      response = res.body;
     } catch (e) {
-      error = (e as Error).name === 'TimeoutError' ? 'Timed out' : `Failed to connect: ${(e as Error).message}`;
+      error = describeFailure(e);
     }
     const attempts = r.attempts + 1;
     if (status >= 200 && status < 300) {
-      await this.rt.db.update(appWebhookDeliveries).set({ status: 'succeeded', attempts, lastStatus: status, lastError: null, lockedUntil: null, updatedAt: new Date() }).where(eq(appWebhookDeliveries.id, r.id));
+      await this.rt.db.update(appWebhookDeliveries).set({ status: 'succeeded', attempts, lastStatus: status, lastError: null, lastResponse: storableText(response), lockedUntil: null, updatedAt: new Date() }).where(eq(appWebhookDeliveries.id, r.id));
       return;
     }
     const age = Date.now() - new Date(r.created_at).getTime();
     const delay = Math.min(this.baseDelayMs * 2 ** (attempts - 1), 3600_000);
     const giveUp = age + delay > this.maxAgeMs;
     await this.rt.db.update(appWebhookDeliveries).set({
-      status: giveUp ? 'failed' : 'pending', attempts, lastStatus: status || null, lastError: error ?? `HTTP ${status}`,
+      status: giveUp ? 'failed' : 'pending', attempts, lastStatus: status || null, lastError: error ?? `HTTP ${status}`, lastResponse: storableText(response),
       nextAttemptAt: new Date(Date.now() + delay), lockedUntil: null, updatedAt: new Date(),
     }).where(eq(appWebhookDeliveries.id, r.id));
     if (giveUp && endpoint.status === 'enabled') {

@@ -3,6 +3,7 @@
  * with messages that name the variable and say what is wrong.
  */
 import { z } from 'zod';
+import { URL_POLICIES, type UrlPolicy } from '../net/outbound.js';
 
 export type Mode = 'test' | 'live';
 
@@ -47,6 +48,20 @@ export interface GatewayConfig {
   /** Where sync errors are posted when a connection names no alert URL (Slack-compatible incoming webhook). */
   alertWebhookUrl?: string;
   otelEndpoint?: string;
+  /** Which inward addresses app-supplied URLs may reach (webhook endpoints, alert URLs): `none`, `loopback` or `private`. */
+  allowPrivateUrls: UrlPolicy;
+  /** Logs, events, deliveries and finished sessions older than this are deleted in the background; 0 keeps them for ever. */
+  retentionDays: number;
+  /** A request whose headers and body have not arrived by then is answered 408 and its socket closed (slow clients). */
+  requestTimeoutMs: number;
+  /** Calls to Stripe one app may have in flight at once, so one app cannot hold every socket. */
+  appConcurrency: number;
+  /** Apps whose proxied calls on API-key connections may carry Stripe-Context (none by default). */
+  stripeContextApps: string[];
+  /** Webhook endpoints one app may register per mode. */
+  maxEndpointsPerApp: number;
+  /** Creations per app and minute of connect sessions, connection keys and webhook endpoints, each. */
+  createsPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -75,6 +90,11 @@ const Env = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
   PAYBRIDGE_LEASE_SECONDS: count('PAYBRIDGE_LEASE_SECONDS').min(1, 'PAYBRIDGE_LEASE_SECONDS must be at least 1').optional(),
   PAYBRIDGE_ALERT_WEBHOOK_URL: url('PAYBRIDGE_ALERT_WEBHOOK_URL').optional(),
+  PAYBRIDGE_ALLOW_PRIVATE_URLS: z.enum(URL_POLICIES as [UrlPolicy, ...UrlPolicy[]], { error: 'PAYBRIDGE_ALLOW_PRIVATE_URLS must be none, loopback or private' }).optional(),
+  PAYBRIDGE_RETENTION_DAYS: count('PAYBRIDGE_RETENTION_DAYS').optional(),
+  PAYBRIDGE_REQUEST_TIMEOUT_MS: count('PAYBRIDGE_REQUEST_TIMEOUT_MS').min(100, 'PAYBRIDGE_REQUEST_TIMEOUT_MS must be at least 100').optional(),
+  PAYBRIDGE_APP_CONCURRENCY: count('PAYBRIDGE_APP_CONCURRENCY').min(1, 'PAYBRIDGE_APP_CONCURRENCY must be at least 1').optional(),
+  PAYBRIDGE_STRIPE_CONTEXT_APPS: z.string().regex(/^app_\w+(,\s*app_\w+)*$/, 'PAYBRIDGE_STRIPE_CONTEXT_APPS must be app ids (app_…) separated by commas').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+(,\s*whsec_\w+)*$/, 'STRIPE_WEBHOOK_SECRET must be a webhook signing secret (whsec_…), or several separated by commas while rolling it').optional(),
 });
 
@@ -118,5 +138,13 @@ export function loadConfig(flags: { port?: number; host?: string; dataDir?: stri
     leaseSeconds: e.PAYBRIDGE_LEASE_SECONDS ?? 60,
     alertWebhookUrl: e.PAYBRIDGE_ALERT_WEBHOOK_URL,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    // On a laptop the embedded default delivers to local servers; a deployment reaches only public addresses unless told.
+    allowPrivateUrls: e.PAYBRIDGE_ALLOW_PRIVATE_URLS ?? (embedded ? 'loopback' : 'none'),
+    retentionDays: e.PAYBRIDGE_RETENTION_DAYS ?? 30,
+    requestTimeoutMs: e.PAYBRIDGE_REQUEST_TIMEOUT_MS ?? 30_000,
+    appConcurrency: e.PAYBRIDGE_APP_CONCURRENCY ?? 32,
+    stripeContextApps: e.PAYBRIDGE_STRIPE_CONTEXT_APPS?.split(',').map((x) => x.trim()) ?? [],
+    maxEndpointsPerApp: 16,
+    createsPerMinute: 60,
   };
 }

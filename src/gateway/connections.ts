@@ -118,12 +118,12 @@ export class Connections {
     const account = await this.verify(app, key, restricted);
     const permissions = restricted ? await this.probe(app, key) : null;
     const metadata = typeof p.metadata === 'object' && p.metadata ? p.metadata as Record<string, string> : {};
-    const secretId = await this.rt.vault.seal(key);
+    const secretId = await this.rt.vault.seal(key, 'stripe_key');
     const id = newGatewayId('conn');
     const [conn] = await this.rt.db.insert(connections).values({
       id, appId: app.appId, mode, kind: 'api_key', accountId: account, keyType: restricted ? 'restricted' : 'secret', permissions,
       publishableKey: (p.publishable_key as string | undefined) ?? null, secretId, status: 'active', lastSuccessAt: new Date(),
-      keyHint: hintOf(key), metadata, webhookSecretId: webhookSecret ? await this.rt.vault.seal(webhookSecret) : null,
+      keyHint: hintOf(key), metadata, webhookSecretId: webhookSecret ? await this.rt.vault.seal(webhookSecret, 'stripe_webhook_secret') : null,
     }).returning();
     await this.afterCreate?.(app, conn);
     return (await this.load(conn.id, true)) ?? conn;
@@ -134,7 +134,7 @@ export class Connections {
     const conn = await this.require(app, id);
     const secret = checkWebhookSecret(p.webhook_secret);
     if (!secret) throw invalidRequest('Missing required param: webhook_secret.', { param: 'webhook_secret', code: 'parameter_missing' });
-    await this.update(conn.id, { webhookSecretId: await this.rt.vault.seal(secret) });
+    await this.update(conn.id, { webhookSecretId: await this.rt.vault.seal(secret, 'stripe_webhook_secret') });
     return (await this.load(conn.id, true))!;
   }
 

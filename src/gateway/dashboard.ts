@@ -14,7 +14,7 @@ import { invalidRequest, StripeError } from '../stripe/errors.js';
 import { escapeHtml } from '../stripe/html.js';
 import { apps as appsTable } from '../store/schema.js';
 import type { Services } from './server.js';
-import { hostedPage } from './look.js';
+import { hostedPage, sendPage } from './look.js';
 
 export const WEB_DIR = new URL('../../web/', import.meta.url).pathname;
 const DIST = join(WEB_DIR, 'dist');
@@ -83,7 +83,7 @@ export function registerDashboard(app: FastifyInstance, s: Services): void {
     const q = req.query;
     if (q.error) {
       const why = q.error_description ?? (q.error === 'access_denied' ? 'The account owner declined to connect.' : q.error.replace(/_/g, ' '));
-      return reply.code(400).type(TYPES['.html']).send(hostedPage('Stripe was not connected', `<p>${escapeHtml(why)}</p><p>You can close this window and try again.</p>`, 'bad'));
+      return sendPage(req, reply, 400, 'Stripe was not connected', `<p>${escapeHtml(why)}</p><p>You can close this window and try again.</p>`, 'bad');
     }
     const body = q.connection ? `<div class="line"><span>Connection</span><span class="mono">${escapeHtml(q.connection)}</span></div><p class="muted small" style="margin-top:14px">You can close this window.</p>` : '<p>You can close this window.</p>';
     return reply.type(TYPES['.html']).send(hostedPage('Stripe account connected', body, 'ok'));
@@ -93,7 +93,7 @@ export function registerDashboard(app: FastifyInstance, s: Services): void {
       return reply.redirect(await s.oauth.callback(req.query), 302);
     } catch (e) {
       if (!(e instanceof StripeError) || e.status >= 500) throw e;
-      return reply.code(e.status).type(TYPES['.html']).send(hostedPage('Stripe was not connected', `<p>${escapeHtml(e.message)}</p>`, 'bad'));
+      return sendPage(req, reply, e.status, 'Stripe was not connected', `<p>${escapeHtml(e.message)}</p>`, 'bad');
     }
   });
 }

@@ -149,8 +149,13 @@ export class StripeEventsIn {
     const byAccount = new Map<string, Connection[]>();
     for (const row of rows) {
       const event = JSON.parse(row.payload) as Stripe.Event;
-      if (event.type === 'account.application.deauthorized' && event.account) await this.conns.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
-      if (event.type.startsWith('checkout.session.')) await this.sessions.onCheckoutEvent(event.type, event.data.object);
+      // An event acts only where it came from. A connection's endpoint is verified with a secret its app may have
+      // chosen, so what arrives there is believed for that connection alone; account-wide effects (a
+      // deauthorization revokes every app's connection to the account) need the platform's own endpoint and secret.
+      if (event.type === 'account.application.deauthorized' && event.account && !row.connection_id) await this.conns.markRevoked(event.account, 'Stripe sent account.application.deauthorized');
+      if (event.type.startsWith('checkout.session.')) {
+        await this.sessions.onCheckoutEvent(event.data.object, row.connection_id ? { connection: row.connection_id } : { account: event.account ?? null });
+      }
       let targets: Connection[] = [];
       if (row.connection_id) {
         const own = await this.conns.load(row.connection_id);

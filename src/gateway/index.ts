@@ -6,7 +6,8 @@
  * default app and writes its keys to `<data-dir>/bootstrap.json` (mode 0600).
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -15,6 +16,7 @@ import { startSandboxThread, type SandboxHandle } from './sandbox-thread.js';
 import { openDatabase, type Database } from '../store/db.js';
 import { settings } from '../store/schema.js';
 import { AdminAuth } from './admin.js';
+import { Retention } from './retention.js';
 import { Apps } from './apps.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
 import { Connections } from './connections.js';
@@ -54,6 +56,7 @@ export interface Gateway {
 }
 
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
+  if (config.dataDir) keepPrivate(config.dataDir);
   const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir && join(config.dataDir, 'db') });
   let sandbox: SandboxHandle | undefined;
   try {
@@ -62,7 +65,11 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     if (!config.stripeApiBase) {
       // The gateway's own calls take a Unix socket (measured: less CPU per proxied request than loopback TCP); users keep the port.
       const socketPath = sandboxSocketPath();
-      sandbox = await startSandboxThread({ port: config.sandbox?.port ?? 12111, host: config.host, dataDir: config.dataDir && join(config.dataDir, 'sandbox'), oauthTokenTtl: config.sandbox?.oauthTokenTtl, socketPath });
+      sandbox = await startSandboxThread({
+        port: config.sandbox?.port ?? 12111, host: config.host, dataDir: config.dataDir && join(config.dataDir, 'sandbox'), oauthTokenTtl: config.sandbox?.oauthTokenTtl, socketPath,
+        // Apps reach the embedded sandbox through the proxy, and may register webhook endpoints there: the same URL policy.
+        allowPrivateUrls: config.allowPrivateUrls,
+      });
     }
     const apiBase = config.stripeApiBase ?? sandbox!.url;
     const retry = { ...config.retry, maxDelayMs: 5000 };
@@ -82,11 +89,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const proxy = new Proxy(rt, connections, oauth);
     const appWebhooks = new AppWebhooks(rt, config.appWebhookRetryBaseMs, config.appWebhookMaxAgeMs, config.leaseSeconds);
     rt.appWebhooks = appWebhooks;
-    const admin = new AdminAuth(database.db, () => rt.publicUrl);
+    const admin = new AdminAuth(database.db, () => rt.publicUrl, !config.publicUrl);
     const sessions = new PaymentSessions(rt, connections, proxy);
     const syncs = new Syncs(rt, connections, proxy);
     const inbound = new StripeEventsIn(rt, connections, sessions, syncs);
-    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions, actions: new Actions(rt, connections, proxy), appWebhooks, syncs, inbound };
+    const retention = new Retention(database.db, config.retentionDays);
+    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions, actions: new Actions(rt, connections, proxy), appWebhooks, syncs, inbound, retention };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });
@@ -94,16 +102,23 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     rt.publicUrl = config.publicUrl ?? url;
-    if (sandbox) await registerPlatformWebhook(rt, sandbox, url);
+    if (sandbox) {
+      // The gateway's own endpoints in its embedded sandbox are the operator's, whatever the policy for apps' URLs.
+      await sandbox.trustOrigin(url);
+      if (rt.publicUrl !== url) await sandbox.trustOrigin(rt.publicUrl);
+      await registerPlatformWebhook(rt, sandbox, url);
+    }
     const bootstrap = await bootstrapApp(database, apps, config.dataDir);
     const adminPassword = (await admin.ensurePassword(config.adminPassword))?.generated;
     appWebhooks.start();
     inbound.start();
     syncs.startResuming();
+    retention.start();
     return {
       app, url, port, sandbox, services, bootstrap, adminPassword,
       storage: database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : config.dataDir ? `PGlite in ${join(config.dataDir, 'db')}` : 'PGlite in memory',
       close: async () => {
+        retention.stop();
         await appWebhooks.stop();
         await inbound.stop();
         await syncs.stop();
@@ -114,6 +129,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         await rt.connect.close();
         await sandbox?.close();
         await database.close();
+        // PGlite writes a few files (its relation cache) with a mode of its own; the folder's 0700 covers them meanwhile.
+        if (config.dataDir) keepPrivate(config.dataDir);
       },
     };
   } catch (e) {
@@ -151,7 +168,7 @@ async function registerConnectionWebhook(rt: Runtime, proxy: Proxy, connections:
     const endpoint = await proxy.request(app, conn, 'POST', '/v1/webhook_endpoints', {
       url: `${rt.publicUrl}/webhooks/stripe/${conn.id}`, enabled_events: ['*'], description: `PayBridge connection ${conn.id}`,
     }, `${conn.id}-webhook`);
-    await connections.update(conn.id, { webhookEndpointId: endpoint.id, webhookSecretId: await rt.vault.seal(endpoint.secret) });
+    await connections.update(conn.id, { webhookEndpointId: endpoint.id, webhookSecretId: await rt.vault.seal(endpoint.secret, 'stripe_webhook_secret') });
   } catch {
     // Not fatal: see above.
   }
@@ -171,12 +188,30 @@ async function registerPlatformWebhook(rt: Runtime, sandbox: SandboxHandle, url:
     body: `${new URLSearchParams({ url: target, connect: 'true', description: 'PayBridge gateway' })}&${PLATFORM_EVENTS.map((e) => `enabled_events[]=${e}`).join('&')}`,
   });
   const endpoint = (await res.json()) as { id: string; secret: string };
-  const secretId = await rt.vault.seal(endpoint.secret);
+  const secretId = await rt.vault.seal(endpoint.secret, 'stripe_webhook_secret');
   await rt.db.insert(settings).values({ key: 'platform_webhook', value: { url: target, endpoint: endpoint.id, secret_id: secretId } })
     .onConflictDoUpdate({ target: settings.key, set: { value: { url: target, endpoint: endpoint.id, secret_id: secretId } } });
 }
 
 export type { Mode };
+
+/**
+ * The data folder holds the database, the master key and the sandbox's journal: readable by this user only.
+ * New files get 0600 and folders 0700 (the umask, PGlite's files included); what an older version left is mended.
+ */
+function keepPrivate(dataDir: string): void {
+  if (isMainThread) process.umask(0o077);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const walk = (path: string) => {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return;
+    if (st.isDirectory()) {
+      if ((st.mode & 0o777) !== 0o700) chmodSync(path, 0o700);
+      for (const name of readdirSync(path)) walk(join(path, name));
+    } else if ((st.mode & 0o077) !== 0) chmodSync(path, st.mode & 0o700);
+  };
+  walk(dataDir);
+}
 
 /** A fresh socket path in the temporary folder; the sockets of gateways that were killed are removed on the way. */
 function sandboxSocketPath(): string {

@@ -30,26 +30,52 @@ export interface LogEntry {
 
 const SECRET_FIELD = /(number|cvc|cvv|exp_month|exp_year|secret|password|token|api_key|client_secret|account_number|routing_number|iban|ssn|id_number)/i;
 
-/** Replaces secret-looking values anywhere in a parsed body with "[redacted]". */
+/** A key or token anywhere in a string: Stripe's, PayBridge's, a webhook secret, an OAuth token. */
+const SECRET_VALUE = /\b(sk|rk|pk|pb|pbk|whsec|rt|ac|sk_org)_(test_|live_)?[A-Za-z0-9_]{8,}/g;
+
+/** Replaces secret-looking values anywhere in a parsed body with "[redacted]", inside longer strings too. */
 export function redact(value: unknown, key = ''): unknown {
   if (key && SECRET_FIELD.test(key)) return '[redacted]';
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
-  if (typeof value === 'string' && /^(sk|rk|pk|pb|pbk|whsec|rt|ac)_(test_|live_)?[A-Za-z0-9]{8,}/.test(value)) return '[redacted]';
+  if (typeof value === 'string') return value.replace(SECRET_VALUE, '[redacted]');
   return value;
 }
 
+/** How much of a body is logged: the rest is cut and the entry marked truncated (a refused 650 KB body is still 650 KB). */
+export const LOGGED_BODY_BYTES = 64 * 1024;
+
 export function parsedBody(contentType: string | undefined, body: Buffer | undefined): unknown {
   if (!body?.length) return null;
-  const text = body.toString('utf8');
+  const text = body.subarray(0, LOGGED_BODY_BYTES).toString('utf8');
   try {
-    return redact(contentType?.includes('json') ? JSON.parse(text) : qs.parse(text, { depth: 5, parameterLimit: 500 }));
+    return storable(redact(contentType?.includes('json') ? JSON.parse(text) : qs.parse(text, { depth: 5, parameterLimit: 500 })));
   } catch {
-    return '[unparseable body]';
+    return body.length > LOGGED_BODY_BYTES ? '[truncated body]' : '[unparseable body]';
   }
 }
 
-const COLUMNS = ['id', 'app_id', 'connection_id', 'mode', 'method', 'path', 'status', 'duration_ms', 'attempts', 'stripe_request_id', 'idempotency_key', 'error_type', 'error_code', 'source', 'request', 'created_at'];
+/**
+ * A value PostgreSQL's text and jsonb accept: NUL and unpaired surrogates (which neither can hold) are written out
+ * as their escapes, so `a\u0000b` is stored as the six characters `a\u0000b`. Invalid UTF-8 has already become
+ * U+FFFD when the bytes were decoded.
+ */
+export function storable(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storable);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)]));
+  return value;
+}
+
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+export function storableText(s: string): string;
+export function storableText(s: string | null): string | null;
+export function storableText(s: string | null): string | null {
+  return s === null ? null : s.replace(UNSTORABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const COLUMNS = ['id', 'app_id', 'connection_id', 'mode', 'method', 'path', 'status', 'duration_ms', 'attempts', 'stripe_request_id', 'idempotency_key', 'error_type', 'error_code', 'source', 'request', 'request_truncated', 'created_at'];
 
 /** An entry as buffered: the caller's object untouched, its id and time beside it. */
 interface Buffered {
@@ -60,8 +86,15 @@ interface Buffered {
 
 /** One entry's values in COLUMNS order; its body is parsed and redacted here, when the batch is written, not while the request waits. */
 function columnValues({ entry: e, id, at }: Buffered): unknown[] {
-  return [id, e.appId, e.connectionId, e.mode, e.method, e.path, e.status, e.durationMs, e.attempts, e.stripeRequestId,
-    e.idempotencyKey, e.errorType, e.errorCode, e.source, bodyOf(e.request), new Date(at).toISOString()];
+  const raw = (e.request as { raw?: Buffer } | null)?.raw;
+  return [id, e.appId, e.connectionId, e.mode, storableText(e.method), storableText(e.path), e.status, e.durationMs, e.attempts, e.stripeRequestId,
+    e.idempotencyKey && storableText(e.idempotencyKey), e.errorType, e.errorCode, e.source, bodyOf(e.request), Buffer.isBuffer(raw) && raw.length > LOGGED_BODY_BYTES, new Date(at).toISOString()];
+}
+
+/** The last resort for a row its batch could not store: every string made plain ASCII, the body dropped but said so. */
+function safeValues(values: unknown[]): unknown[] {
+  const ascii = (v: unknown) => (typeof v === 'string' ? v.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : v);
+  return values.map((v, i) => (COLUMNS[i] === 'request' ? (v === null ? null : '[body not storable]') : ascii(v)));
 }
 
 /** One CSV field: empty for NULL, numbers bare, anything else quoted (JSON for objects). */
@@ -75,7 +108,7 @@ function csvValue(v: unknown): string {
 function bodyOf(request: unknown): unknown {
   const raw = request as { contentType?: string; raw?: Buffer } | null;
   if (raw && Buffer.isBuffer(raw.raw)) return parsedBody(raw.contentType, raw.raw);
-  return request ?? null;
+  return request === undefined || request === null ? null : storable(request);
 }
 
 export class RequestLog {
@@ -104,27 +137,40 @@ export class RequestLog {
       // Only what is buffered now: draining until empty wrote a small batch after every write under steady load,
       // each with a statement's fixed cost (about a hundred COPYs a second at 6,000 requests a second).
       const pending = this.buffer.splice(0);
-      for (let at = 0; at < pending.length; at += 500) {
-        try {
-          const batch = pending.slice(at, at + 500).map(columnValues);
-          if (this.copyCsv) {
-            await this.copyCsv('request_logs', COLUMNS, batch.map((values) => values.map(csvValue).join(',')).join('\n'));
-            continue;
-          }
-          // One JSON parameter for the whole batch: building a 500-row INSERT value by value cost more than the proxying it logs.
-          const rows = batch.map((values) => Object.fromEntries(COLUMNS.map((c, i) => [c, values[i]])));
-          await this.db.execute(sql`INSERT INTO request_logs (id, app_id, connection_id, mode, method, path, status, duration_ms, attempts,
-            stripe_request_id, idempotency_key, error_type, error_code, source, request, created_at)
-            SELECT id, app_id, connection_id, mode, method, path, status, duration_ms, attempts, stripe_request_id, idempotency_key,
-              error_type, error_code, source, request, created_at
-            FROM json_populate_recordset(NULL::request_logs, ${JSON.stringify(rows)}::json)`);
-        } catch (err) {
-          // Logging must never take the gateway down; say so and drop the batch.
-          console.error('[paybridge] could not write request logs:', (err as Error).message);
-        }
-      }
+      for (let at = 0; at < pending.length; at += 500) await this.write(pending.slice(at, at + 500).map(columnValues));
     });
     return this.flushing;
+  }
+
+  /**
+   * Writes rows in one statement. A batch the database refuses is split in halves until the row it refuses is
+   * alone, and that row is stored in a safe form: one app's odd bytes never cost other apps their entries.
+   */
+  private async write(batch: unknown[][], safe = false): Promise<void> {
+    try {
+      if (this.copyCsv) {
+        await this.copyCsv('request_logs', COLUMNS, batch.map((values) => values.map(csvValue).join(',')).join('\n'));
+        return;
+      }
+      // One JSON parameter for the whole batch: building a 500-row INSERT value by value cost more than the proxying it logs.
+      const rows = batch.map((values) => Object.fromEntries(COLUMNS.map((c, i) => [c, values[i]])));
+      await this.db.execute(sql`INSERT INTO request_logs (id, app_id, connection_id, mode, method, path, status, duration_ms, attempts,
+        stripe_request_id, idempotency_key, error_type, error_code, source, request, request_truncated, created_at)
+        SELECT id, app_id, connection_id, mode, method, path, status, duration_ms, attempts, stripe_request_id, idempotency_key,
+          error_type, error_code, source, request, request_truncated, created_at
+        FROM json_populate_recordset(NULL::request_logs, ${JSON.stringify(rows)}::json)`);
+    } catch (err) {
+      if (batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.write(batch.slice(0, half));
+        await this.write(batch.slice(half));
+      } else if (!safe) {
+        await this.write([safeValues(batch[0])], true);
+      } else {
+        // Logging must never take the gateway down; say so (without the row, which may hold what made it fail).
+        console.error('[paybridge] could not write a request log entry:', (err as Error).message);
+      }
+    }
   }
 
   async list(appId: string, mode: string, f: LogFilter & { limit: number; startingAfter?: string }) {
@@ -202,7 +248,7 @@ function logView(r: typeof requestLogs.$inferSelect) {
   return {
     id: r.id, object: 'request_log', connection: r.connectionId, method: r.method, path: r.path, status: r.status,
     duration_ms: r.durationMs, attempts: r.attempts, stripe_request_id: r.stripeRequestId, idempotency_key: r.idempotencyKey,
-    error: r.errorType ? { type: r.errorType, code: r.errorCode } : null, source: r.source, request: r.request,
+    error: r.errorType ? { type: r.errorType, code: r.errorCode } : null, source: r.source, request: r.request, request_truncated: r.requestTruncated,
     created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live',
   };
 }

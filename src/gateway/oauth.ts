@@ -17,6 +17,8 @@ import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';
 import { stripeErrorOf, type Connection, type Connections } from './connections.js';
 import { newGatewayId, randomToken, sha256 } from './ids.js';
+import { countCreation } from './limits.js';
+import { checkRedirectUrl } from './paths.js';
 import { emitGatewayEvent, type Runtime } from './runtime.js';
 
 const SESSION_TTL_MS = 15 * 60 * 1000;
@@ -47,10 +49,10 @@ export class OAuthConnections {
     if (mode !== 'test' && mode !== 'live') throw invalidRequest('mode must be test or live.', { param: 'mode' });
     if (mode !== app.mode) throw invalidRequest(`mode is ${mode}, but the request used a ${app.mode} mode PayBridge key.`, { param: 'mode', code: 'mode_mismatch' });
     // Without a return_url the person lands on PayBridge's own result page.
-    const returnUrl = p.return_url ?? `${this.rt.publicUrl}/connected`;
-    if (typeof returnUrl !== 'string' || !/^https?:\/\//.test(returnUrl)) throw invalidRequest('Invalid param: return_url (an http(s) URL).', { param: 'return_url' });
+    const returnUrl = p.return_url === undefined ? `${this.rt.publicUrl}/connected` : checkRedirectUrl(p.return_url, 'return_url');
     const flow: Flow = p.flow === undefined || p.flow === 'oauth' ? 'oauth' : p.flow === 'stripe_app' ? 'stripe_app' : (() => { throw invalidRequest('flow must be oauth or stripe_app.', { param: 'flow' }); })();
     const platform = this.platform(mode, flow);
+    await countCreation(this.rt.db, app.appId, 'connect sessions', this.rt.config.createsPerMinute);
     const state = randomToken(32);
     const id = newGatewayId('csess');
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
@@ -104,8 +106,8 @@ export class OAuthConnections {
     const { tokens, error } = await this.tokenRequest(app, flow, { grant_type: 'authorization_code', code }, null);
     if (!tokens) throw invalidRequest(`Stripe did not accept the authorization code: ${error!.message ?? error!.code}`, { code: 'oauth_exchange_failed' });
     if (tokens.livemode !== (app.mode === 'live')) throw invalidRequest('Stripe returned credentials for the other mode.', { code: 'mode_mismatch' });
-    const secretId = await this.rt.vault.seal(tokens.access_token);
-    const refreshSecretId = await this.rt.vault.seal(tokens.refresh_token);
+    const secretId = await this.rt.vault.seal(tokens.access_token, 'oauth_access_token');
+    const refreshSecretId = await this.rt.vault.seal(tokens.refresh_token, 'oauth_refresh_token');
     const [conn] = await this.rt.db.insert(connections).values({
       id: newGatewayId('conn'), appId: app.appId, mode: app.mode, kind: flow, accountId: tokens.stripe_user_id, keyType: 'oauth',
       scope: tokens.scope ?? null, publishableKey: tokens.stripe_publishable_key ?? null, secretId, refreshSecretId,
@@ -177,8 +179,8 @@ export class OAuthConnections {
         failed = { message, failures };
         return;
       }
-      const secretId = await this.rt.vault.seal(tokens.access_token, tx);
-      const refreshSecretId = await this.rt.vault.seal(tokens.refresh_token, tx);
+      const secretId = await this.rt.vault.seal(tokens.access_token, 'oauth_access_token', tx);
+      const refreshSecretId = await this.rt.vault.seal(tokens.refresh_token, 'oauth_refresh_token', tx);
       await tx.update(connections).set({
         secretId, refreshSecretId, accessExpiresAt: new Date(Date.now() + this.rt.config.stripeAppTokenTtlSeconds * 1000),
         refreshFailures: 0, refreshCount: sql`${connections.refreshCount} + 1`, status: 'active', lastSuccessAt: new Date(), updatedAt: new Date(),

@@ -3,9 +3,9 @@
  * Stripe Checkout, and Checkout sends them back to `/s/:id/return` or
  * `/s/:id/cancelled`, which go on to the app's URLs or show a result page.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { escapeHtml } from '../stripe/html.js';
-import { hostedPage } from './look.js';
+import { sendPage } from './look.js';
 import { formatAmount } from '../stripe/money.js';
 import type { PaymentSessions } from './sessions.js';
 
@@ -17,8 +17,8 @@ function withSession(url: string, id: string): string {
   return u.toString();
 }
 
-function result(reply: FastifyReply, title: string, body: string, status = 200, icon: 'ok' | 'bad' | 'wait' = status === 200 ? 'ok' : status === 202 ? 'wait' : 'bad'): FastifyReply {
-  return reply.code(status).type('text/html').send(hostedPage(title, body, icon));
+function result(req: FastifyRequest, reply: FastifyReply, title: string, body: string, status = 200, icon: 'ok' | 'bad' | 'wait' = status === 200 ? 'ok' : status === 202 ? 'wait' : 'bad'): FastifyReply {
+  return sendPage(req, reply, status, title, body, icon);
 }
 
 function summary(s: Loaded): string {
@@ -29,42 +29,42 @@ function summary(s: Loaded): string {
 }
 
 export function registerSessionPages(app: FastifyInstance, sessions: PaymentSessions): void {
-  const find = async (id: string, reply: FastifyReply) => {
+  const find = async (id: string, req: FastifyRequest, reply: FastifyReply) => {
     const s = await sessions.load(id);
     if (!s) {
-      result(reply, 'Payment link not found', '<p>Check the link you were given.</p>', 404);
+      result(req, reply, 'Payment link not found', '<p>Check the link you were given.</p>', 404);
       return undefined;
     }
     return sessions.refresh(s).catch(() => s);
   };
 
-  const done = (reply: FastifyReply, s: Loaded) => {
+  const done = (req: FastifyRequest, reply: FastifyReply, s: Loaded) => {
     if (s.status === 'succeeded') {
       if (s.successUrl) return reply.redirect(withSession(s.successUrl, s.id), 303);
-      return result(reply, s.kind === 'charge' ? 'Payment successful' : 'Card saved', summary(s));
+      return result(req, reply, s.kind === 'charge' ? 'Payment successful' : 'Card saved', summary(s));
     }
-    if (s.status === 'expired') return result(reply, 'This payment session has expired', '<p>Ask the merchant for a new link.</p>', 410);
-    if (s.status === 'canceled') return result(reply, 'This payment session was canceled', '<p>Ask the merchant for a new link.</p>', 410);
-    if (s.status === 'failed') return result(reply, 'The payment failed', '<p>No money was taken. Ask the merchant for a new link.</p>', 402);
+    if (s.status === 'expired') return result(req, reply, 'This payment session has expired', '<p>Ask the merchant for a new link.</p>', 410);
+    if (s.status === 'canceled') return result(req, reply, 'This payment session was canceled', '<p>Ask the merchant for a new link.</p>', 410);
+    if (s.status === 'failed') return result(req, reply, 'The payment failed', '<p>No money was taken. Ask the merchant for a new link.</p>', 402);
     return undefined;
   };
 
   app.get<{ Params: { id: string } }>('/s/:id', async (req, reply) => {
-    const s = await find(req.params.id, reply);
+    const s = await find(req.params.id, req, reply);
     if (!s) return reply;
-    return done(reply, s) ?? reply.redirect(s.checkoutUrl!, 303);
+    return done(req, reply, s) ?? reply.redirect(s.checkoutUrl!, 303);
   });
 
   app.get<{ Params: { id: string } }>('/s/:id/return', async (req, reply) => {
-    const s = await find(req.params.id, reply);
+    const s = await find(req.params.id, req, reply);
     if (!s) return reply;
-    return done(reply, s) ?? result(reply, 'Payment processing', '<p>Your payment is being processed. You can close this window.</p>', 202);
+    return done(req, reply, s) ?? result(req, reply, 'Payment processing', '<p>Your payment is being processed. You can close this window.</p>', 202);
   });
 
   app.get<{ Params: { id: string } }>('/s/:id/cancelled', async (req, reply) => {
-    const s = await find(req.params.id, reply);
+    const s = await find(req.params.id, req, reply);
     if (!s) return reply;
     if (s.cancelUrl) return reply.redirect(withSession(s.cancelUrl, s.id), 303);
-    return result(reply, 'Payment not completed', `<p>No payment was made. <a href="/s/${escapeHtml(s.id)}">Return to the payment page</a>.</p>`, 200, 'bad');
+    return result(req, reply, 'Payment not completed', `<p>No payment was made. <a href="/s/${escapeHtml(s.id)}">Return to the payment page</a>.</p>`, 200, 'bad');
   });
 }

@@ -7,7 +7,7 @@
  * Stripe's restricted-key permissions and are checked against the same
  * resource table the sandbox uses.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import qs from 'qs';
 import { permissionFor, PERMISSION_NAMES } from '../sandbox/index.js';
 import { invalidRequest, permissionError, StripeError } from '../stripe/errors.js';
@@ -16,7 +16,9 @@ import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';
 import { failIfUnusable, stripeErrorOf, type Connection, type Connections } from './connections.js';
 import { hintOf, newGatewayId, randomToken, sha256 } from './ids.js';
+import { ConcurrencyGate, countCreation, RateLimiter } from './limits.js';
 import type { OAuthConnections } from './oauth.js';
+import { canonicalStripePath } from './paths.js';
 import type { Runtime } from './runtime.js';
 import type { UpstreamAnswer } from './upstream.js';
 
@@ -37,45 +39,25 @@ interface ConnectionKey {
   permissions: Record<string, Level>;
 }
 
-/** Headers a client may send on to Stripe. */
-const FORWARDED = ['content-type', 'stripe-version', 'idempotency-key', 'stripe-context'];
-
-/** Per-connection token bucket; a request over the rate waits for its turn rather than failing, up to a limit. */
-class RateLimiter {
-  private buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(private readonly perSecond: number, private readonly maxWaitMs = 10_000) {}
-
-  async acquire(key: string): Promise<void> {
-    if (!this.perSecond) return;
-    const started = Date.now();
-    for (;;) {
-      const now = Date.now();
-      const b = this.buckets.get(key) ?? { tokens: this.perSecond, at: now };
-      b.tokens = Math.min(this.perSecond, b.tokens + ((now - b.at) / 1000) * this.perSecond);
-      b.at = now;
-      this.buckets.set(key, b);
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
-        return;
-      }
-      if (now - started > this.maxWaitMs) {
-        throw invalidRequest('Too many requests for this connection: PayBridge keeps each connection under Stripe\'s rate limit. Retry with backoff.', { code: 'rate_limit', headers: { 'retry-after': '1' } }, 429);
-      }
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - b.tokens) / this.perSecond) * 1000)));
-    }
-  }
-}
+/**
+ * Headers a client may send on to Stripe. Not `Stripe-Account` (the connection decides the account) and not
+ * `Stripe-Context`, which supersedes it: that one only for API-key connections of apps the operator allowed.
+ */
+const FORWARDED = ['content-type', 'stripe-version', 'idempotency-key'];
 
 export class Proxy {
   private limiters: Record<Mode, RateLimiter>;
+  private readonly perApp: ConcurrencyGate;
   private keyCache = new Map<string, { key: ConnectionKey | null; at: number }>();
 
   constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly oauth: OAuthConnections) {
     this.limiters = { test: new RateLimiter(rt.config.rateLimit.test), live: new RateLimiter(rt.config.rateLimit.live) };
+    this.perApp = new ConcurrencyGate(rt.config.appConcurrency);
   }
 
-  /** `ANY /proxy/:connection/v1/...` with an app key. */
+  /** `ANY /proxy/:connection/v1/...` with an app key; `req.path` as the client sent it (checked here first). */
   async forApp(app: AppKey, connectionId: string, req: ProxyRequest): Promise<UpstreamAnswer> {
+    req = canonical(req);
     const conn = await this.conns.require(app, connectionId);
     // `paybridge mcp --connection` names the tool behind each call, so the log shows what an agent did.
     const tool = req.headers['paybridge-mcp-tool'];
@@ -86,6 +68,8 @@ export class Proxy {
   async forConnectionKey(secret: string, req: ProxyRequest): Promise<UpstreamAnswer> {
     const key = await this.lookupKey(secret);
     if (!key) throw new StripeError(401, 'invalid_request_error', `Invalid API Key provided: ${hintOf(secret)}`, { code: 'api_key_invalid' });
+    // The permission is looked up on the path Stripe will see, never on one that ../ or escapes could change.
+    req = canonical(req);
     const path = req.path.split('?')[0];
     const needed = permissionFor(req.method, path);
     if (!needed) {
@@ -101,7 +85,11 @@ export class Proxy {
     return this.forward(app, conn, req, 'connection_key');
   }
 
-  private async forward(app: AppKey, conn: Connection, req: ProxyRequest, source: string): Promise<UpstreamAnswer> {
+  private forward(app: AppKey, conn: Connection, req: ProxyRequest, source: string): Promise<UpstreamAnswer> {
+    return this.perApp.run(app.appId, () => this.forwardNow(app, conn, req, source));
+  }
+
+  private async forwardNow(app: AppKey, conn: Connection, req: ProxyRequest, source: string): Promise<UpstreamAnswer> {
     failIfUnusable(conn);
     await this.limiters[conn.mode as Mode].acquire(conn.id);
     const headers: Record<string, string> = {};
@@ -109,6 +97,8 @@ export class Proxy {
       const v = req.headers[name];
       if (typeof v === 'string') headers[name] = v;
     }
+    const context = req.headers['stripe-context'];
+    if (typeof context === 'string' && conn.kind === 'api_key' && conn.keyType === 'secret' && this.rt.config.stripeContextApps.includes(app.appId)) headers['stripe-context'] = context;
     const send = async (c: Connection) => {
       const credentials = await this.oauth.credentialsFor(c);
       headers.authorization = credentials.authorization;
@@ -181,10 +171,29 @@ export class Proxy {
       if (!PERMISSION_NAMES.includes(resource)) throw invalidRequest(`Unknown permission resource: ${resource}. Known: ${PERMISSION_NAMES.join(', ')}`, { param: `permissions[${resource}]` });
       if (!['read', 'write', 'none'].includes(level)) throw invalidRequest(`Invalid permission level for ${resource}: ${level}. Use read, write or none.`, { param: `permissions[${resource}]` });
     }
+    await countCreation(this.rt.db, app.appId, 'connection keys', this.rt.config.createsPerMinute);
     const secret = `pbk_${conn.mode}_${randomToken(32)}`;
     const id = newGatewayId('ckey', 16);
     await this.rt.db.insert(connectionKeys).values({ id, connectionId: conn.id, appId: app.appId, mode: conn.mode, keyHash: sha256(secret), hint: hintOf(secret), permissions });
     return { id, object: 'connection_key', connection: conn.id, secret, hint: hintOf(secret), permissions, livemode: conn.mode === 'live' };
+  }
+
+  /** `GET /v1/connections/:id/keys`: the connection's keys, newest first, with hints and never their secrets. */
+  async listKeys(app: AppKey, connectionId: string) {
+    const conn = await this.conns.require(app, connectionId);
+    const rows = await this.rt.db.select().from(connectionKeys).where(and(eq(connectionKeys.connectionId, conn.id), eq(connectionKeys.appId, app.appId))).orderBy(desc(connectionKeys.createdAt));
+    return {
+      object: 'list', url: `/v1/connections/${conn.id}/keys`, has_more: false,
+      data: rows.map((k) => ({ id: k.id, object: 'connection_key', connection: k.connectionId, hint: k.hint, permissions: k.permissions, livemode: k.mode === 'live', created: Math.floor(k.createdAt.getTime() / 1000), revoked: k.revokedAt !== null })),
+    };
+  }
+
+  /** Revokes every connection key of an app in one mode (with its app key's rotation, when the operator asks). */
+  async revokeAllKeys(app: AppKey, mode: Mode): Promise<number> {
+    const rows = await this.rt.db.update(connectionKeys).set({ revokedAt: new Date() })
+      .where(and(eq(connectionKeys.appId, app.appId), eq(connectionKeys.mode, mode), isNull(connectionKeys.revokedAt))).returning({ id: connectionKeys.id });
+    this.keyCache.clear();
+    return rows.length;
   }
 
   async revokeKey(app: AppKey, connectionId: string, keyId: string): Promise<boolean> {
@@ -203,6 +212,12 @@ export class Proxy {
     this.keyCache.set(secret, { key, at: Date.now() });
     return key;
   }
+}
+
+/** The request with its path checked and canonicalised (`canonicalStripePath`), query string kept as sent. */
+function canonical(req: ProxyRequest): ProxyRequest {
+  const { path, query } = canonicalStripePath(req.path);
+  return { ...req, path: query ? `${path}?${query}` : path };
 }
 
 /** The `error` of a Stripe error answer; an empty one when the body is not Stripe's JSON (a proxy's HTML page, say). */

@@ -12,6 +12,8 @@ export interface SandboxHandle {
   port: number;
   /** The Unix socket the gateway calls the sandbox through, when one was asked for. */
   socketPath?: string;
+  /** Lets the sandbox deliver webhooks to `origin` (the gateway's own) whatever its URL policy. */
+  trustOrigin(origin: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,18 @@ export async function startSandboxThread(options: SandboxOptions): Promise<Sandb
     url: ready.url!,
     port: ready.port!,
     socketPath: options.socketPath,
+    trustOrigin: async (origin) => {
+      const acknowledged = new Promise<void>((resolve) => {
+        const onMessage = (m: { trusted?: string }) => {
+          if (m?.trusted !== origin) return;
+          worker.off('message', onMessage);
+          resolve();
+        };
+        worker.on('message', onMessage);
+      });
+      worker.postMessage({ trust: origin });
+      await acknowledged;
+    },
     close: async () => {
       const exited = once(worker, 'exit');
       worker.postMessage('close');

@@ -9,6 +9,11 @@ try {
   const sandbox = await startSandbox(workerData);
   parentPort.postMessage({ url: sandbox.url, port: sandbox.port });
   parentPort.on('message', async (message) => {
+    if (message?.trust) {
+      sandbox.trustOrigin(message.trust);
+      parentPort.postMessage({ trusted: message.trust });
+      return;
+    }
     if (message !== 'close') return;
     await sandbox.close();
     parentPort.postMessage({ closed: true });

@@ -3,6 +3,8 @@
  * bodies work too, for curl) and answers errors in Stripe's shape; the proxy
  * routes pass bodies through as raw bytes.
  */
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import qs from 'qs';
 import { eq } from 'drizzle-orm';
@@ -27,6 +29,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { inProcessCredentials } from '../mcp/callers.js';
 import { buildMcpServer, type Permissions } from '../mcp/server.js';
 import { ToolFailure } from '../mcp/tools.js';
+import type { Retention } from './retention.js';
 import type { Runtime } from './runtime.js';
 import type { UpstreamAnswer } from './upstream.js';
 
@@ -42,6 +45,7 @@ export interface Services {
   syncs: Syncs;
   admin: AdminAuth;
   inbound: StripeEventsIn;
+  retention: Retention;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -50,19 +54,80 @@ function sendError(reply: FastifyReply, e: StripeError): FastifyReply {
   return reply.code(e.status).headers(e.fields.headers ?? {}).type('application/json').send(JSON.stringify(e.toJSON()));
 }
 
+/** Headers every answer carries: no framing, no sniffing, no referrer, a strict CSP; no caching unless an asset. */
+function secureHeaders(reply: FastifyReply, asset: boolean): void {
+  reply.header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('x-frame-options', 'DENY');
+  if (!asset && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are too large (at most 16 KB).'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request did not arrive in time: send headers and body without pausing.'],
+  ERR_HTTP_HEADERS_TIMEOUT: [408, 'Request Timeout', 'The request headers did not arrive in time.'],
+};
+
+/** Node's HTTP parser refused the bytes before Fastify saw a request: answer in Stripe's shape all the same. */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify(new StripeError(status, 'invalid_request_error', message, { code: 'request_invalid' }).toJSON());
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** The name of the first parameter holding a NUL (`metadata[a]`), or undefined. */
+function findUnstorable(value: unknown, name = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? name || 'body' : undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const child = name ? `${name}[${k}]` : k;
+    if (k.includes('\u0000')) return child;
+    const found = findUnstorable(v, child);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function sendUpstream(reply: FastifyReply, answer: UpstreamAnswer): FastifyReply {
   for (const [k, v] of Object.entries(answer.headers)) if (!HIDDEN_HEADERS.has(k)) reply.header(k, v);
   return reply.code(answer.status).send(answer.body);
 }
 
-const proxyRequest = (req: FastifyRequest, path: string): ProxyRequest => {
-  const q = req.url.indexOf('?');
-  return { method: req.method, path: path + (q === -1 ? '' : req.url.slice(q)), headers: req.headers, body: req.body as Buffer | undefined };
+/**
+ * A proxied request with its path exactly as the client sent it (from `/v1/`): not Fastify's decoded parameter,
+ * which would turn `%00` into a NUL and `%2e%2e` into `..` before the proxy's path check could see them.
+ */
+const proxyRequest = (req: FastifyRequest, from = 0): ProxyRequest => {
+  const at = req.url.indexOf('/v1/', from);
+  return { method: req.method, path: at === -1 ? req.url : req.url.slice(at), headers: req.headers, body: req.body as Buffer | undefined };
 };
 
 export function buildGatewayServer(s: Services): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 } });
   const { rt } = s;
+  const app = Fastify({
+    logger: false, bodyLimit: 1024 * 1024, routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // Slow clients are cut off: headers and body must arrive within the request timeout (checked twice a second).
+    serverFactory: (handler) => createServer({ requestTimeout: rt.config.requestTimeoutMs, headersTimeout: Math.min(rt.config.requestTimeoutMs, 20_000), connectionsCheckingInterval: 500, maxHeaderSize: 16 * 1024 }, handler),
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _req, reply) => void sendError(reply, invalidRequest(`Invalid request: ${error.message}`, { code: 'request_invalid' })),
+  });
+  // Every route, for the generated-input test that walks them all.
+  const routeList: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routeList.push({ method, url: r.url });
+  });
+  app.decorate('routeList', routeList);
+  // A path parameter holding a NUL names nothing PayBridge could have stored: a 400 on every route, proxy included.
+  app.addHook('preHandler', async (req) => {
+    const bad = findUnstorable(req.params);
+    if (bad) throw invalidRequest(`Invalid ${bad}: it holds a NUL character.`, { param: bad, code: 'parameter_invalid_string' });
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    secureHeaders(reply, req.url.startsWith('/assets/'));
+    return payload;
+  });
   const auth = (req: FastifyRequest): Promise<AppKey> => {
     // The dashboard signs in with a cookie instead of a key (and proves each change with its CSRF token).
     if (!req.headers.authorization && s.admin.hasCookie(req)) return s.admin.appKey(req);
@@ -80,6 +145,14 @@ export function buildGatewayServer(s: Services): FastifyInstance {
 
   // PayBridge's own API: JSON or form bodies.
   app.register(async (api) => {
+    // A parameter given twice, or holding a NUL byte (which PostgreSQL cannot store), is the client's mistake: a 400.
+    api.addHook('preHandler', async (req) => {
+      for (const [key, value] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
+        if (typeof value !== 'string') throw invalidRequest(`Invalid ${key}: give it once, as a single value.`, { param: key, code: 'parameter_repeated' });
+      }
+      const bad = findUnstorable(req.query) ?? findUnstorable(req.body);
+      if (bad) throw invalidRequest(`Invalid ${bad}: it holds a NUL character.`, { param: bad, code: 'parameter_invalid_string' });
+    });
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
       try {
@@ -95,12 +168,18 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       const found = await s.apps.get(key.appId);
       return { id: found.id, object: 'app', name: found.name, livemode: key.mode === 'live', keys: await s.apps.listKeys(key.appId) };
     });
-    api.post<{ Body: { mode?: Mode } }>('/v1/app/keys/rotate', async (req) => {
+    api.post<{ Body: { mode?: Mode; revoke_connection_keys?: unknown } }>('/v1/app/keys/rotate', async (req) => {
       const key = await auth(req);
       const mode = req.body?.mode ?? key.mode;
       if (mode !== 'test' && mode !== 'live') throw invalidRequest('mode must be test or live.', { param: 'mode' });
+      const revokeKeys = req.body?.revoke_connection_keys;
+      if (revokeKeys !== undefined && typeof revokeKeys !== 'boolean' && revokeKeys !== 'true' && revokeKeys !== 'false') {
+        throw invalidRequest('revoke_connection_keys must be true or false.', { param: 'revoke_connection_keys' });
+      }
       const issued = await s.apps.rotate(key.appId, mode);
-      return { object: 'api_key', id: issued.id, mode, secret: issued.secret, hint: issued.hint };
+      // Connection keys were handed out under the old app key; the operator decides whether they go with it.
+      const revoked = revokeKeys === true || revokeKeys === 'true' ? await s.proxy.revokeAllKeys(key, mode) : 0;
+      return { object: 'api_key', id: issued.id, mode, secret: issued.secret, hint: issued.hint, connection_keys_revoked: revoked };
     });
 
     api.delete<{ Params: { id: string } }>('/v1/app/keys/:id', async (req) => {
@@ -145,6 +224,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       }
     });
     api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/connections/:id/keys', async (req) => s.proxy.createKey(await auth(req), req.params.id, req.body ?? {}));
+    api.get<{ Params: { id: string } }>('/v1/connections/:id/keys', async (req) => s.proxy.listKeys(await auth(req), req.params.id));
     api.delete<{ Params: { id: string; key: string } }>('/v1/connections/:id/keys/:key', async (req) => {
       const done = await s.proxy.revokeKey(await auth(req), req.params.id, req.params.key);
       if (!done) throw invalidRequest(`No such connection key: '${req.params.key}'`, { code: 'resource_missing', param: 'key' }, 404);
@@ -222,7 +302,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     raw.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     raw.all<{ Params: { id: string; '*': string } }>('/proxy/:id/v1/*', async (req, reply) => {
       const key = await auth(req);
-      return sendUpstream(reply, await s.proxy.forApp(key, req.params.id, proxyRequest(req, `/v1/${req.params['*']}`)));
+      return sendUpstream(reply, await s.proxy.forApp(key, req.params.id, proxyRequest(req, '/proxy/'.length)));
     });
     // Stripe's webhooks: the platform's Connect endpoint, and the endpoint of each API-key connection's account.
     // Here, where bodies stay raw bytes: signatures are over the exact bytes. Verified and stored, then answered
@@ -288,7 +368,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       if (!/^pbk_(test|live)_/.test(secret)) {
         throw invalidRequest(`Unrecognized request URL (${req.method}: ${req.url.split('?')[0]}). PayBridge forwards Stripe API calls made with a connection key (pbk_…), or at /proxy/{connection}/v1/… with an app key.`, {}, 404);
       }
-      return sendUpstream(reply, await s.proxy.forConnectionKey(secret, proxyRequest(req, `/v1/${req.params['*']}`)));
+      return sendUpstream(reply, await s.proxy.forConnectionKey(secret, proxyRequest(req)));
     });
   });
 
@@ -299,6 +379,13 @@ export function buildGatewayServer(s: Services): FastifyInstance {
   app.setNotFoundHandler((req, reply) => sendError(reply, invalidRequest(`Unrecognized request URL (${req.method}: ${req.url.split('?')[0]}).`, {}, 404)));
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof StripeError) return sendError(reply, err);
+    // PostgreSQL's data exceptions (class 22: a number out of range, a string it cannot store) come from a value
+    // the client sent that a check above missed: still the client's mistake, answered as one, and logged to be fixed.
+    const sqlState = (err as { cause?: { code?: unknown } }).cause?.code ?? err.code;
+    if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+      console.error('[paybridge] a value reached the database unchecked on', req.method, req.url.split('?')[0], err.message);
+      return sendError(reply, invalidRequest('A value in this request is out of range or cannot be stored.', { code: 'parameter_invalid' }));
+    }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendError(reply, invalidRequest(`Invalid request: ${err.message}`, {}, status === 413 ? 413 : 400));
     console.error('[paybridge] gateway fault on', req.method, req.url.split('?')[0], err);

@@ -14,6 +14,7 @@ import { connections, paymentSessions } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Connection, Connections } from './connections.js';
 import { newGatewayId } from './ids.js';
+import { checkRedirectUrl } from './paths.js';
 import type { Proxy } from './proxy.js';
 import { emitGatewayEvent, type Runtime } from './runtime.js';
 
@@ -68,14 +69,13 @@ export class PaymentSessions {
     const kind = p.mode;
     if (kind !== 'charge' && kind !== 'tokenize') throw invalidRequest('mode must be "charge" or "tokenize".', { param: 'mode', code: kind === undefined ? 'parameter_missing' : 'parameter_invalid_string' });
     const amount = p.amount === undefined ? undefined : Number(p.amount);
-    if (kind === 'charge' && (amount === undefined || !Number.isInteger(amount) || amount < 1)) {
+    // Stripe takes at most eight digits in minor units.
+    if (kind === 'charge' && (amount === undefined || !Number.isInteger(amount) || amount < 1 || amount > 99_999_999)) {
       throw invalidRequest('amount must be a positive integer in the smallest currency unit (e.g. 2000 for $20.00).', { param: 'amount', code: amount === undefined ? 'parameter_missing' : 'parameter_invalid_integer' });
     }
     const currency = typeof p.currency === 'string' ? p.currency.toLowerCase() : kind === 'tokenize' ? 'usd' : undefined;
     if (!currency || !/^[a-z]{3}$/.test(currency)) throw invalidRequest('currency must be a three-letter ISO code such as usd.', { param: 'currency', code: currency ? 'parameter_invalid_string' : 'parameter_missing' });
-    for (const url of ['success_url', 'cancel_url'] as const) {
-      if (p[url] !== undefined && (typeof p[url] !== 'string' || !/^https?:\/\//.test(p[url]))) throw invalidRequest(`${url} must be an http(s) URL.`, { param: url });
-    }
+    for (const url of ['success_url', 'cancel_url'] as const) if (p[url] !== undefined) checkRedirectUrl(p[url], url);
     if (p.customer_email !== undefined && (typeof p.customer_email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(p.customer_email))) throw invalidRequest('customer_email must be an email address.', { param: 'customer_email' });
     const metadata = p.metadata && typeof p.metadata === 'object' ? Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, String(v)])) : {};
     const fingerprint = createHash('sha256').update(JSON.stringify([kind, amount, currency, p.connection, p.customer_email, p.description, metadata, p.success_url, p.cancel_url])).digest('hex');
@@ -162,6 +162,7 @@ export class PaymentSessions {
   async apply(s: Session, checkout: any): Promise<Session> {
     let status = s.status;
     let processor: Record<string, unknown> | null = null;
+    let failure: Record<string, unknown> | null = null;
     if (checkout.status === 'complete') {
       if (s.kind === 'charge') {
         const pi = checkout.payment_intent;
@@ -174,6 +175,10 @@ export class PaymentSessions {
             payment_method_id: typeof pi.payment_method === 'string' ? pi.payment_method : pi.payment_method?.id ?? null,
             card_brand: card?.brand ?? null, card_last4: card?.last4 ?? null,
           };
+        } else if (checkout.payment_status === 'unpaid' && (pi?.status === 'requires_payment_method' || pi?.status === 'canceled')) {
+          // A delayed payment method that failed after Checkout completed (Stripe's async_payment_failed), as Stripe shows it.
+          status = 'failed';
+          failure = { message: pi.last_payment_error?.message ?? 'The payment failed after checkout.', code: pi.last_payment_error?.code ?? null, decline_code: pi.last_payment_error?.decline_code ?? null };
         }
       } else {
         const si = checkout.setup_intent;
@@ -188,7 +193,7 @@ export class PaymentSessions {
     }
     if (status === s.status) return s;
     // Only an open session moves, and only once: concurrent readers and webhooks agree on one transition.
-    return (await this.transition(s, { status, processor })) ?? (await this.load(s.id))!;
+    return (await this.transition(s, { status, processor, ...(failure ? { failure } : {}) })) ?? (await this.load(s.id))!;
   }
 
   /**
@@ -205,15 +210,21 @@ export class PaymentSessions {
   }
 
   /** An event from Stripe about a Checkout Session that belongs to a session. */
-  async onCheckoutEvent(type: string, checkout: any): Promise<void> {
+  /**
+   * A Checkout event names a session in its metadata; the session moves only if the event came from where the
+   * session lives (its connection's endpoint, or the platform's endpoint for its connection's account), and then
+   * only to what Stripe itself says when asked with that connection's credentials: an event is a hint, not a fact.
+   */
+  async onCheckoutEvent(checkout: any, from: { connection: string } | { account: string | null }): Promise<void> {
     const id = checkout?.metadata?.paybridge_session;
-    const s = id && (await this.load(id));
+    const s = typeof id === 'string' && (await this.load(id));
     if (!s || FINAL.includes(s.status)) return;
-    if (type === 'checkout.session.async_payment_failed') {
-      await this.transition(s, { status: 'failed', failure: { message: 'The payment failed after checkout.' } });
-      return;
+    if ('connection' in from) {
+      if (s.connectionId !== from.connection) return;
+    } else {
+      const conn = await this.conns.load(s.connectionId);
+      if (!conn || conn.kind === 'api_key' || conn.accountId !== from.account) return;
     }
-    // Events carry the session unexpanded: ask Stripe for the details.
     await this.refresh(s);
   }
 

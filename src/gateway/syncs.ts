@@ -14,6 +14,7 @@ import { emitGatewayEvent, emitGatewayEvents, type GatewayEventInput, type Runti
 import type { Mode } from './config.js';
 import { QueueWorker } from './worker.js';
 import { scanListPage } from './list-scan.js';
+import { describeFailure, Outbound, refusedUrlReason } from '../net/outbound.js';
 
 /** Model → its list path, and the event type prefixes that change it. */
 export const MODELS: Record<string, { path: string; events: string[] }> = {
@@ -94,7 +95,11 @@ export class Syncs {
   private readonly resumer = new QueueWorker('sync resume', () => this.resumeOrphans());
   private stopping = false;
 
-  constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {}
+  private readonly outbound: Outbound;
+
+  constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {
+    this.outbound = new Outbound(rt.config.allowPrivateUrls, { timeoutMs: 10_000, maxSockets: 4, userAgent: 'PayBridge/1.0 (sync alerts)' });
+  }
 
   /** Backfill pages: one statement, and one `records.added` / `records.updated` event per model listing the ids. */
   private async upsertPages(conn: Connection, model: string, pages: ListPage[], versionAt: number, progress: Progress): Promise<void> {
@@ -217,7 +222,9 @@ export class Syncs {
   async start(app: AppKey, connectionId: string, p: { alert_url?: unknown } = {}) {
     const conn = await this.conns.require(app, connectionId);
     if (p.alert_url !== undefined) {
-      if (p.alert_url !== '' && (typeof p.alert_url !== 'string' || !/^https?:\/\/\S+$/.test(p.alert_url))) throw invalidRequest('alert_url must be an http(s) URL (a Slack-compatible incoming webhook), or empty to remove it.', { param: 'alert_url' });
+      if (typeof p.alert_url !== 'string') throw invalidRequest('alert_url must be an http(s) URL (a Slack-compatible incoming webhook), or empty to remove it.', { param: 'alert_url' });
+      const refused = p.alert_url === '' ? undefined : refusedUrlReason(p.alert_url, this.rt.config.allowPrivateUrls);
+      if (refused) throw invalidRequest(`Invalid alert_url: ${refused}.`, { param: 'alert_url', code: 'url_invalid' });
       await this.conns.update(conn.id, { syncAlertUrl: p.alert_url || null });
     }
     for (const model of Object.keys(MODELS)) {
@@ -254,6 +261,7 @@ export class Syncs {
     this.stopping = true;
     await this.resumer.stop();
     await Promise.all(this.running.values());
+    this.outbound.close();
   }
 
   /**
@@ -357,10 +365,10 @@ export class Syncs {
     if (!url) return;
     const text = `:warning: PayBridge could not sync *${model}* for connection \`${conn.id}\` (${conn.accountId ?? 'unknown account'}, ${conn.mode} mode): ${message}`;
     try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }), signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) console.error(`[paybridge] sync alert answered HTTP ${res.status}`);
+      const res = await this.outbound.post(url, JSON.stringify({ text }), {});
+      if (res.status < 200 || res.status >= 300) console.error(`[paybridge] sync alert answered HTTP ${res.status}`);
     } catch (e) {
-      console.error('[paybridge] could not send the sync alert:', (e as Error).message);
+      console.error('[paybridge] could not send the sync alert:', describeFailure(e));
     }
   }
 

@@ -34,6 +34,15 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 250, maxDelayMs: 5000 };
 
+export interface UpstreamTimeouts {
+  connectMs: number;
+  /** Stripe's SDKs wait 80 s for an answer: so does PayBridge, and no longer. */
+  headersMs: number;
+  bodyMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: UpstreamTimeouts = { connectMs: 10_000, headersMs: 80_000, bodyMs: 30_000 };
+
 const RETRYABLE = new Set([409, 429, 500, 502, 503, 504]);
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding']);
 
@@ -45,8 +54,13 @@ export class Upstream {
   private readonly basePath: string;
 
   /** `socketPath`: reach `base` through this Unix socket instead (the embedded sandbox's). */
-  constructor(readonly base: string, private readonly retry: RetryPolicy = DEFAULT_RETRY, socketPath?: string) {
-    this.dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1, ...(socketPath ? { connect: { socketPath } } : {}) });
+  constructor(readonly base: string, private readonly retry: RetryPolicy = DEFAULT_RETRY, socketPath?: string, readonly timeouts: UpstreamTimeouts = DEFAULT_TIMEOUTS) {
+    // Every call is bounded: connecting, waiting for the answer's headers, and each pause in its body. A call that
+    // breaks one of them fails alone; the pool's other sockets carry on.
+    this.dispatcher = new Agent({
+      keepAliveTimeout: 30_000, connections: 128, pipelining: 1, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs,
+      connect: { timeout: timeouts.connectMs, ...(socketPath ? { socketPath } : {}) },
+    });
     // Parsed once: handing undici a URL string per request had it parse one per request.
     const url = new URL(base);
     this.origin = url.origin;
@@ -88,22 +102,37 @@ export class Upstream {
   private exchange(method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
     return new Promise((resolve, reject) => {
       let status = 0;
+      let settled = false;
       const answerHeaders: Record<string, string> = {};
       const chunks: Buffer[] = [];
-      this.dispatcher.dispatch({ origin: this.origin, path, method: method as 'GET', headers, body }, {
-        // Its presence is what tells undici this handler speaks the current interface.
-        onRequestStart: () => undefined,
-        onResponseStart: (_controller, statusCode, received) => {
-          status = statusCode;
-          for (const k in received) {
-            const v = received[k];
-            if (v !== undefined && !HOP_BY_HOP.has(k)) answerHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
-          }
-        },
-        onResponseData: (_controller, chunk) => void chunks.push(chunk),
-        onResponseEnd: () => resolve({ status, headers: answerHeaders, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }),
-        onResponseError: (_controller, error) => reject(error),
-      });
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      try {
+        this.dispatcher.dispatch({ origin: this.origin, path, method: method as 'GET', headers, body }, {
+          // Its presence is what tells undici this handler speaks the current interface.
+          onRequestStart: () => undefined,
+          onResponseStart: (_controller, statusCode, received) => {
+            status = statusCode;
+            for (const k in received) {
+              const v = received[k];
+              if (v !== undefined && !HOP_BY_HOP.has(k)) answerHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
+            }
+          },
+          onResponseData: (_controller, chunk) => void chunks.push(chunk),
+          onResponseEnd: () => {
+            settled = true;
+            resolve({ status, headers: answerHeaders, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });
+          },
+          onResponseError: (_controller, error) => fail(error),
+          // A request undici refuses before sending (a bad header, say) is reported here by some versions.
+          onError: (error: Error) => fail(error),
+        } as Parameters<Agent['dispatch']>[1]);
+      } catch (e) {
+        fail(e as Error);
+      }
     });
   }
 

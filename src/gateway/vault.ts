@@ -1,7 +1,9 @@
 /**
  * The vault: every secret PayBridge keeps (Stripe keys, OAuth tokens,
  * webhook secrets) is sealed with AES-256-GCM under a master key and stored
- * as `base64(iv | tag | ciphertext)` with the id of the key that sealed it.
+ * as `base64(iv | tag | ciphertext)` with the id of the key that sealed it,
+ * and with the row's id and purpose as associated data: a ciphertext copied
+ * into another row (another app's connection, say) does not open there.
  * The master key comes from `PAYBRIDGE_MASTER_KEY` (32 bytes, base64 or hex)
  * or, for the embedded default, a key file generated in the data folder.
  * A check value sealed under the key at first start detects a wrong key.
@@ -9,7 +11,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../store/db.js';
 import { secrets, settings } from '../store/schema.js';
 import { newGatewayId } from './ids.js';
@@ -74,6 +76,9 @@ export function writeKeyFile(dataDir: string, keys: MasterKey[]): void {
 
 const CHECK = 'vault_check';
 
+/** The associated data a row's ciphertext is sealed with: its id and purpose, so it opens in that row only. */
+const boundTo = (id: string, purpose: string) => Buffer.from(`paybridge-vault:v1:${id}:${purpose}`);
+
 const OPENED_TTL_MS = 5 * 60_000;
 
 export class Vault {
@@ -122,6 +127,7 @@ export class Vault {
     } catch {
       throw new Error('The master key does not open this database\'s secrets. Set PAYBRIDGE_MASTER_KEY to the key it was created with (or restore <data-dir>/master.key).');
     }
+    await this.bindLegacyRows();
   }
 
   /** Seals with the newest key once another process has rotated the key file. */
@@ -135,27 +141,53 @@ export class Vault {
     this.current = this.masterKeys.current;
   }
 
-  encrypt(plain: string, key = this.current): string {
+  encrypt(plain: string, key = this.current, aad?: Buffer): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
+    if (aad) cipher.setAAD(aad);
     const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
   }
 
-  decrypt(sealed: string, keyId: string): string {
+  decrypt(sealed: string, keyId: string, aad?: Buffer): string {
     const key = this.keyFor(keyId);
     const raw = Buffer.from(sealed, 'base64');
     const decipher = createDecipheriv('aes-256-gcm', key.bytes, raw.subarray(0, 12));
+    if (aad) decipher.setAAD(aad);
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   }
 
-  /** Stores a secret; returns its vault id. */
-  async seal(plain: string, db: Pick<Db, 'insert'> = this.db): Promise<string> {
+  /** Stores a secret for `purpose` (what it is: `stripe_key`, `webhook_secret`, …); returns its vault id. */
+  async seal(plain: string, purpose = 'secret', db: Pick<Db, 'insert'> = this.db): Promise<string> {
     this.followRotation();
     const id = newGatewayId('sec');
-    await db.insert(secrets).values({ id, keyId: this.current.id, ciphertext: this.encrypt(plain) });
+    await db.insert(secrets).values({ id, keyId: this.current.id, ciphertext: this.encrypt(plain, this.current, boundTo(id, purpose)), bound: true, purpose });
     return id;
+  }
+
+  /** A row's plaintext, whichever way it was sealed. */
+  private openRow(row: typeof secrets.$inferSelect): string {
+    return this.decrypt(row.ciphertext, row.keyId, row.bound ? boundTo(row.id, row.purpose) : undefined);
+  }
+
+  /** Re-seals, bound to their rows, the secrets sealed before ciphertexts were bound (at start; any instance may run it). */
+  async bindLegacyRows(): Promise<number> {
+    let count = 0;
+    for (;;) {
+      const batch = await this.db.select().from(secrets).where(eq(secrets.bound, false)).limit(200);
+      if (batch.length === 0) return count;
+      for (const row of batch) {
+        const ciphertext = this.encrypt(this.openRow(row), this.keyFor(row.keyId), boundTo(row.id, row.purpose));
+        await this.db.update(secrets).set({ ciphertext, bound: true }).where(and(eq(secrets.id, row.id), eq(secrets.bound, false)));
+        count++;
+      }
+    }
+  }
+
+  /** Ids of the master keys some secret is still sealed under. */
+  async keysInUse(): Promise<string[]> {
+    return (await this.db.selectDistinct({ keyId: secrets.keyId }).from(secrets)).map((r) => r.keyId);
   }
 
   /**
@@ -168,7 +200,7 @@ export class Vault {
     if (hit && Date.now() - hit.at < OPENED_TTL_MS) return hit.plain;
     const [row] = await db.select().from(secrets).where(eq(secrets.id, id));
     if (!row) throw new Error(`no such secret ${id}`);
-    const plain = this.decrypt(row.ciphertext, row.keyId);
+    const plain = this.openRow(row);
     if (this.opened.size > 10_000) this.opened.clear();
     this.opened.set(id, { plain, at: Date.now() });
     return plain;
@@ -186,8 +218,7 @@ export class Vault {
       const batch = await this.db.select().from(secrets).where(sql`${secrets.keyId} <> ${next.id}`).limit(200);
       if (batch.length === 0) break;
       for (const row of batch) {
-        const plain = this.decrypt(row.ciphertext, row.keyId);
-        await this.db.update(secrets).set({ keyId: next.id, ciphertext: this.encrypt(plain, next) }).where(eq(secrets.id, row.id));
+        await this.db.update(secrets).set({ keyId: next.id, ciphertext: this.encrypt(this.openRow(row), next, boundTo(row.id, row.purpose)), bound: true }).where(eq(secrets.id, row.id));
         count++;
       }
     }

@@ -18,6 +18,7 @@ import type { SandboxEnv } from './engine/context.js';
 import { Store } from './store/store.js';
 import { DEFAULT_ACCESS_TOKEN_TTL } from './connect/credentials.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js';
+import type { UrlPolicy } from '../net/outbound.js';
 
 export { DEFAULT_ACCOUNT };
 export { signatureHeader } from '../stripe/signature.js';
@@ -39,6 +40,8 @@ export interface SandboxOptions {
   rateLimit?: number;
   /** Also answer on this Unix socket: the embedding gateway's way in, cheaper per request than loopback TCP. */
   socketPath?: string;
+  /** Which inward addresses webhook endpoints may name: `private` by default (local and container networks), `loopback` or `none`. */
+  allowPrivateUrls?: UrlPolicy;
 }
 
 export interface Sandbox {
@@ -48,14 +51,21 @@ export interface Sandbox {
   url: string;
   port: number;
   host: string;
+  /** Lets webhook endpoints at `origin` be registered and reached whatever the URL policy (the embedding gateway's own). */
+  trustOrigin(origin: string): void;
   close(): Promise<void>;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = options.host ?? '127.0.0.1';
   const store = Store.open(options.dataDir, { fsync: options.fsync });
-  const webhooks = new WebhookDispatcher(store, DEFAULT_ACCOUNT, options.webhooks);
-  const env: SandboxEnv = { baseUrl: '', apiVersion: Stripe.API_VERSION, platform: DEFAULT_ACCOUNT, oauthTokenTtl: options.oauthTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL, webhookTargets: (account, type) => webhooks.targets(account, type) };
+  const urlPolicy = options.allowPrivateUrls ?? 'private';
+  const trustedOrigins = new Set<string>();
+  const webhooks = new WebhookDispatcher(store, DEFAULT_ACCOUNT, { ...options.webhooks, urlPolicy, trustedOrigins });
+  const env: SandboxEnv = {
+    baseUrl: '', apiVersion: Stripe.API_VERSION, platform: DEFAULT_ACCOUNT, oauthTokenTtl: options.oauthTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL,
+    webhookTargets: (account, type) => webhooks.targets(account, type), urlPolicy, trustedOrigins,
+  };
   const app = buildSandboxServer({ store, env, logger: options.logger, rateLimit: options.rateLimit, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
   await app.listen({ port: options.port ?? 12111, host });
   const address = app.server.address();
@@ -66,6 +76,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   webhooks.resume();
   return {
     app, store, webhooks, port, host, url: env.baseUrl,
+    trustOrigin: (origin) => void trustedOrigins.add(new URL(origin).origin),
     close: async () => {
       webhooks.close();
       if (local) {

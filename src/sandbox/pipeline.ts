@@ -8,8 +8,8 @@ import * as crypto from 'node:crypto';
 import { maskKey, PUBLISHABLE_NOT_ALLOWED, readApiKey } from './auth.js';
 import { checkPermission } from './restricted_keys.js';
 import { resolveKey } from './connect/credentials.js';
-import { actingAccount } from './connect/accounts.js';
-import { authenticationError, idempotencyError, StripeError } from '../stripe/errors.js';
+import { accountInvalid, actingAccount } from './connect/accounts.js';
+import { authenticationError, idempotencyError, invalidRequest, StripeError } from '../stripe/errors.js';
 import { Ctx, type SandboxEnv } from './engine/context.js';
 import type { Expander } from './engine/expand.js';
 import { newId } from '../stripe/ids.js';
@@ -70,6 +70,21 @@ export function transact<T>(deps: PipelineDeps, account: string, fn: (ctx: Ctx) 
   }
 }
 
+/**
+ * The account a request names: `Stripe-Context` (a path of account ids from the key's account, `acct_1/acct_2`),
+ * which supersedes `Stripe-Account`, else `Stripe-Account`. The sandbox's accounts are one level deep: the platform
+ * and its connected accounts, so a longer path names an account the key cannot reach.
+ */
+function targetAccount(headers: PipelineRequest['headers'], keyAccount: string, key: string): string | undefined {
+  const context = header(headers, 'stripe-context');
+  if (context === undefined || context === '') return header(headers, 'stripe-account');
+  const segments = context.split('/');
+  if (segments.some((s) => !/^acct_\w+$/.test(s))) throw invalidRequest(`Invalid Stripe-Context header: '${context.slice(0, 100)}'. Give account ids separated by /, e.g. acct_123.`, { code: 'stripe_context_invalid' });
+  const path = segments[0] === keyAccount ? segments.slice(1) : segments;
+  if (path.length > 1) throw accountInvalid(key, path[path.length - 1]);
+  return path[0];
+}
+
 /** Parameter errors raised before the operation starts are not saved under an idempotency key (Stripe does the same). */
 export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSchema, req: PipelineRequest): PipelineAnswer {
   const requestId = newId('req', 14);
@@ -83,7 +98,7 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     const grant = resolveKey(deps.store, key.key, deps.env.platform);
     if (!grant) throw authenticationError(`Invalid API Key provided: ${maskKey(key.key)}`, 'api_key_invalid');
     if (grant.permissions) checkPermission(key.key, grant.account, grant.permissions, op);
-    const account = actingAccount(deps.store, deps.env.platform, grant.account, header(req.headers, 'stripe-account'), key.key);
+    const account = actingAccount(deps.store, deps.env.platform, grant.account, targetAccount(req.headers, grant.account, key.key), key.key);
     const params = validateParams(schema, req.input);
     let fingerprint = '';
     if (idempotencyKey) {

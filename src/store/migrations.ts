@@ -143,4 +143,22 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       CREATE INDEX records_change_order ON records (connection_id, model, seq)
     `,
   },
+  {
+    // Issue 16: vault ciphertexts bound to their row (rows sealed before are re-sealed at start), the start of a
+    // delivery's answer kept for the app, truncated log bodies marked, sign-in attempts and creation counts kept in
+    // the database (so every instance counts them), and indexes that let retention delete by age in small batches.
+    id: '0012_security',
+    sql: `
+      ALTER TABLE secrets ADD COLUMN bound boolean NOT NULL DEFAULT false;
+      ALTER TABLE secrets ADD COLUMN purpose text NOT NULL DEFAULT 'secret';
+      ALTER TABLE app_webhook_deliveries ADD COLUMN last_response text;
+      ALTER TABLE request_logs ADD COLUMN request_truncated boolean NOT NULL DEFAULT false;
+      CREATE TABLE sign_in_attempts (key text PRIMARY KEY, failures integer NOT NULL DEFAULT 0, next_allowed_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE create_counts (key text NOT NULL, window_start bigint NOT NULL, count integer NOT NULL DEFAULT 0, PRIMARY KEY (key, window_start));
+      CREATE INDEX request_logs_created ON request_logs (created_at);
+      CREATE INDEX gateway_events_created ON gateway_events (created_at);
+      CREATE INDEX app_webhook_deliveries_updated ON app_webhook_deliveries (updated_at);
+      CREATE INDEX stripe_events_in_received ON stripe_events_in (received_at)
+    `,
+  },
 ];

@@ -29,6 +29,9 @@ export const secrets = pgTable('secrets', {
   id: text('id').primaryKey(),
   keyId: text('key_id').notNull(),
   ciphertext: text('ciphertext').notNull(),
+  /** Sealed with the row's id and purpose as AES-GCM associated data (rows sealed before that are re-sealed at start). */
+  bound: boolean('bound').notNull().default(false),
+  purpose: text('purpose').notNull().default('secret'),
   createdAt: created(),
 });
 
@@ -109,6 +112,8 @@ export const requestLogs = pgTable('request_logs', {
   errorCode: text('error_code'),
   source: text('source').notNull(),
   request: jsonb('request'),
+  /** The body was cut to the logged size. */
+  requestTruncated: boolean('request_truncated').notNull().default(false),
   createdAt: created(),
 }, (t) => [index('request_logs_app').on(t.appId, t.mode, t.seq)]);
 
@@ -203,7 +208,17 @@ export const appWebhookDeliveries = pgTable('app_webhook_deliveries', {
   lockedUntil: timestamp('locked_until', { withTimezone: true }),
   lastStatus: integer('last_status'),
   lastError: text('last_error'),
+  /** The start of the endpoint's last answer (at most 500 characters), for the app debugging it. */
+  lastResponse: text('last_response'),
   createdAt: created(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Wrong passwords per address (and for the one admin account), counted atomically across instances. */
+export const signInAttempts = pgTable('sign_in_attempts', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull().default(0),
+  nextAllowedAt: timestamp('next_allowed_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,10 +45,26 @@ it('starts with embedded defaults, prints the first key once and writes bootstra
   assert.match(rotated.stdout, /Re-encrypted \d+ secrets under master key mk_[0-9a-f]{16}/);
   const afterKeys = readFileSync(join(dir, 'master.key'), 'utf8').trim().split('\n');
   assert.notEqual(afterKeys[0], before[0]);
+  assert.deepEqual(afterKeys, [afterKeys[0]], 'the old master key is retired once no secret uses it');
   const third = await start(dir);
   const test = await fetch(`${third.url}/v1/connections/${created.id}/test`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
   assert.equal((await test.json()).ok, true);
   await third.stop();
+  // Nothing in the data folder is readable by another user: folders 0700, files 0600 (PGlite's and the sandbox's journal included).
+  const loose: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      const st = statSync(path);
+      if (st.isDirectory()) {
+        if ((st.mode & 0o777) !== 0o700) loose.push(`${path} ${(st.mode & 0o777).toString(8)}`);
+        walk(path);
+      } else if ((st.mode & 0o077) !== 0) loose.push(`${path} ${(st.mode & 0o777).toString(8)}`);
+    }
+  };
+  if ((statSync(dir).mode & 0o777) !== 0o700) loose.push(`${dir} ${(statSync(dir).mode & 0o777).toString(8)}`);
+  walk(dir);
+  assert.deepEqual(loose, []);
 });
 
 it('refuses a configuration it cannot use, naming the variable', async () => {

@@ -165,9 +165,13 @@ for (const backend of list) {
       const session = (await h.api('POST', '/v1/connect_sessions', {})).json;
       assert.equal(session.return_url, `${h.gw.url}/connected`);
       const callback = `${h.gw.url}/oauth/callback?state=unknown&code=ac_x`;
-      const used = await fetch(callback);
+      // A person's browser asks for HTML and gets the page; anything else gets Stripe's JSON error.
+      const used = await fetch(callback, { headers: { accept: 'text/html,application/xhtml+xml' } });
       assert.equal(used.status, 400);
       assert.match(used.headers.get('content-type') ?? '', /text\/html/);
+      const asApi = await fetch(callback);
+      assert.equal(asApi.status, 400);
+      assert.match((await asApi.json()).error.message, /^Stripe was not connected: /);
       const html = await used.text();
       assert.match(html, /Stripe was not connected/);
       assert.match(html, /invalid, expired or already used/);

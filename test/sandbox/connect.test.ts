@@ -34,6 +34,26 @@ async function decide(pageUrl: string, decision: 'approve' | 'deny', account = '
 const onSandbox = (url: string) => `${h.sandbox.url}${new URL(url).pathname}${new URL(url).search}`;
 
 describe('Connect accounts and Stripe-Account scoping', () => {
+  it('acts on a connected account named by Stripe-Context, which supersedes Stripe-Account', async () => {
+    const a = await stripe.accounts.create({ type: 'express' });
+    const b = await stripe.accounts.create({ type: 'express' });
+    const created = await h.http('POST', '/v1/customers', { body: 'email=ctx%40example.com', headers: { 'stripe-context': a.id, 'stripe-account': b.id } });
+    assert.equal(created.status, 200, created.text);
+    assert.equal((await stripe.customers.retrieve(created.json.id, {}, { stripeAccount: a.id })).id, created.json.id);
+    assert.equal((await stripeError(() => stripe.customers.retrieve(created.json.id, {}, { stripeAccount: b.id }))).statusCode, 404);
+    // A path from the platform names the same account.
+    const platform = (await h.http('GET', '/v1/account')).json.id as string;
+    const viaPath = await h.http('GET', `/v1/customers/${created.json.id}`, { headers: { 'stripe-context': `${platform}/${a.id}` } });
+    assert.equal(viaPath.status, 200);
+    const unknown = await h.http('GET', '/v1/customers', { headers: { 'stripe-context': 'acct_1NotConnectedHere' } });
+    assert.equal(unknown.status, 403);
+    assert.equal(unknown.json.error.code, 'account_invalid');
+    const deeper = await h.http('GET', '/v1/customers', { headers: { 'stripe-context': `${a.id}/${b.id}` } });
+    assert.equal(deeper.status, 403);
+    const malformed = await h.http('GET', '/v1/customers', { headers: { 'stripe-context': 'not an account' } });
+    assert.equal(malformed.status, 400);
+  });
+
   it('creates, lists, updates and deletes accounts', async () => {
     const account = await stripe.accounts.create({ type: 'custom', country: 'US', email: 'shop@example.com', capabilities: { card_payments: { requested: true }, transfers: { requested: true } } });
     assert.match(account.id, /^acct_/);

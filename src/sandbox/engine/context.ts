@@ -3,6 +3,7 @@
  * writes, and nothing is visible to others until the pipeline commits.
  * Stored objects are immutable; `edit` hands out a copy to change.
  */
+import type { UrlPolicy } from '../../net/outbound.js';
 import { resourceMissing } from '../../stripe/errors.js';
 import type { Change, Store, StripeObject } from '../store/store.js';
 import type { Collection } from '../store/collection.js';
@@ -19,6 +20,10 @@ export interface SandboxEnv {
   oauthTokenTtl: number;
   /** Webhook endpoints an event of `type` on `account` goes to. */
   webhookTargets?: (account: string, type: string) => { account: string; endpoint: StripeObject }[];
+  /** Which inward addresses webhook endpoint URLs may name (the gateway embeds the sandbox with its own policy). */
+  urlPolicy?: UrlPolicy;
+  /** Origins reached whatever the policy: the embedding gateway's own endpoints (`Sandbox.trustOrigin`). */
+  trustedOrigins?: Set<string>;
 }
 
 /** Delivery records of webhooks, written with the event they deliver. */

@@ -25,12 +25,12 @@ export class Journal {
 
   private constructor(path: string, private readonly fsync: boolean) {
     this.path = path;
-    this.fd = openSync(path, 'a');
+    this.fd = openSync(path, 'a', 0o600);
   }
 
   /** Opens (creating) the journal in `dir`, first replaying what it holds. */
   static open(dir: string, replay: (entry: JournalEntry) => void, options: { fsync?: boolean } = {}): Journal {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, 'journal.ndjson');
     if (existsSync(path)) {
       const text = readFileSync(path, 'utf8');
@@ -55,7 +55,7 @@ export class Journal {
   /** Replaces the journal with `entries` (a compacted snapshot), atomically. */
   rewrite(entries: Iterable<JournalEntry>): void {
     const tmp = this.path + '.tmp';
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, 'w', 0o600);
     let buffer = '';
     for (const entry of entries) {
       buffer += JSON.stringify(entry) + '\n';
@@ -69,7 +69,7 @@ export class Journal {
     closeSync(fd);
     closeSync(this.fd);
     renameSync(tmp, this.path);
-    this.fd = openSync(this.path, 'a');
+    this.fd = openSync(this.path, 'a', 0o600);
   }
 
   close(): void {

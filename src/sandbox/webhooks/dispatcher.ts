@@ -5,8 +5,7 @@
  * POST with a `Stripe-Signature`, retry with exponential backoff on any
  * non-2xx answer, and decrement the event's `pending_webhooks` on success.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { describeFailure, Outbound, type UrlPolicy } from '../../net/outbound.js';
 import { DELIVERIES } from '../engine/context.js';
 import { matchesEventType } from '../engine/event_types.js';
 import type { Store, StripeObject } from '../store/store.js';
@@ -22,6 +21,10 @@ export interface WebhookOptions {
   timeoutMs?: number;
   /** Deliveries in flight at once, across endpoints. */
   concurrency?: number;
+  /** Inward addresses deliveries may reach (names are checked when connecting). */
+  urlPolicy?: UrlPolicy;
+  /** Origins reached whatever the policy (the embedding gateway's). */
+  trustedOrigins?: Set<string>;
 }
 
 export interface WebhookTarget {
@@ -36,8 +39,7 @@ interface Job {
 
 export class WebhookDispatcher {
   private queue: Job[] = [];
-  private httpAgent: HttpAgent;
-  private httpsAgent: HttpsAgent;
+  private outbound: Outbound;
   private inFlight = 0;
   private timers = new Set<NodeJS.Timeout>();
   private closed = false;
@@ -45,9 +47,9 @@ export class WebhookDispatcher {
   readonly options: Required<WebhookOptions>;
 
   constructor(private readonly store: Store, private readonly platform: string, options: WebhookOptions = {}) {
-    this.options = { retryBaseMs: 1000, maxAttempts: 10, timeoutMs: 10_000, concurrency: 32, ...options };
-    this.httpAgent = new HttpAgent({ keepAlive: true, maxSockets: this.options.concurrency });
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: this.options.concurrency });
+    this.options = { retryBaseMs: 1000, maxAttempts: 10, timeoutMs: 10_000, concurrency: 32, urlPolicy: 'private', trustedOrigins: new Set(), ...options };
+    // The one guarded module for app-supplied URLs: no redirects, no inward address the policy refuses.
+    this.outbound = new Outbound(this.options.urlPolicy, { timeoutMs: this.options.timeoutMs, maxSockets: this.options.concurrency, userAgent: 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', trustedOrigins: this.options.trustedOrigins });
   }
 
   /** Endpoints that receive an event of `type` on `account`: its own, and the platform's Connect endpoints. */
@@ -88,8 +90,7 @@ export class WebhookDispatcher {
 
   close(): void {
     this.closed = true;
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.outbound.close();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.queue = [];
@@ -136,9 +137,9 @@ export class WebhookDispatcher {
     let error: string | null = null;
     const started = Date.now();
     try {
-      status = await this.post(endpoint.url, payload, signatureHeader(secret, payload));
+      status = (await this.outbound.post(endpoint.url, payload, { 'stripe-signature': signatureHeader(secret, payload) })).status;
     } catch (e) {
-      error = (e as Error).name === 'TimeoutError' ? 'Timed out' : `Failed to connect: ${(e as Error).message}`;
+      error = describeFailure(e);
     }
     if (this.closed) return;
     const attempts = delivery.attempts + 1;
@@ -153,33 +154,6 @@ export class WebhookDispatcher {
       this.record(job.account, { ...delivery, ...last, next_attempt_at: Date.now() + delay });
       this.schedule(job, delay);
     }
-  }
-
-  /** One POST over a kept-alive connection (node:http: far cheaper per request than fetch). */
-  private post(url: string, payload: string, signature: string): Promise<number> {
-    const target = new URL(url);
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const agent = target.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-    return new Promise((resolve, reject) => {
-      const req = send(target, {
-        method: 'POST',
-        agent,
-        timeout: this.options.timeoutMs,
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': Buffer.byteLength(payload),
-          'stripe-signature': signature,
-          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-        },
-      }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })));
-      req.on('error', reject);
-      req.end(payload);
-    });
   }
 
   private record(account: string, delivery: StripeObject, deliveredEvent?: StripeObject): void {

@@ -3,6 +3,7 @@
  * once, on create, as Stripe does; it is kept apart from the endpoint so no
  * later read can return it.
  */
+import { refusedUrlReason } from '../../net/outbound.js';
 import { readFileSync } from 'node:fs';
 import { invalidRequest } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
@@ -19,19 +20,24 @@ const ENABLED_EVENTS: ParamSchema = { t: 'a', i: { t: 's', e: EVENT_TYPES } };
 
 export const newWebhookSecret = () => `whsec_${randomText(32)}`;
 
-function checkUrl(url: string): void {
-  let parsed: URL | undefined;
+const originOf = (url: string) => {
   try {
-    parsed = new URL(url);
+    return new URL(url).origin;
   } catch {
-    parsed = undefined;
+    return '';
   }
-  if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) throw invalidRequest('Invalid URL: URL must be publicly accessible and use http or https.', { param: 'url', code: 'url_invalid' });
+};
+
+/** Stripe refuses URLs that are not publicly reachable; the sandbox takes the inward ones its policy allows (local servers). */
+function checkUrl(ctx: Ctx, url: string): void {
+  const refused = refusedUrlReason(url, ctx.env.urlPolicy ?? 'private');
+  if (refused && ctx.env.trustedOrigins?.has(originOf(url))) return;
+  if (refused) throw invalidRequest(`Invalid URL: URL must be publicly accessible and use http or https (${refused}).`, { param: 'url', code: 'url_invalid' });
 }
 
 /** Creates an endpoint; `secret` is only passed by the sandbox's own `listen` sessions, which keep one secret across runs. */
 export function createEndpoint(ctx: Ctx, p: Params, secret = newWebhookSecret()): StripeObject {
-  checkUrl(p.url);
+  checkUrl(ctx, p.url);
   if (!Array.isArray(p.enabled_events) || p.enabled_events.length === 0) {
     throw invalidRequest('Missing required param: enabled_events.', { param: 'enabled_events', code: 'parameter_missing' });
   }
@@ -55,7 +61,7 @@ export function createEndpoint(ctx: Ctx, p: Params, secret = newWebhookSecret())
 }
 
 function update(ctx: Ctx, endpoint: StripeObject, p: Params): StripeObject {
-  if (p.url) checkUrl(p.url);
+  if (p.url) checkUrl(ctx, p.url);
   const next = ctx.edit(endpoint);
   applyUpdate(next, p, ['disabled']);
   if (p.disabled !== undefined) next.status = p.disabled ? 'disabled' : 'enabled';
