@@ -69,6 +69,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         port: config.sandbox?.port ?? 12111, host: config.host, dataDir: config.dataDir && join(config.dataDir, 'sandbox'), oauthTokenTtl: config.sandbox?.oauthTokenTtl, socketPath,
         // Apps reach the embedded sandbox through the proxy, and may register webhook endpoints there: the same URL policy.
         allowPrivateUrls: config.allowPrivateUrls,
+        // Its journal holds the keys and webhook secrets that the gateway's vault holds too: sealed under a key from the vault.
+        journalKey: config.dataDir ? await sandboxJournalKey(database.db, vault) : undefined,
       });
     }
     const apiBase = config.stripeApiBase ?? sandbox!.url;
@@ -138,6 +140,18 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     await database.close();
     throw e;
   }
+}
+
+/** The embedded sandbox's journal key: made once, kept sealed in the vault (so master key rotation covers it). */
+async function sandboxJournalKey(db: Database['db'], vault: Vault): Promise<string> {
+  const read = async () => (await db.select().from(settings).where(eq(settings.key, 'sandbox_journal_key')))[0]?.value as { secret_id: string } | undefined;
+  let row = await read();
+  if (!row) {
+    const secretId = await vault.seal(randomBytes(32).toString('base64'), 'sandbox_journal_key');
+    await db.insert(settings).values({ key: 'sandbox_journal_key', value: { secret_id: secretId } }).onConflictDoNothing();
+    row = await read();
+  }
+  return vault.open(row!.secret_id);
 }
 
 /** Creates the default app on the first start and hands its keys over once. */

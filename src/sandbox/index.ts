@@ -40,6 +40,8 @@ export interface SandboxOptions {
   rateLimit?: number;
   /** Also answer on this Unix socket: the embedding gateway's way in, cheaper per request than loopback TCP. */
   socketPath?: string;
+  /** Seal the journal's lines with this key (32 bytes, base64): the embedding gateway keeps it in its vault. */
+  journalKey?: string;
   /** Which inward addresses webhook endpoints may name: `private` by default (local and container networks), `loopback` or `none`. */
   allowPrivateUrls?: UrlPolicy;
 }
@@ -58,7 +60,7 @@ export interface Sandbox {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = options.host ?? '127.0.0.1';
-  const store = Store.open(options.dataDir, { fsync: options.fsync });
+  const store = Store.open(options.dataDir, { fsync: options.fsync, key: options.journalKey ? Buffer.from(options.journalKey, 'base64') : undefined });
   const urlPolicy = options.allowPrivateUrls ?? 'private';
   const trustedOrigins = new Set<string>();
   const webhooks = new WebhookDispatcher(store, DEFAULT_ACCOUNT, { ...options.webhooks, urlPolicy, trustedOrigins });

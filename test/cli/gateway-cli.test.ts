@@ -62,6 +62,10 @@ it('starts with embedded defaults, prints the first key once and writes bootstra
       } else if ((st.mode & 0o077) !== 0) loose.push(`${path} ${(st.mode & 0o777).toString(8)}`);
     }
   };
+  // The embedded sandbox's journal holds the sandbox's keys and webhook secrets: sealed, none of them in clear.
+  const journal = readFileSync(join(dir, 'sandbox', 'journal.ndjson'), 'utf8');
+  assert.ok(journal.length > 0);
+  assert.doesNotMatch(journal, /whsec_|sk_test_|rk_test_|"object"/);
   if ((statSync(dir).mode & 0o777) !== 0o700) loose.push(`${dir} ${(statSync(dir).mode & 0o777).toString(8)}`);
   walk(dir);
   assert.deepEqual(loose, []);

@@ -160,8 +160,12 @@ for (const backend of list) {
       assert.ok(limited.length > 0, 'some are refused');
       assert.equal(limited[0].json.error.code, 'rate_limit');
       assert.ok(answers.every((a) => a.status === 200 || a.status === 429));
+      const keys = await Promise.all(Array.from({ length: 80 }, () => h.api('POST', `/v1/connections/${attackerConn}/keys`, { permissions: { customers: 'read' } }, attackerKey)));
+      assert.ok(keys.some((a) => a.status === 429), 'connection keys too');
+      assert.ok(keys.filter((a) => a.status === 200).length <= 60);
       // The other app is not limited by the attacker's burst.
       assert.equal((await h.api('POST', '/v1/connect_sessions', { mode: 'test' })).status, 200);
+      assert.equal((await h.api('POST', `/v1/connections/${victim.connection}/keys`, { permissions: { customers: 'read' } })).status, 200);
     });
     it('lists connection keys, and revokes them with the app key when asked', async () => {
       const made = await h.api('POST', `/v1/connections/${victim.connection}/keys`, { permissions: { customers: 'read' } });

@@ -33,7 +33,7 @@ export class Store {
   private journal?: Journal;
 
   /** An in-memory store, or one journaled under `dataDir` when given. */
-  static open(dataDir?: string, options: { fsync?: boolean } = {}): Store {
+  static open(dataDir?: string, options: { fsync?: boolean; key?: Buffer } = {}): Store {
     const store = new Store();
     if (dataDir) {
       store.journal = Journal.open(dataDir, (entry) => store.apply(entry), options);
