@@ -181,3 +181,19 @@ describe('the Unix socket door', () => {
     assert.equal(existsSync(socketPath), false, 'the socket is removed on close');
   });
 });
+
+describe('parameters as older clients send them', () => {
+  it('reads booleans case-insensitively (True/False from stripe-python before 2025 and stripe-dotnet)', async () => {
+    const pi = await h.http('POST', '/v1/payment_intents', { body: 'amount=1000&currency=usd&payment_method=pm_card_visa&confirm=True&payment_method_types[]=card' });
+    assert.equal(pi.status, 200, pi.text);
+    assert.equal(pi.json.status, 'succeeded');
+    const manual = await h.http('POST', '/v1/payment_intents', { body: 'amount=1000&currency=usd&payment_method=pm_card_visa&confirm=TRUE&capture_method=manual&payment_method_types[]=card' });
+    assert.equal(manual.json.status, 'requires_capture');
+    const off = await h.http('POST', '/v1/prices', { body: 'unit_amount=100&currency=usd&product_data[name]=x&active=False' });
+    assert.equal(off.status, 200, off.text);
+    assert.equal(off.json.active, false);
+    const bad = await h.http('POST', '/v1/prices', { body: 'unit_amount=100&currency=usd&product_data[name]=x&active=yes' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.code, 'parameter_invalid_boolean');
+  });
+});

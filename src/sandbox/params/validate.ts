@@ -62,9 +62,10 @@ function coerceNumber(value: unknown, path: string, integer: boolean): number {
   return n;
 }
 
+/** Stripe's v1 API reads booleans case-insensitively: older SDKs (stripe-python before 2025, stripe-dotnet) send `True`. */
 function coerceBoolean(value: unknown, path: string): boolean {
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
+  if (value === true || (typeof value === 'string' && value.toLowerCase() === 'true')) return true;
+  if (value === false || (typeof value === 'string' && value.toLowerCase() === 'false')) return false;
   throw invalidRequest(`Invalid boolean: ${describe(value)}`, { param: path, code: 'parameter_invalid_boolean' });
 }
 
