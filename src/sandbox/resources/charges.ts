@@ -277,7 +277,9 @@ function createRefund(ctx: Ctx, p: Params): StripeObject {
   if (charge.disputed && !ctx.get('disputes', disputeOf(ctx, charge.id)?.id ?? '')?.is_charge_refundable) {
     throw invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, { param: 'charge', code: 'charge_disputed' });
   }
-  const remaining = charge.amount_captured - charge.amount_refunded;
+  // A partial capture counts its released remainder as refunded (amount_refunded starts at amount − amount_captured):
+  // what is left to refund is what was captured less what was refunded since.
+  const remaining = charge.amount - charge.amount_refunded;
   if (remaining <= 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { param: 'charge', code: 'charge_already_refunded' });
   const amount = p.amount ?? remaining;
   if (amount <= 0) throw invalidRequest('Invalid positive integer', { param: 'amount', code: 'parameter_invalid_integer' });
@@ -310,7 +312,7 @@ function createRefund(ctx: Ctx, p: Params): StripeObject {
     transfer_reversal: null,
   };
   ctx.put('refunds', refund);
-  const nextCharge = { ...charge, amount_refunded: charge.amount_refunded + amount, refunded: charge.amount_refunded + amount >= charge.amount_captured };
+  const nextCharge = { ...charge, amount_refunded: charge.amount_refunded + amount, refunded: charge.amount_refunded + amount >= charge.amount };
   ctx.put('charges', nextCharge);
   ctx.emit('refund.created', refund);
   ctx.emit('charge.refunded', nextCharge, { amount_refunded: charge.amount_refunded, refunded: charge.refunded });

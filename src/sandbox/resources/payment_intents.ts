@@ -268,6 +268,7 @@ export const paymentIntents: Resource = {
         throw unexpectedState(pi, `This PaymentIntent could not be captured because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`);
       }
       const amount = p.amount_to_capture ?? pi.amount_capturable;
+      if (p.amount_to_capture !== undefined) checkAmount(amount, pi.currency, 'amount_to_capture');
       if (amount > pi.amount_capturable) {
         throw invalidRequest(`The amount to capture (${amount}) is greater than the amount capturable (${pi.amount_capturable}).`, { param: 'amount_to_capture', code: 'amount_too_large' });
       }
