@@ -114,7 +114,7 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
         return { status: saved.status, body: saved.body, headers: { ...headers, 'idempotent-replayed': 'true', 'original-request': saved.requestId ?? requestId } };
       }
     }
-    const ctx = new Ctx(deps.store, account, deps.env, { id: requestId, idempotencyKey, apiVersion, publishable: key.kind === 'publishable' });
+    const ctx = new Ctx(deps.store, account, deps.env, { id: requestId, idempotencyKey, apiVersion, publishable: key.kind === 'publishable', keyHint: maskKey(key.key) });
     let status = 200;
     let body: string;
     let commit = true;

@@ -34,6 +34,19 @@ async function decide(pageUrl: string, decision: 'approve' | 'deny', account = '
 const onSandbox = (url: string) => `${h.sandbox.url}${new URL(url).pathname}${new URL(url).search}`;
 
 describe('Connect accounts and Stripe-Account scoping', () => {
+  it('answers as Stripe for accounts a key cannot reach, and lets a connected account read itself', async () => {
+    const unknown = await stripeError(() => stripe.accounts.retrieve('acct_1NoSuchAccount00'));
+    assert.equal(unknown.statusCode, 403);
+    assert.equal(unknown.code, 'account_invalid');
+    const a = await stripe.accounts.create({ type: 'express' });
+    const b = await stripe.accounts.create({ type: 'express' });
+    assert.equal((await stripe.accounts.retrieve(a.id, {}, { stripeAccount: a.id })).id, a.id);
+    assert.equal((await stripeError(() => stripe.accounts.retrieve(b.id, {}, { stripeAccount: a.id }))).code, 'account_invalid');
+    const nested = await stripeError(() => stripe.accounts.create({ type: 'express' }, { stripeAccount: a.id }));
+    assert.equal(nested.statusCode, 403);
+    assert.match(nested.message, /cannot create new accounts on behalf of their connected accounts/);
+  });
+
   it('acts on a connected account named by Stripe-Context, which supersedes Stripe-Account', async () => {
     const a = await stripe.accounts.create({ type: 'express' });
     const b = await stripe.accounts.create({ type: 'express' });

@@ -12,7 +12,7 @@ import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
 let h: Harness;
 harnessPerFile((x) => (h = x));
 
-const authorize = (amount: number) => h.stripe.paymentIntents.create({ amount, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual', payment_method_types: ['card'] });
+const authorize = (amount: number) => h.stripe.paymentIntents.create({ amount, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual', automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
 const chargeOf = async (pi: Stripe.PaymentIntent) => h.stripe.charges.retrieve(pi.latest_charge as string);
 
 describe('refunds after partial captures', () => {
@@ -82,7 +82,7 @@ describe('money invariants under random operations', () => {
       let what = '';
       if (op === 0) {
         const manual = rnd() < 0.5;
-        const created = await h.stripe.paymentIntents.create({ amount: int(50, 10_000), currency: 'usd', payment_method: rnd() < 0.15 ? 'pm_card_createDispute' : 'pm_card_visa', confirm: true, capture_method: manual ? 'manual' : 'automatic', payment_method_types: ['card'] });
+        const created = await h.stripe.paymentIntents.create({ amount: int(50, 10_000), currency: 'usd', payment_method: rnd() < 0.15 ? 'pm_card_createDispute' : 'pm_card_visa', confirm: true, capture_method: manual ? 'manual' : 'automatic', automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
         intents.push(created);
         what = `create ${created.amount} ${manual ? 'manual' : 'automatic'}`;
       } else if (op === 1 && pi) {

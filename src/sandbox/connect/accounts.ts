@@ -57,6 +57,7 @@ export function newAccount(ctx: Ctx, p: Params, controller: Params | null): Stri
 }
 
 function create(ctx: Ctx, p: Params): StripeObject {
+  if (ctx.account !== ctx.env.platform) throw new StripeError(403, 'invalid_request_error', 'Connect platforms cannot create new accounts on behalf of their connected accounts.');
   if (!p.type && !p.controller) throw invalidRequest('Missing required param: type.', { param: 'type', code: 'parameter_missing' });
   const controller = p.controller ? { is_controller: true, type: 'application', ...p.controller } : p.type === 'standard' ? { type: 'account' } : { is_controller: true, type: 'application' };
   const account = newAccount(ctx, p, controller);
@@ -91,6 +92,7 @@ export const accounts: Resource = {
   operations: [
     ...standardOperations(declaration, {
       idParam: 'account',
+      retrieve: false,
       create,
       update: (ctx, account, p) => {
         const next = ctx.edit(account);
@@ -99,6 +101,18 @@ export const accounts: Resource = {
       del: remove,
     }),
     {
+      // Stripe answers an account the key cannot reach (unknown, or not connected) with 403 account_invalid, not 404;
+      // a connected account may read itself (Stripe-Account, or its own OAuth token).
+      method: 'GET', path: '/v1/accounts/{account}', permission: 'accounts',
+      handle: (ctx, _p, path) => {
+        const id = path.account;
+        const found = ctx.store.get(ctx.env.platform, 'accounts', id);
+        const reachable = ctx.account === ctx.env.platform || id === ctx.account;
+        if (!found || found.deleted || !reachable) throw accountInvalidHint(ctx.request.keyHint ?? 'sk_test_***', id);
+        return found;
+      },
+    },
+    {
       method: 'GET', path: '/v1/account', permission: 'accounts', params: { t: 'o', p: { expand: { t: 'a', i: { t: 's' } } } },
       handle: (ctx) => (ctx.account === ctx.env.platform ? platformAccount(ctx) : ctx.store.get(ctx.env.platform, 'accounts', ctx.account) ?? platformAccount(ctx)),
     },
@@ -106,8 +120,10 @@ export const accounts: Resource = {
 };
 
 /** Stripe's answer when a key may not act on the account it names. */
-export const accountInvalid = (key: string, account: string) =>
-  new StripeError(403, 'invalid_request_error', `The provided key '${maskKey(key)}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`, { code: 'account_invalid' });
+export const accountInvalid = (key: string, account: string) => accountInvalidHint(maskKey(key), account);
+
+const accountInvalidHint = (keyHint: string, account: string) =>
+  new StripeError(403, 'invalid_request_error', `The provided key '${keyHint}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`, { code: 'account_invalid' });
 
 /** The account a request acts on, given its key's account and a `Stripe-Account` header. */
 export function actingAccount(store: Store, platform: string, keyAccount: string, header: string | undefined, key: string): string {

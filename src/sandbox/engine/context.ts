@@ -35,6 +35,8 @@ export interface RequestInfo {
   publishable?: boolean;
   idempotencyKey?: string;
   apiVersion: string;
+  /** The request's API key, masked as Stripe shows keys in errors (`sk_test_…abcd`). */
+  keyHint?: string;
 }
 
 export class Ctx {
