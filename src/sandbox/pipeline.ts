@@ -71,6 +71,21 @@ export function transact<T>(deps: PipelineDeps, account: string, fn: (ctx: Ctx) 
 }
 
 /**
+ * Stripe.js sends its publishable key as the `key` form field (or query parameter) instead of a header. It is the
+ * request's key when no Authorization header came, and never a parameter of the operation; a secret key is refused
+ * there, since a key in a form is a key in a browser.
+ */
+function keyFromForm(authorization: string | undefined, input: Record<string, unknown>): { authorization: string | undefined; input: Record<string, unknown> } {
+  if (!('key' in input)) return { authorization, input };
+  const { key, ...rest } = input;
+  if (authorization) return { authorization, input: rest };
+  if (typeof key !== 'string' || !key.startsWith('pk_')) {
+    throw authenticationError('The key parameter takes a publishable key (pk_test_…), as Stripe.js sends it; send secret keys in the Authorization header.', 'api_key_invalid');
+  }
+  return { authorization: `Bearer ${key}`, input: rest };
+}
+
+/**
  * The account a request names: `Stripe-Context` (a path of account ids from the key's account, `acct_1/acct_2`),
  * which supersedes `Stripe-Account`, else `Stripe-Account`. The sandbox's accounts are one level deep: the platform
  * and its connected accounts, so a longer path names an account the key cannot reach.
@@ -93,17 +108,18 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
   const idempotencyKey = req.method === 'POST' ? header(req.headers, 'idempotency-key') : undefined;
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
   try {
-    const key = readApiKey(header(req.headers, 'authorization'));
+    const { authorization, input } = keyFromForm(header(req.headers, 'authorization'), req.input);
+    const key = readApiKey(authorization);
     if (key.kind === 'publishable' && !op.publishable) throw authenticationError(PUBLISHABLE_NOT_ALLOWED);
     const grant = resolveKey(deps.store, key.key, deps.env.platform);
     if (!grant) throw authenticationError(`Invalid API Key provided: ${maskKey(key.key)}`, 'api_key_invalid');
     if (grant.permissions) checkPermission(key.key, grant.account, grant.permissions, op);
     const account = actingAccount(deps.store, deps.env.platform, grant.account, targetAccount(req.headers, grant.account, key.key), key.key);
-    const params = validateParams(schema, req.input);
+    const params = validateParams(schema, input);
     let fingerprint = '';
     if (idempotencyKey) {
       if (idempotencyKey.length > 255) throw idempotencyError('Idempotency keys can be at most 255 characters long.');
-      fingerprint = sha1(`${req.method} ${op.path} ${JSON.stringify(req.params)} ${JSON.stringify(req.input)}`);
+      fingerprint = sha1(`${req.method} ${op.path} ${JSON.stringify(req.params)} ${JSON.stringify(input)}`);
       const saved = deps.store.answer(account, idempotencyKey);
       if (saved) {
         if (saved.fingerprint !== fingerprint) {

@@ -197,3 +197,34 @@ describe('parameters as older clients send them', () => {
     assert.equal(bad.json.error.code, 'parameter_invalid_boolean');
   });
 });
+
+describe('calls as Stripe.js makes them', () => {
+  it('takes the publishable key as the key field, and the card the payer typed as payment_method_data', async () => {
+    const pi = await h.stripe.paymentIntents.create({ amount: 2500, currency: 'usd', automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+    const confirmed = await h.http('POST', `/v1/payment_intents/${pi.id}/confirm`, {
+      key: null,
+      body: form({
+        key: 'pk_test_browser', client_secret: pi.client_secret!, 'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242 4242 4242 4242',
+        'payment_method_data[card][exp_month]': '12', 'payment_method_data[card][exp_year]': '34', 'payment_method_data[card][cvc]': '123', 'payment_method_data[billing_details][name]': 'Jenny Rosen',
+      }),
+    });
+    assert.equal(confirmed.status, 200, confirmed.text);
+    assert.equal(confirmed.json.status, 'succeeded');
+    const pm = await h.stripe.paymentMethods.retrieve(confirmed.json.payment_method);
+    assert.equal(pm.card?.last4, '4242');
+    const read = await h.http('GET', `/v1/payment_intents/${pi.id}?key=pk_test_browser&client_secret=${pi.client_secret}`, { key: null });
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.json.status, 'succeeded');
+    const secretInForm = await h.http('GET', `/v1/payment_intents/${pi.id}?key=sk_test_leaked&client_secret=${pi.client_secret}`, { key: null });
+    assert.equal(secretInForm.status, 401);
+    const wrongSecret = await h.http('GET', `/v1/payment_intents/${pi.id}?key=pk_test_browser&client_secret=${pi.id}_secret_wrong`, { key: null });
+    assert.equal(wrongSecret.status, 400);
+    const declined = await h.stripe.paymentIntents.create({ amount: 2500, currency: 'usd', automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    const refused = await h.http('POST', `/v1/payment_intents/${declined.id}/confirm`, {
+      key: null, body: form({ key: 'pk_test_browser', client_secret: declined.client_secret!, 'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4000000000000002', 'payment_method_data[card][exp_month]': '12', 'payment_method_data[card][exp_year]': '2034' }),
+    });
+    assert.equal(refused.status, 402);
+    assert.equal(refused.json.error.decline_code, 'generic_decline');
+  });
+});

@@ -8,11 +8,11 @@ import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded } from '../engine/hooks.js';
 import { newId, randomText } from '../../stripe/ids.js';
 import { EMPTY, frozen, sharedBy } from '../engine/shared.js';
-import { clientSecretRoutes, applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
+import { clientSecretRoutes, applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import { checkAmount, checkCurrency } from '../../stripe/money.js';
 import type { StripeObject } from '../store/collection.js';
 import { captureCharge, chargeCard, releaseCharge } from './charges.js';
-import { attachPaymentMethod, cardOf, resolvePaymentMethod } from './payment_methods.js';
+import { attachPaymentMethod, cardOf, PAYMENT_METHOD_DATA, paymentMethodFromParams, resolvePaymentMethod } from './payment_methods.js';
 
 /** Payment methods that completed 3-D Secure for future off-session use. */
 export const AUTHENTICATED_FOR_OFF_SESSION = 'authenticated_payment_methods';
@@ -86,8 +86,9 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
     transfer_data: p.transfer_data ?? null,
     transfer_group: p.transfer_group ?? null,
   };
-  if (p.payment_method) {
-    pi.payment_method = resolvePaymentMethod(ctx, p.payment_method, 'payment_method').id;
+  if (p.payment_method && p.payment_method_data) throw invalidRequest('You may only specify one of these parameters: payment_method, payment_method_data.', { param: 'payment_method_data' });
+  if (p.payment_method || p.payment_method_data) {
+    pi.payment_method = (p.payment_method ? resolvePaymentMethod(ctx, p.payment_method, 'payment_method') : paymentMethodFromParams(ctx, p.payment_method_data)).id;
     pi.status = 'requires_confirmation';
   }
   ctx.put('payment_intents', pi);
@@ -120,6 +121,7 @@ interface ConfirmOptions {
   return_url?: string;
   error_on_requires_action?: boolean;
   payment_method?: string;
+  payment_method_data?: Params;
   /** Set when the sandbox's 3-D Secure page approved the payment. */
   returnFrom3ds?: boolean;
 }
@@ -137,7 +139,10 @@ export function confirm(ctx: Ctx, current: StripeObject, o: ConfirmOptions): Str
     throw unexpectedState(current, `You cannot confirm this PaymentIntent because it has a status of ${current.status}. Only a PaymentIntent with one of the following statuses may be confirmed: requires_confirmation, requires_payment_method, requires_action.`);
   }
   const pi = ctx.edit(current);
+  if (o.payment_method && o.payment_method_data) throw invalidRequest('You may only specify one of these parameters: payment_method, payment_method_data.', { param: 'payment_method_data' });
   if (o.payment_method) pi.payment_method = resolvePaymentMethod(ctx, o.payment_method, 'payment_method').id;
+  // Stripe.js confirms with the card the payer typed: a new payment method for this confirmation.
+  if (o.payment_method_data) pi.payment_method = paymentMethodFromParams(ctx, o.payment_method_data).id;
   if (!pi.payment_method) {
     throw unexpectedState(pi, "You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.");
   }
@@ -246,6 +251,9 @@ const declaration = {
   listFilters: { customer: equals('customer') },
 };
 
+/** Stripe's spec lists the non-card types for payment_method_data; Stripe.js sends cards there too. */
+const CARD_DATA_PATCH: Operation['specPatch'] = { add: { payment_method_data: PAYMENT_METHOD_DATA } };
+
 const action = (name: string, handle: Operation['handle']): Operation => ({
   method: 'POST', path: `/v1/payment_intents/{intent}/${name}`, permission: 'payment_intents', handle,
 });
@@ -254,14 +262,14 @@ const load = (ctx: Ctx, path: Record<string, string>) => ctx.require('payment_in
 export const paymentIntents: Resource = {
   ...declaration,
   operations: clientSecretRoutes([
-    ...standardOperations(declaration, { idParam: 'intent', create: createPaymentIntent, update, search: true }),
-    action('confirm', (ctx, p, path) => {
+    ...patchSpec(standardOperations(declaration, { idParam: 'intent', create: createPaymentIntent, update, search: true }), 'POST', '/v1/payment_intents', CARD_DATA_PATCH),
+    { ...action('confirm', (ctx, p, path) => {
       let pi = load(ctx, path);
       if (p.receipt_email || p.setup_future_usage !== undefined || p.shipping) {
         pi = { ...pi, receipt_email: p.receipt_email ?? pi.receipt_email, setup_future_usage: p.setup_future_usage === '' ? null : p.setup_future_usage ?? pi.setup_future_usage };
       }
       return confirm(ctx, pi, p);
-    }),
+    }), specPatch: CARD_DATA_PATCH },
     action('capture', (ctx, p, path) => {
       const pi = load(ctx, path);
       if (pi.status !== 'requires_capture') {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ParamSchema } from '../params/schema.js';
 import { cardError, invalidRequest } from '../../stripe/errors.js';
 import { luhnValid, shortcutNumber, testCard, type TestCard } from '../cards.js';
 import type { Ctx } from '../engine/context.js';
@@ -150,6 +151,21 @@ export function attachPaymentMethod(ctx: Ctx, pm: StripeObject, customer: Stripe
   ctx.emit('payment_method.attached', next);
   return next;
 }
+
+/** A card payment method from `type` and `card` (raw details or a token): `POST /v1/payment_methods`, and `payment_method_data`. */
+export function paymentMethodFromParams(ctx: Ctx, p: Params): StripeObject {
+  return create(ctx, p);
+}
+
+/** `payment_method_data` as the sandbox takes it (cards only, as Stripe.js sends them with a publishable key). */
+export const PAYMENT_METHOD_DATA: ParamSchema = {
+  t: 'o', r: ['type'],
+  p: {
+    type: { t: 's', e: ['card'] },
+    card: { t: 'o', p: { number: { t: 's' }, exp_month: { t: 'i' }, exp_year: { t: 'i' }, cvc: { t: 's' }, token: { t: 's' } } },
+    billing_details: { t: 'x' }, metadata: { t: 'o', ap: { t: 's' } }, allow_redisplay: { t: 's', e: ['always', 'limited', 'unspecified'] },
+  },
+};
 
 function create(ctx: Ctx, p: Params): StripeObject {
   const type = p.type ?? (p.card ? 'card' : undefined);
