@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { ParamSchema } from '../src/sandbox/params/schema.js';
+import type { ParamSchema } from '../src/stripe/schema.js';
 
 const PATH_PREFIXES = [
   '/v1/customers', '/v1/products', '/v1/prices', '/v1/payment_methods', '/v1/payment_intents',
@@ -81,7 +81,7 @@ for (const [path, item] of Object.entries<Json>(spec.paths)) {
   }
 }
 
-const out = new URL('../src/sandbox/spec/operations.json', import.meta.url);
+const out = new URL('../src/stripe/spec/operations.json', import.meta.url);
 writeFileSync(out, JSON.stringify(operations));
 console.log(`wrote ${Object.keys(operations).length} operations to ${out.pathname}`);
 
@@ -126,6 +126,6 @@ console.log(`wrote required fields of ${Object.keys(sdkKeys).length} SDK types t
 const endpointTypes = readFileSync(new URL('WebhookEndpoints.d.ts', sdkDir), 'utf8');
 const union = /type EnabledEvent = ([^;]+);/.exec(endpointTypes)![1];
 const eventTypes = [...union.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-const eventsOut = new URL('../src/sandbox/spec/event_types.json', import.meta.url);
+const eventsOut = new URL('../src/stripe/spec/event_types.json', import.meta.url);
 writeFileSync(eventsOut, JSON.stringify(eventTypes) + '\n');
 console.log(`wrote ${eventTypes.length} event types to ${eventsOut.pathname}`);

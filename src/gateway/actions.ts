@@ -8,7 +8,8 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { routeSchema, type ParamSchema } from '../sandbox/index.js';
+import { routeSchema } from '../stripe/routes.js';
+import type { ParamSchema } from '../stripe/schema.js';
 import { invalidRequest, resourceMissing, StripeError } from '../stripe/errors.js';
 import { connectorActions } from '../store/schema.js';
 import type { AppKey } from './apps.js';

@@ -9,7 +9,7 @@
  */
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import qs from 'qs';
-import { permissionFor, PERMISSION_NAMES } from '../sandbox/index.js';
+import { permissionFor, PERMISSION_NAMES } from '../stripe/routes.js';
 import { invalidRequest, permissionError, StripeError } from '../stripe/errors.js';
 import { connectionKeys } from '../store/schema.js';
 import type { AppKey } from './apps.js';

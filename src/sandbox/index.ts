@@ -90,9 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   };
 }
-export { permissionFor, PERMISSION_NAMES } from './permissions.js';
-export { routeSchema } from './schemas.js';
-export type { ParamSchema } from './params/schema.js';
+export type { ParamSchema } from '../stripe/schema.js';
 
 /** A second door to the same server: requests on the socket go through Fastify exactly as those on the port. */
 async function listenOnSocket(app: FastifyInstance, path: string): Promise<Server> {

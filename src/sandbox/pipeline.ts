@@ -14,7 +14,7 @@ import { Ctx, type SandboxEnv } from './engine/context.js';
 import type { Expander } from './engine/expand.js';
 import { newId } from '../stripe/ids.js';
 import type { Operation } from './engine/resource.js';
-import type { ParamSchema } from './params/schema.js';
+import type { ParamSchema } from '../stripe/schema.js';
 import { validateParams } from './params/validate.js';
 import type { Store } from './store/store.js';
 

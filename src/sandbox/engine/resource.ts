@@ -4,7 +4,7 @@
  * usual create / retrieve / update / delete / list / search routes from a
  * declaration, so most resources only write what is special about them.
  */
-import type { ParamSchema } from '../params/schema.js';
+import type { ParamSchema } from '../../stripe/schema.js';
 import type { StripeObject } from '../store/collection.js';
 import type { Ctx } from './context.js';
 import { invalidRequest } from '../../stripe/errors.js';

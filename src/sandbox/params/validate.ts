@@ -5,7 +5,7 @@
  * invalid integer/boolean/enum/array/object, string too long.
  */
 import { invalidRequest } from '../../stripe/errors.js';
-import type { ParamSchema } from './schema.js';
+import type { ParamSchema } from '../../stripe/schema.js';
 
 type Params = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ParamSchema } from '../params/schema.js';
+import type { ParamSchema } from '../../stripe/schema.js';
 import { cardError, invalidRequest } from '../../stripe/errors.js';
 import { luhnValid, shortcutNumber, testCard, type TestCard } from '../cards.js';
 import type { Ctx } from '../engine/context.js';

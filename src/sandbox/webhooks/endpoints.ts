@@ -9,10 +9,10 @@ import { invalidRequest } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { newId, randomText } from '../../stripe/ids.js';
 import { applyUpdate, deleteObject, patchSpec, standardOperations, type Params, type Resource } from '../engine/resource.js';
-import type { ParamSchema } from '../params/schema.js';
+import type { ParamSchema } from '../../stripe/schema.js';
 import type { StripeObject } from '../store/collection.js';
 
-export const EVENT_TYPES: string[] = JSON.parse(readFileSync(new URL('../spec/event_types.json', import.meta.url), 'utf8'));
+export const EVENT_TYPES: string[] = JSON.parse(readFileSync(new URL('../../stripe/spec/event_types.json', import.meta.url), 'utf8'));
 /** Endpoint id → signing secret. */
 export const WEBHOOK_SECRETS = 'webhook_secrets';
 

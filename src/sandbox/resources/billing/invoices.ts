@@ -11,7 +11,7 @@ import { invoicePaid, invoicePaymentFailed, paymentSucceeded } from '../../engin
 import { newId } from '../../../stripe/ids.js';
 import { listOf, paginate } from '../../engine/list.js';
 import { deleteObject, applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../../engine/resource.js';
-import type { ParamSchema } from '../../params/schema.js';
+import type { ParamSchema } from '../../../stripe/schema.js';
 import type { StripeObject } from '../../store/collection.js';
 import { confirm, createPaymentIntent } from '../payment_intents.js';
 import { applyDiscounts, discountAmounts } from './discounts.js';
