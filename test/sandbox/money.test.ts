@@ -107,3 +107,43 @@ describe('money invariants under random operations', () => {
     }
   });
 });
+
+describe('customer balance on invoices', () => {
+  it('applies a credit balance before charging, and records each movement as a customer balance transaction', async () => {
+    const customer = await h.stripe.customers.create({ email: 'credit@example.com', balance: -20000 });
+    const price = await h.stripe.prices.create({ unit_amount: 1500, currency: 'usd', recurring: { interval: 'month' }, product_data: { name: 'Credit plan' } });
+    // No payment method at all: the credit pays the first invoice, so the subscription is active.
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], expand: ['latest_invoice'] });
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    assert.equal(invoice.starting_balance, -20000);
+    assert.equal(invoice.ending_balance, -18500);
+    assert.equal(invoice.amount_due, 0);
+    assert.equal(invoice.status, 'paid');
+    assert.equal(sub.status, 'active');
+    assert.equal((await h.stripe.customers.retrieve(customer.id) as Stripe.Customer).balance, -18500);
+    const txns = await h.stripe.customers.listBalanceTransactions(customer.id);
+    assert.deepEqual(txns.data.map((t) => [t.type, t.amount, t.ending_balance]), [['applied_to_invoice', 1500, -18500], ['initial', -20000, -20000]]);
+    assert.equal(txns.data[0].invoice, invoice.id);
+  });
+
+  it('charges what is left after the credit, and adds an amount owed to the next invoice', async () => {
+    const customer = await h.stripe.customers.create({ email: 'partial@example.com', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    await h.stripe.customers.createBalanceTransaction(customer.id, { amount: -500, currency: 'usd', description: 'Goodwill' });
+    await h.stripe.invoiceItems.create({ customer: customer.id, amount: 2000, currency: 'usd', description: 'Setup' });
+    const draft = await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+    const paid = await h.stripe.invoices.pay((await h.stripe.invoices.finalizeInvoice(draft.id)).id);
+    assert.equal(paid.amount_due, 1500);
+    assert.equal(paid.amount_paid, 1500);
+    assert.equal(paid.ending_balance, 0);
+    const owes = await h.stripe.customers.createBalanceTransaction(customer.id, { amount: 700, currency: 'usd' });
+    assert.equal(owes.type, 'adjustment');
+    assert.equal(owes.ending_balance, 700);
+    await h.stripe.invoiceItems.create({ customer: customer.id, amount: 1000, currency: 'usd' });
+    const next = await h.stripe.invoices.finalizeInvoice((await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' })).id);
+    assert.equal(next.amount_due, 1700);
+    const all = await h.stripe.customers.listBalanceTransactions(customer.id, { limit: 100 });
+    const balance = (await h.stripe.customers.retrieve(customer.id) as Stripe.Customer).balance;
+    assert.equal(balance, 0);
+    assert.equal(all.data.reduce((n, t) => n + t.amount, 0), balance, 'a customer’s balance is the sum of their balance transactions');
+  });
+});

@@ -1,4 +1,5 @@
 import { invalidRequest } from '../../stripe/errors.js';
+import { changeBalance } from './customer_balance.js';
 import type { Ctx } from '../engine/context.js';
 import { newId, randomText } from '../../stripe/ids.js';
 import { EMPTY, frozen } from '../engine/shared.js';
@@ -64,6 +65,11 @@ export function createCustomer(ctx: Ctx, p: Params): StripeObject {
     test_clock: p.test_clock ?? null,
   };
   if (p.test_clock) ctx.require('test_clocks', p.test_clock, 'test_clock', 'test_clock');
+  if (customer.balance) {
+    // A balance given at creation is the ledger's first entry.
+    const initial = changeBalance(ctx, { ...customer, balance: 0 }, customer.balance, 'initial');
+    Object.assign(customer, { balance: initial.customer.balance, currency: initial.customer.currency });
+  }
   ctx.put('customers', customer);
   ctx.emit('customer.created', customer);
   // Stripe attaches `payment_method` as part of creating the customer.
@@ -92,8 +98,13 @@ function setDefault(ctx: Ctx, customer: StripeObject, pmId: string, emit = true)
 }
 
 function update(ctx: Ctx, customer: StripeObject, p: Params): StripeObject {
-  const next = ctx.edit(customer);
-  const previous = applyUpdate(next, p, ['invoice_settings', 'address', 'source']);
+  let next = ctx.edit(customer);
+  const previous = applyUpdate(next, p, ['invoice_settings', 'address', 'source', 'balance']);
+  if (p.balance !== undefined && p.balance !== (customer.balance ?? 0)) {
+    // Setting the balance is an adjustment by the difference, so the ledger still adds up to it.
+    previous.balance = customer.balance;
+    next = changeBalance(ctx, next, p.balance - (customer.balance ?? 0), 'adjustment').customer;
+  }
   if (p.address !== undefined) {
     previous.address = customer.address;
     next.address = p.address === '' ? null : { ...emptyAddress(), ...(customer.address ?? {}), ...p.address };

@@ -5,6 +5,7 @@
  * react to payment outcomes through the `invoicePaid` / `invoicePaymentFailed`
  * hooks.
  */
+import { changeBalance } from '../customer_balance.js';
 import { invalidRequest, StripeError } from '../../../stripe/errors.js';
 import type { Ctx } from '../../engine/context.js';
 import { invoicePaid, invoicePaymentFailed, paymentSucceeded } from '../../engine/hooks.js';
@@ -94,7 +95,9 @@ function withTotals(ctx: Ctx, inv: StripeObject): StripeObject {
       : [],
   }));
   const total = subtotal - discountTotal;
-  const amountDue = Math.max(0, total);
+  // Once finalized, the customer's balance applied to it (ending − starting: credit used, or debt added) moves what is due.
+  const applied = inv.status === 'draft' || inv.ending_balance === null ? 0 : inv.ending_balance - inv.starting_balance;
+  const amountDue = Math.max(0, total - applied);
   return {
     ...inv,
     lines: { ...inv.lines, data: shared, total_count: shared.length },
@@ -266,7 +269,18 @@ export function finalizeInvoice(ctx: Ctx, current: StripeObject): StripeObject {
   inv.number = `${customer.invoice_prefix}-${String(sequence).padStart(4, '0')}`;
   inv.status = 'open';
   inv.effective_at = now;
-  inv.ending_balance = inv.starting_balance;
+  // The customer's balance as it is now is applied before anything is charged: credit (negative) pays the invoice
+  // as far as it goes, an amount owed (positive) is added to it; a credit left over stays on the customer.
+  const starting = customer.balance ?? 0;
+  const net = starting + inv.total;
+  inv.starting_balance = starting;
+  inv.ending_balance = net <= 0 ? net : 0;
+  inv = withTotals(ctx, inv);
+  if (inv.ending_balance !== starting) {
+    const moved = changeBalance(ctx, customer, inv.ending_balance - starting, 'applied_to_invoice', { currency: inv.currency, invoice: inv.id });
+    Object.assign(customer, { balance: moved.customer.balance, currency: moved.customer.currency });
+    ctx.put('customers', customer);
+  }
   inv.status_transitions = { ...inv.status_transitions, finalized_at: now };
   inv.hosted_invoice_url = `${ctx.env.baseUrl}/_sandbox/invoices/${inv.id}`;
   inv.invoice_pdf = `${ctx.env.baseUrl}/_sandbox/invoices/${inv.id}/pdf`;
