@@ -182,3 +182,17 @@ describe('payment links', () => {
     assert.deepEqual((await stripe.checkout.sessions.list({ payment_link: link.id })).data.length, 2);
   });
 });
+
+describe('where Checkout sends the payer', () => {
+  it('takes http(s) URLs only for success_url and cancel_url', async () => {
+    for (const url of ['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'ftp://example.com/', '//evil.example/x', 'not a url']) {
+      const e = await stripeError(() => stripe.checkout.sessions.create({ mode: 'payment', success_url: url, line_items: [{ price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'x' } }, quantity: 1 }] }));
+      assert.equal(e.code, 'url_invalid', url);
+      assert.equal(e.param, 'success_url');
+    }
+    const cancel = await stripeError(() => stripe.checkout.sessions.create({ mode: 'payment', success_url: 'https://example.com/ok?s={CHECKOUT_SESSION_ID}', cancel_url: 'javascript:void(0)', line_items: [{ price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'x' } }, quantity: 1 }] }));
+    assert.equal(cancel.param, 'cancel_url');
+    const ok = await stripe.checkout.sessions.create({ mode: 'payment', success_url: 'https://example.com/ok?s={CHECKOUT_SESSION_ID}', line_items: [{ price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'x' } }, quantity: 1 }] });
+    assert.match(ok.id, /^cs_test_/);
+  });
+});

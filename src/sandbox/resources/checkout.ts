@@ -75,10 +75,23 @@ function buildLineItems(ctx: Ctx, input: Params[] | undefined, mode: string): Bu
   return { items, currency, recurring };
 }
 
+function isBrowserUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && /^https?:\/\/[^/?#\s]/i.test(value);
+  } catch {
+    return false;
+  }
+}
+
 function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
   const mode = p.mode;
   if (!mode) throw invalidRequest('Missing required param: mode.', { param: 'mode', code: 'parameter_missing' });
   if (!p.success_url && p.ui_mode !== 'embedded') throw invalidRequest('Missing required param: success_url.', { param: 'success_url', code: 'parameter_missing' });
+  // The payer's browser is sent to these: http(s) only ({CHECKOUT_SESSION_ID} may stand in them), never javascript: or data:.
+  for (const param of ['success_url', 'cancel_url', 'return_url'] as const) {
+    if (p[param] !== undefined && !isBrowserUrl(p[param].replace(/\{CHECKOUT_SESSION_ID\}/g, 'cs'))) throw invalidRequest('Not a valid URL', { param, code: 'url_invalid' });
+  }
   if (p.customer && p.customer_email) throw invalidRequest('You may only specify one of these parameters: customer, customer_email.', { param: 'customer_email' });
   if (p.customer_creation && p.customer) throw invalidRequest('You may only specify one of these parameters: customer, customer_creation.', { param: 'customer_creation' });
   if (p.customer_creation && mode === 'subscription') {
