@@ -2,6 +2,7 @@
  * `paybridge` command line. Each command is a thin wrapper over a library
  * entry point; nothing here holds business logic.
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_KEY, DEFAULT_SANDBOX } from './defaults.js';
 
@@ -37,6 +38,7 @@ const positiveInt = (value: string): number => {
 const program = new Command()
   .name('paybridge')
   .description('Self-hosted Stripe integration gateway and offline Stripe-compatible sandbox')
+  .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version, '-v, --version', 'print the version')
   .showHelpAfterError();
 
 program
@@ -130,6 +132,7 @@ program
 try {
   await program.parseAsync();
 } catch (e) {
-  console.error(`paybridge: ${(e as Error).message}`);
+  // One prefix, however the message began.
+  console.error(`paybridge: ${(e as Error).message.replace(/^(paybridge:\s*)+/i, '')}`);
   process.exit(1);
 }

@@ -112,3 +112,8 @@ it('prints the dashboard password once; reset-admin-password replaces it and end
   assert.equal((await signIn(second.url, fresh)).status, 200);
   await second.stop();
 });
+
+it('prints its version', async () => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  for (const flag of ['--version', '-v']) assert.equal((await run(process.execPath, [BIN, flag], { env: ENV })).stdout.trim(), version);
+});
