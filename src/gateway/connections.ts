@@ -140,7 +140,7 @@ export class Connections {
 
   /** Asks Stripe who the key belongs to; a refused key is a 400 carrying Stripe's reason. */
   private async verify(app: AppKey, key: string, restricted: boolean): Promise<string | null> {
-    const answer = await this.call(app, null, 'verify', { method: 'GET', path: '/v1/account', authorization: `Bearer ${key}` });
+    const answer = await this.call(app, null, 'key_check', { method: 'GET', path: '/v1/account', authorization: `Bearer ${key}` });
     const error = stripeErrorOf(answer);
     if (!error) return JSON.parse(answer.body.toString('utf8')).id ?? null;
     // A restricted key without account access still names its account in Stripe's 403.
@@ -150,7 +150,8 @@ export class Connections {
   }
 
   private async probe(app: AppKey, key: string): Promise<Record<string, string>> {
-    return probePermissions(async (method, path) => (await this.call(app, null, 'verify', { method, path, authorization: `Bearer ${key}` })).status);
+    // Tagged as key checks: their 403s and 404s are the answers asked for, not failures of the connection.
+    return probePermissions(async (method, path) => (await this.call(app, null, 'key_check', { method, path, authorization: `Bearer ${key}` })).status);
   }
 
   /** One logged call to Stripe on behalf of a connection (or of the app, before one exists). */

@@ -23,7 +23,7 @@ export interface LogEntry {
   idempotencyKey: string | null;
   errorType: string | null;
   errorCode: string | null;
-  /** proxy | connection_key | verify | oauth | test */
+  /** proxy | connection_key | verify | key_check | oauth | test | paybridge | mcp:<tool> */
   source: string;
   request: unknown;
 }
@@ -177,7 +177,11 @@ export class RequestLog {
     await this.flush();
     const where: SQL[] = [eq(requestLogs.appId, appId), eq(requestLogs.mode, mode)];
     if (f.connection) where.push(eq(requestLogs.connectionId, f.connection));
-    if (f.status !== undefined) where.push(statusCondition(f.status));
+    if (f.status !== undefined) {
+      where.push(statusCondition(f.status));
+      // A filter for failures leaves out the refusals a key check asked for; an exact status still finds them.
+      if (!/^\d{3}$/.test(f.status)) where.push(sql`NOT (${requestLogs.source} = 'key_check' AND ${requestLogs.status} IN (403, 404))`);
+    }
     if (f.method) where.push(eq(requestLogs.method, f.method.toUpperCase()));
     if (f.path) where.push(ilike(requestLogs.path, `%${f.path.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
     if (f.startingAfter) {
@@ -203,7 +207,7 @@ export class RequestLog {
     const bucket = (hours * 3600) / 48;
     const since = Math.floor((Date.now() / 1000 - hours * 3600) / bucket) * bucket;
     const rows = await this.db.execute(sql`SELECT floor(extract(epoch from created_at) / ${bucket})::bigint AS b, count(*)::int AS requests,
-        (count(*) FILTER (WHERE (status IS NULL OR status >= 400) AND NOT (source = 'verify' AND status IN (403, 404))))::int AS errors
+        (count(*) FILTER (WHERE (status IS NULL OR status >= 400) AND NOT (source = 'key_check' AND status IN (403, 404))))::int AS errors
       FROM request_logs WHERE app_id = ${appId} AND mode = ${mode} AND created_at >= to_timestamp(${since})
         ${connection ? sql`AND connection_id = ${connection}` : sql``}
       GROUP BY b`);

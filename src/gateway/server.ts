@@ -18,6 +18,7 @@ import { connectionView, type Connection, type Connections } from './connections
 import type { OAuthConnections } from './oauth.js';
 import type { Proxy, ProxyRequest } from './proxy.js';
 import { STATUS_FILTER } from './logs.js';
+import { PROBES } from './probe.js';
 import { registerSessionPages } from './pages.js';
 import type { Actions } from './actions.js';
 import type { AppWebhooks } from './app_webhooks.js';
@@ -209,11 +210,15 @@ export function buildGatewayServer(s: Services): FastifyInstance {
         // Testing a connection whose token refresh kept failing tries the refresh once more.
         if (conn.kind === 'stripe_app' && conn.status === 'refresh_failed') conn = await s.oauth.refresh(conn, 'rejected');
         const credentials = await s.oauth.credentialsFor(conn);
-        const path = conn.keyType === 'restricted' ? '/v1/balance' : '/v1/account';
+        // A restricted key is tested with something its detected permissions allow, not with a read it may lack.
+        const granted = Object.entries((conn.permissions ?? {}) as Record<string, string>).filter(([, level]) => level === 'read' || level === 'write').map(([name]) => name);
+        const probe = conn.keyType === 'restricted' ? PROBES.find(([name]) => name === 'balance' && granted.includes(name)) ?? PROBES.find(([name]) => granted.includes(name)) : undefined;
+        const path = conn.keyType === 'restricted' ? probe?.[1] ?? '/v1/balance' : '/v1/account';
         const answer = await s.connections.call(key, conn, 'test', { method: 'GET', path, authorization: credentials.authorization, stripeAccount: credentials.stripeAccount });
         await s.connections.observe(conn, answer);
         if (answer.status === 200) {
-          return { object: 'connection_test', ok: true, message: 'Connection successful', connection: conn.id, account: conn.accountId, livemode: conn.mode === 'live', latency_ms: Math.round(answer.durationMs) };
+          const message = conn.keyType === 'restricted' ? `Connection successful — restricted key, ${granted.length} permission${granted.length === 1 ? '' : 's'}` : 'Connection successful';
+          return { object: 'connection_test', ok: true, message, connection: conn.id, account: conn.accountId, livemode: conn.mode === 'live', latency_ms: Math.round(answer.durationMs) };
         }
         const error = JSON.parse(answer.body.toString('utf8') || '{}').error ?? {};
         const after = await s.connections.load(conn.id, true);

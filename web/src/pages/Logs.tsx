@@ -10,7 +10,7 @@ export interface Log {
   stripe_request_id: string | null; idempotency_key: string | null; error: { type: string; code: string | null } | null; source: string; request: unknown; created: number;
 }
 
-const SOURCES: Record<string, string> = { proxy: 'Proxy', connection_key: 'Connection key', verify: 'Key check', oauth: 'OAuth', test: 'Connection test', sync: 'Sync', session: 'Payment session', session_charge: 'Off-session charge', paybridge: 'PayBridge' };
+const SOURCES: Record<string, string> = { proxy: 'Proxy', connection_key: 'Connection key', key_check: 'Key check', verify: 'Key check', oauth: 'OAuth', test: 'Connection test', sync: 'Sync', session: 'Payment session', session_charge: 'Off-session charge', paybridge: 'PayBridge' };
 const source = (s: string) => (s.startsWith('action:') ? `Action ${s.slice(7)}` : s.startsWith('mcp:') ? `Agent tool ${s.slice(4)}` : SOURCES[s] ?? words(s));
 
 function LogDetail(p: { id: string }) {
