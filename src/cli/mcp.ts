@@ -5,12 +5,18 @@ import { directCredentials, gatewayCredentials, type Credentials } from '../mcp/
 import { buildMcpServer, offered, parseAllowlist } from '../mcp/server.js';
 
 export async function runMcp(o: { connection?: string; apiKey?: string; stripeBase: string; stripeAccount?: string; tools?: string }): Promise<void> {
-  if (!!o.connection === !!o.apiKey) throw new Error('Give either --connection conn_… (through a gateway) or --api-key sk_…|rk_… (directly).');
+  const envKey = process.env.PAYBRIDGE_API_KEY;
+  const gatewayUrl = process.env.PAYBRIDGE_URL ?? 'http://127.0.0.1:4000';
   let credentials: Credentials;
-  if (o.connection) {
-    const appKey = process.env.PAYBRIDGE_API_KEY;
-    if (!appKey) throw new Error('PAYBRIDGE_API_KEY (an app key, pb_test_… or pb_live_…) is needed with --connection.');
-    credentials = await gatewayCredentials({ gatewayUrl: process.env.PAYBRIDGE_URL ?? 'http://127.0.0.1:4000', appKey, connection: o.connection });
+  if (!o.apiKey && envKey?.startsWith('pbk_')) {
+    // A connection key names its connection and carries its permissions: the least an agent can be given.
+    credentials = await directCredentials({ apiKey: envKey, stripeBase: gatewayUrl });
+    credentials.describe = `a connection key (${envKey.slice(0, 13)}…) via ${gatewayUrl}`;
+  } else if (!!o.connection === !!o.apiKey) {
+    throw new Error('Give PAYBRIDGE_API_KEY=pbk_… (a connection key, through PAYBRIDGE_URL), --connection conn_… with an app key in PAYBRIDGE_API_KEY, or --api-key sk_…|rk_… (directly).');
+  } else if (o.connection) {
+    if (!envKey) throw new Error('PAYBRIDGE_API_KEY (a connection key pbk_…, or an app key pb_test_…/pb_live_…) is needed with --connection.');
+    credentials = await gatewayCredentials({ gatewayUrl, appKey: envKey, connection: o.connection });
   } else {
     credentials = await directCredentials({ apiKey: o.apiKey!, stripeBase: o.stripeBase, stripeAccount: o.stripeAccount });
   }

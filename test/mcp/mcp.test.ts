@@ -231,5 +231,21 @@ describe('MCP over HTTP at the gateway', () => {
     } finally {
       await viaKey.close();
     }
+
+    // Least privilege from the environment alone (issue 18): PAYBRIDGE_URL and a connection key, the connection implied.
+    for (const args of [[], ['--connection', full.id]]) {
+      const agent = new Client({ name: 'paybridge-connection-key', version: '1.0.0' });
+      await agent.connect(new StdioClientTransport({
+        command: process.execPath, args: [BIN, 'mcp', ...args], stderr: 'pipe',
+        env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: ckey } as Record<string, string>,
+      }));
+      try {
+        assert.deepEqual((await agent.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search'], args.join(' '));
+        const listed = (await agent.callTool({ name: 'list_customers', arguments: { limit: 1 } })) as Result;
+        assert.notEqual(listed.isError, true, listed.content[0].text);
+      } finally {
+        await agent.close();
+      }
+    }
   });
 });
