@@ -3,6 +3,7 @@
  * and the balance. Charges are created by payment intents (`chargeCard`),
  * never directly: the Charges API is legacy and the sandbox does not offer it.
  */
+import { legacyChargeOperations } from './legacy_charges.js';
 import { invalidRequest } from '../../stripe/errors.js';
 import type { TestCard } from '../cards.js';
 import type { Ctx } from '../engine/context.js';
@@ -43,7 +44,8 @@ export interface ChargeRequest {
   pm: StripeObject;
   card: TestCard;
   customer: string | null;
-  paymentIntent: string;
+  /** null for a charge made through the legacy Charges API. */
+  paymentIntent: string | null;
   capture: boolean;
   description: string | null;
   metadata: Record<string, string>;
@@ -246,6 +248,7 @@ export const charges: Resource = {
         return saveUpdate(ctx, 'charges', next, applyUpdate(next, p), 'charge.updated');
       },
     }),
+    ...legacyChargeOperations((ctx, p) => createRefund(ctx, p)),
     {
       method: 'GET',
       path: '/v1/charges/{charge}/refunds',
@@ -258,7 +261,7 @@ export const charges: Resource = {
   ],
 };
 
-function createRefund(ctx: Ctx, p: Params): StripeObject {
+export function createRefund(ctx: Ctx, p: Params): StripeObject {
   let charge: StripeObject;
   if (p.charge) charge = ctx.require('charges', p.charge, 'charge', 'charge');
   else if (p.payment_intent) {

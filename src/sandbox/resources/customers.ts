@@ -1,4 +1,5 @@
 import { invalidRequest } from '../../stripe/errors.js';
+import { attachSource, checkDefaultSource } from './legacy_charges.js';
 import { changeBalance } from './customer_balance.js';
 import type { Ctx } from '../engine/context.js';
 import { newId, randomText } from '../../stripe/ids.js';
@@ -72,6 +73,8 @@ export function createCustomer(ctx: Ctx, p: Params): StripeObject {
   }
   ctx.put('customers', customer);
   ctx.emit('customer.created', customer);
+  // A card token as `source` becomes the customer's first card source and its default.
+  if (p.source) return attachSource(ctx, customer, p.source).customer;
   // Stripe attaches `payment_method` as part of creating the customer.
   if (p.payment_method) {
     const pm = attachPaymentMethod(ctx, resolvePaymentMethod(ctx, p.payment_method, 'payment_method'), customer);
@@ -99,7 +102,16 @@ function setDefault(ctx: Ctx, customer: StripeObject, pmId: string, emit = true)
 
 function update(ctx: Ctx, customer: StripeObject, p: Params): StripeObject {
   let next = ctx.edit(customer);
-  const previous = applyUpdate(next, p, ['invoice_settings', 'address', 'source', 'balance']);
+  const previous = applyUpdate(next, p, ['invoice_settings', 'address', 'source', 'balance', 'default_source']);
+  if (p.source) {
+    // `source` on an update replaces the default source with a new card.
+    previous.default_source = customer.default_source;
+    next = attachSource(ctx, { ...next, default_source: null }, p.source).customer;
+  } else if (p.default_source !== undefined) {
+    if (p.default_source !== '') checkDefaultSource(ctx, customer, p.default_source);
+    previous.default_source = customer.default_source;
+    next.default_source = p.default_source === '' ? null : p.default_source;
+  }
   if (p.balance !== undefined && p.balance !== (customer.balance ?? 0)) {
     // Setting the balance is an adjustment by the difference, so the ledger still adds up to it.
     previous.balance = customer.balance;

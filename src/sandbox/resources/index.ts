@@ -7,6 +7,7 @@ import type { Resource } from '../engine/resource.js';
 import { coupons, prices, products } from './catalog.js';
 import { balance, balanceTransactions, charges, disputes, refunds } from './charges.js';
 import { customers } from './customers.js';
+import { cardSources } from './legacy_charges.js';
 import { customerBalanceTransactions } from './customer_balance.js';
 import { events } from './events.js';
 import { paymentIntents } from './payment_intents.js';
@@ -21,7 +22,7 @@ import { checkoutSessions, paymentLinks } from './checkout.js';
 import { accounts } from '../connect/accounts.js';
 
 export const RESOURCES: Resource[] = [
-  customers, customerBalanceTransactions, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
+  customers, customerBalanceTransactions, cardSources, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
   promotionCodes, discounts, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, testClocks,
   webhookEndpoints, checkoutSessions, paymentLinks, accounts,
