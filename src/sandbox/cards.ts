@@ -20,6 +20,8 @@ export interface TestCard {
   funding: 'credit' | 'debit' | 'prepaid';
   country: string;
   behaviour: CardBehaviour;
+  /** Radar's risk level for a payment that goes through (Stripe's Radar test cards). */
+  risk?: 'elevated' | 'highest';
 }
 
 const DECLINED = 'Your card was declined.';
@@ -56,6 +58,9 @@ export const TEST_CARDS: TestCard[] = [
   card('4000000000000119', 'visa', decline('processing_error', 'An error occurred while processing your card. Try again in a little bit.', 'processing_error')),
   card('4000000000006975', 'visa', decline('card_velocity_exceeded')),
   card('4100000000000019', 'visa', decline('fraudulent')),
+  // Radar's test cards: highest risk is blocked by Radar's default rule, elevated risk goes through with its level.
+  card('4000000000004954', 'visa', decline('fraudulent')),
+  { ...card('4000000000009235', 'visa'), risk: 'elevated' },
   card('4000000000000341', 'visa', { kind: 'charge_fail' }),
   card('4000002500003155', 'visa', { kind: 'three_ds', always: false }),
   card('4000002760003184', 'visa', { kind: 'three_ds', always: true }),
@@ -91,6 +96,8 @@ const SHORTCUTS: Record<string, string> = {
   chargeDeclinedVelocityLimitExceeded: '4000000000006975',
   chargeDeclinedFraudulent: '4100000000000019',
   radarBlock: '4100000000000019',
+  riskLevelHighest: '4000000000004954',
+  riskLevelElevated: '4000000000009235',
   chargeCustomerFail: '4000000000000341',
   authenticationRequired: '4000002760003184',
   authenticationRequiredOnSetup: '4000002500003155',

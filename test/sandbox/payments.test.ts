@@ -309,3 +309,22 @@ describe('events', () => {
     assert.equal(one.api_version, '2026-10-28.endive');
   });
 });
+
+describe('Radar test cards', () => {
+  it('blocks the highest-risk cards and passes the elevated-risk card with its risk level', async () => {
+    const stripe = h.stripe;
+    for (const pm of ['pm_card_riskLevelHighest', 'pm_card_chargeDeclinedFraudulent']) {
+      const e = await stripeError(() => stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm, confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } }));
+      assert.equal(e.code, 'card_declined', pm);
+      assert.equal(e.decline_code, 'fraudulent', pm);
+      const charge = await stripe.charges.retrieve((e.raw as { charge: string }).charge);
+      assert.deepEqual([charge.outcome?.type, charge.outcome?.risk_level], ['blocked', 'highest'], pm);
+    }
+    const elevated = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_riskLevelElevated', confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, expand: ['latest_charge'] });
+    assert.equal(elevated.status, 'succeeded');
+    assert.equal((elevated.latest_charge as Stripe.Charge).outcome?.risk_level, 'elevated');
+    const byNumber = await stripe.paymentMethods.create({ type: 'card', card: { number: '4000000000009235', exp_month: 12, exp_year: 2034, cvc: '123' } });
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: byNumber.id, confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, expand: ['latest_charge'] });
+    assert.equal((pi.latest_charge as Stripe.Charge).outcome?.risk_level, 'elevated');
+  });
+});

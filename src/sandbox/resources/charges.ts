@@ -102,7 +102,7 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
           seller_message: 'The bank did not return any further details with this decline.',
           type: r.failure!.decline_code === 'fraudulent' ? 'blocked' : 'issuer_declined',
         }
-      : AUTHORIZED,
+      : r.card.risk ? { ...AUTHORIZED, risk_level: r.card.risk, risk_score: r.card.risk === 'elevated' ? 72 : 92 } : AUTHORIZED,
     paid: !failed,
     payment_intent: r.paymentIntent,
     payment_method: r.pm.id,
