@@ -353,3 +353,30 @@ describe('invoices', () => {
     assert.deepEqual(types, ['invoice.created', 'invoice.finalized', 'invoice.sent', 'invoice.voided']);
   });
 });
+
+describe('the older billing APIs integrations still call', () => {
+  it('serves plans as recurring prices, plan on subscription items, and a customer’s subscriptions', async () => {
+    const stripe = h.stripe;
+    const product = await stripe.products.create({ name: 'Legacy gold' });
+    const plan = await stripe.plans.create({ id: 'gold-monthly', amount: 2500, currency: 'usd', interval: 'month', product: product.id, nickname: 'Gold' });
+    assert.deepEqual([plan.id, plan.object, plan.amount, plan.interval, plan.nickname], ['gold-monthly', 'plan', 2500, 'month', 'Gold']);
+    assert.equal((await stripe.prices.retrieve('gold-monthly')).unit_amount, 2500, 'a plan is a price too');
+    const inline = await stripe.plans.create({ amount: 900, currency: 'usd', interval: 'year', product: { name: 'Inline product' } });
+    assert.equal(typeof inline.product, 'string');
+    assert.ok((await stripe.plans.list({ limit: 100 })).data.some((p) => p.id === 'gold-monthly'));
+    assert.equal((await stripe.plans.update('gold-monthly', { nickname: 'Gold (2020)' })).nickname, 'Gold (2020)');
+
+    const customer = await stripe.customers.create({ email: 'plans@example.com', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ plan: 'gold-monthly' } as Stripe.SubscriptionCreateParams.Item] });
+    assert.equal(sub.items.data[0].plan.id, 'gold-monthly');
+    assert.equal(sub.status, 'active');
+    const listed = await h.http('GET', `/v1/customers/${customer.id}/subscriptions`);
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(listed.json.data.map((s: { id: string }) => s.id), [sub.id]);
+    assert.equal(listed.json.url, `/v1/customers/${customer.id}/subscriptions`);
+
+    const deleted = await stripe.plans.del(inline.id);
+    assert.equal(deleted.deleted, true);
+    assert.equal((await stripeError(() => stripe.plans.retrieve(inline.id))).statusCode, 404);
+  });
+});

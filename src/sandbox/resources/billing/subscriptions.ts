@@ -5,6 +5,9 @@
  * Payment outcomes move its status (incomplete → active, active → past_due →
  * canceled or unpaid) through the invoice hooks.
  */
+import { specSchema } from '../../schemas.js';
+import type { ParamSchema } from '../../../stripe/schema.js';
+import { planOf } from './plans.js';
 import { cardError, invalidRequest, StripeError } from '../../../stripe/errors.js';
 import type { Ctx } from '../../engine/context.js';
 import { invoicePaid, invoicePaymentFailed } from '../../engine/hooks.js';
@@ -26,29 +29,6 @@ const ACTIVE_LIKE = ['active', 'trialing', 'past_due', 'unpaid'];
 /** Subscriptions being created in the current request: their own activation is part of `created`, not an update. */
 const creating = new Set<string>();
 
-function planOf(price: StripeObject): StripeObject {
-  return {
-    id: price.id,
-    object: 'plan',
-    active: price.active,
-    amount: price.unit_amount,
-    amount_decimal: price.unit_amount_decimal,
-    billing_scheme: price.billing_scheme,
-    created: price.created,
-    currency: price.currency,
-    interval: price.recurring.interval,
-    interval_count: price.recurring.interval_count,
-    livemode: false,
-    metadata: price.metadata,
-    meter: null,
-    nickname: price.nickname,
-    product: price.product,
-    tiers_mode: price.tiers_mode,
-    transform_usage: null,
-    trial_period_days: price.recurring.trial_period_days ?? null,
-    usage_type: price.recurring.usage_type ?? 'licensed',
-  };
-}
 
 function resolvePrice(ctx: Ctx, item: Params, param: string): StripeObject {
   let price: StripeObject;
@@ -486,7 +466,12 @@ function latestInvoices(ctx: Ctx, subscriptionIds: string[]): string[] {
   return subscriptionIds.map((id) => ctx.get('subscriptions', id)?.latest_invoice).filter(Boolean);
 }
 
-const SUBSCRIPTION_PATCH: Operation['specPatch'] = { add: { discounts: DISCOUNTS_PARAM, billing_mode: { t: 'x' } } };
+/** `items[][plan]`: the spec stopped listing it, Stripe still takes it (a plan is a price), and older integrations send it. */
+const withPlan = (method: string, path: string): Record<string, ParamSchema> => {
+  const items = specSchema(method, path)?.p?.items;
+  return items?.i ? { items: { ...items, i: { ...items.i, p: { ...items.i.p, plan: { t: 's', m: 5000 } } } } } : {};
+};
+const SUBSCRIPTION_PATCH = (path: string): Operation['specPatch'] => ({ add: { discounts: DISCOUNTS_PARAM, billing_mode: { t: 'x' }, ...withPlan('POST', path) } });
 
 const declaration = {
   collection: 'subscriptions', object: 'subscription', prefix: 'sub', noun: 'subscription', path: '/v1/subscriptions', permission: 'subscriptions',
@@ -505,7 +490,7 @@ const standard = standardOperations(declaration, { idParam: 'subscription_expose
 export const subscriptions: Resource = {
   ...declaration,
   operations: [
-    ...patchSpec(patchSpec(standard, 'POST', '/v1/subscriptions', SUBSCRIPTION_PATCH), 'POST', '/v1/subscriptions/{subscription_exposed_id}', SUBSCRIPTION_PATCH),
+    ...patchSpec(patchSpec(standard, 'POST', '/v1/subscriptions', SUBSCRIPTION_PATCH('/v1/subscriptions')), 'POST', '/v1/subscriptions/{subscription_exposed_id}', SUBSCRIPTION_PATCH('/v1/subscriptions/{subscription_exposed_id}')),
     {
       // Stripe lists only non-canceled subscriptions unless `status` says otherwise.
       method: 'GET', path: '/v1/subscriptions', permission: 'subscriptions',
@@ -515,11 +500,20 @@ export const subscriptions: Resource = {
         return paginateSubs(ctx, p, filters);
       },
     },
+    {
+      // The older per-customer list, still served: the customer's subscriptions that are not canceled.
+      method: 'GET', path: '/v1/customers/{customer}/subscriptions', permission: 'subscriptions',
+      params: { t: 'o', p: { ending_before: { t: 's' }, starting_after: { t: 's' }, limit: { t: 'i' }, expand: { t: 'a', i: { t: 's' } } } },
+      handle: (ctx, p, path) => {
+        ctx.require('customers', path.customer, 'customer', 'customer');
+        return paginateSubs(ctx, p, [(o) => o.customer === path.customer && o.status !== 'canceled' && o.status !== 'incomplete_expired'], `/v1/customers/${path.customer}/subscriptions`);
+      },
+    },
   ],
 };
 
-const paginateSubs = (ctx: Ctx, p: Params, filters: ((o: StripeObject) => boolean)[]) =>
-  paginate(ctx.collection('subscriptions'), p, '/v1/subscriptions', 'subscription', filters);
+const paginateSubs = (ctx: Ctx, p: Params, filters: ((o: StripeObject) => boolean)[], url = '/v1/subscriptions') =>
+  paginate(ctx.collection('subscriptions'), p, url, 'subscription', filters);
 
 // Subscription items: the same changes as `items` on a subscription update.
 
