@@ -358,6 +358,9 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       const server = buildMcpServer(credentials.caller, { permissions: credentials.permissions });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       await server.connect(transport);
+      // The MCP transport writes the answer itself, past Fastify's onSend hook: the same headers, set on the socket's answer.
+      secureHeaders(reply, false);
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
       reply.hijack();
       let body: unknown;
       try {

@@ -106,6 +106,15 @@ for (const backend of list) {
       }
       const rotated = await fetch(`${h.gw.url}/v1/app`, { headers: { authorization: `Bearer ${h.key}` } });
       assert.equal(rotated.headers.get('cache-control'), 'no-store');
+      // The MCP route answers past Fastify's hooks; it carries the same headers.
+      const conn = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_mcp_headers' })).json.id;
+      const mcp = await fetch(`${h.gw.url}/mcp?connection=${conn}`, {
+        method: 'POST', headers: { authorization: `Bearer ${h.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'headers', version: '1' } } }),
+      });
+      assert.equal(mcp.status, 200, await mcp.clone().text());
+      assert.match(mcp.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      assert.equal(mcp.headers.get('cache-control'), 'no-store');
     });
 
     it('counts wrong passwords sent in parallel, and backs off rather than resetting', async () => {
