@@ -6,7 +6,7 @@
  * so events arriving out of order never overwrite newer data.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { invalidRequest } from '../stripe/errors.js';
+import { invalidRequest, StripeError } from '../stripe/errors.js';
 import type { AppKey } from './apps.js';
 import type { Connection, Connections } from './connections.js';
 import type { Proxy } from './proxy.js';
@@ -14,6 +14,7 @@ import { emitGatewayEvent, emitGatewayEvents, type GatewayEventInput, type Runti
 import type { Mode } from './config.js';
 import { QueueWorker } from './worker.js';
 import { scanListPage } from './list-scan.js';
+import { permissionFor } from '../stripe/routes.js';
 import { describeFailure, Outbound, refusedUrlReason } from '../net/outbound.js';
 
 /** Model → its list path, and the event type prefixes that change it. */
@@ -305,13 +306,17 @@ export class Syncs {
       for (let next = queue.shift(); next; next = queue.shift()) await this.backfillModel(app, conn, next.model, next.cursor);
     }));
     if (!states.length || this.stopping || this.dropping.has(conn.id)) return;
-    const left = (await this.rt.db.execute(sql`SELECT count(*) FILTER (WHERE status <> 'synced')::int AS n, count(*)::int AS models FROM sync_state WHERE connection_id = ${conn.id}`)).rows[0] as { n: number; models: number };
+    const left = (await this.rt.db.execute(sql`SELECT count(*) FILTER (WHERE status NOT IN ('synced', 'skipped'))::int AS n, count(*)::int AS models FROM sync_state WHERE connection_id = ${conn.id}`)).rows[0] as { n: number; models: number };
     if (left.models > 0 && left.n === 0) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.completed', { connection: conn.id });
   }
 
   /** One model's pages, from `cursor` on; the next page is read while the current one is written. */
   private async backfillModel(app: AppKey, conn: Connection, model: string, cursor: string | null): Promise<void> {
     const base = MODELS[model].path;
+    // A model the key is known not to read is skipped without asking Stripe (a restricted key's probed permissions).
+    const needed = permissionFor('GET', base.split('?')[0])?.permission;
+    const granted = (conn.permissions as Record<string, string> | null)?.[needed ?? ''];
+    if (needed && granted === 'none') return this.skip(conn, model, needed);
     const read = (after: string | null) => {
       const fetchedAt = Math.floor(Date.now() / 1000);
       const page: Promise<ListPage & { hasMore: boolean; fetchedAt: number }> = this.proxy
@@ -351,11 +356,18 @@ export class Syncs {
     } catch (e) {
       await writing.catch(() => undefined); // its cursor must not land after the error below
       if (e instanceof SyncGone) return; // the connection was deleted meanwhile, its records with it
+      // Stripe refusing the key's permission is not a failure to alert on: the model is skipped, and says why.
+      if (e instanceof StripeError && e.status === 403 && e.type === 'permission_error') return this.skip(conn, model, permissionFor('GET', base.split('?')[0])?.permission ?? model);
       const message = (e as Error).message;
       await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${message}, locked_until = NULL, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
       await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.failed', { connection: conn.id, model, error: message });
       await this.alert(conn, model, message);
     }
+  }
+
+  private async skip(conn: Connection, model: string, permission: string): Promise<void> {
+    await this.rt.db.execute(sql`UPDATE sync_state SET status = 'skipped', error = ${`Not permitted by this key (it needs ${permission} read).`}, locked_until = NULL, finished_at = now(), updated_at = now()
+      WHERE connection_id = ${conn.id} AND model = ${model}`);
   }
 
   /** Posts a sync error to the connection's (or the gateway's) Slack-compatible incoming webhook; never throws. */
@@ -375,7 +387,11 @@ export class Syncs {
   async status(app: AppKey, connectionId: string) {
     const conn = await this.conns.require(app, connectionId);
     const rows = (await this.rt.db.execute(sql`SELECT model, status, synced, error, started_at, finished_at FROM sync_state WHERE connection_id = ${conn.id} ORDER BY model`)).rows as Record<string, any>[];
-    return { object: 'sync', connection: conn.id, models: rows.map((r) => ({ model: r.model, status: r.status, synced: r.synced, error: r.error ?? null })) };
+    const seconds = (t: unknown) => (t ? Math.floor(new Date(t as string).getTime() / 1000) : null);
+    return {
+      object: 'sync', connection: conn.id,
+      models: rows.map((r) => ({ model: r.model, status: r.status, synced: r.synced, error: r.error ?? null, last_synced_at: r.status === 'synced' ? seconds(r.finished_at) : null })),
+    };
   }
 
   /** `GET /v1/records`: a model's records, oldest change first, from a cursor (the last seen `seq`). */

@@ -262,6 +262,14 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('table', { name: 'Failed payments' }).getByText('Your card was declined.').waitFor();
     await screenshot(page, 'dashboard-18-syncs-reports');
 
+    // The restricted key's connection: what it may not read is skipped, in words, not failed.
+    await page.getByLabel('Connection').selectOption(other.id);
+    await page.getByRole('button', { name: 'Start sync' }).click();
+    await page.getByRole('table', { name: 'Sync status' }).getByText('Skipped').first().waitFor({ timeout: 20_000 });
+    await page.getByRole('table', { name: 'Sync status' }).getByText(/Not permitted by this key \(it needs \w+ read\)\./).first().waitFor();
+    assert.equal(await page.getByRole('table', { name: 'Sync status' }).getByText('Failed').count(), 0);
+    await screenshot(page, 'dashboard-18-syncs-restricted');
+
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('table', { name: 'Webhook endpoints' }).getByText('http://127.0.0.1:9/unreachable').click();
     await page.getByRole('table', { name: 'Deliveries' }).getByText('session.canceled').waitFor();

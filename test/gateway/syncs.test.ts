@@ -54,6 +54,29 @@ for (const backend of list) {
       assert.equal(charges.length, 4);
     });
 
+    it('skips the models a restricted key may not read, says so plainly, and raises no failure', async () => {
+      const rk = await fetch(`${h.gw.sandbox!.url}/_sandbox/restricted_keys`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissions: { customers: 'read', charges: 'read' } }),
+      }).then((r) => r.json());
+      const restricted = (await h.api('POST', '/v1/connections', { secret_key: rk.secret })).json.id;
+      await h.api('POST', `/v1/connections/${restricted}/sync`, {});
+      const status = await eventually(async () => {
+        const s = (await h.api('GET', `/v1/connections/${restricted}/sync`)).json;
+        assert.ok(s.models.length === 9 && s.models.every((m: { status: string }) => m.status !== 'backfilling'), JSON.stringify(s));
+        return s;
+      }, 20_000);
+      const by = Object.fromEntries(status.models.map((m: { model: string }) => [m.model, m]));
+      assert.equal(by.customers.status, 'synced');
+      assert.equal(by.charges.status, 'synced');
+      assert.ok(typeof by.customers.last_synced_at === 'number', 'the last synced time is shown');
+      for (const model of ['products', 'prices', 'subscriptions', 'invoices', 'payment_intents', 'refunds', 'disputes']) {
+        assert.equal(by[model].status, 'skipped', model);
+        assert.match(by[model].error, /^Not permitted by this key \(it needs \w+ read\)\.$/, model);
+      }
+      const failures = (await h.api('GET', '/v1/gateway_events?type=sync.failed&limit=100')).json.data;
+      assert.deepEqual(failures.filter((e: { data: { connection: string } }) => e.data.connection === restricted), []);
+    });
+
     it('keeps records current from events, and an older event never overwrites a newer version', async () => {
       const records = (await h.api('GET', `/v1/records?connection=${conn}&model=customers&limit=1`)).json.data;
       const id = records[0].id;

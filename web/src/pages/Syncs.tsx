@@ -5,12 +5,12 @@ import { go, useShell } from '../App';
 import { Badge, Card, Empty, Notice, Page, Table, money, useAsync, when } from '../ui';
 import type { Connection } from './Connections';
 
-interface SyncStatus { models: { model: string; status: string; synced: number; error: string | null }[] }
+interface SyncStatus { models: { model: string; status: string; synced: number; error: string | null; last_synced_at: number | null }[] }
 interface Revenue { rows: { month: string; product: string; currency: string; gross: number; refunds: number; net: number; count: number }[] }
 interface Subscriptions { mrr: { currency: string; mrr: number; subscriptions: number }[]; active: number; churned_30d: number; churn_rate_30d: number }
 interface Failed { rows: { charge: string; customer: string | null; amount: number; currency: string; decline_reason: string | null; message: string | null; created: number }[] }
 
-const SYNC: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { synced: ['Up to date', 'ok'], backfilling: ['Copying', 'warn'], error: ['Failed', 'bad'] };
+const SYNC: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { synced: ['Up to date', 'ok'], backfilling: ['Copying', 'warn'], error: ['Failed', 'bad'], skipped: ['Skipped', undefined] };
 
 function RevenueBars(p: { rows: Revenue['rows'] }) {
   const byMonth = new Map<string, { net: number; refunds: number }>();
@@ -109,7 +109,8 @@ export function Syncs() {
               { label: 'Model', render: (m) => m.model.replace(/_/g, ' ') },
               { label: 'Status', render: (m) => <Badge tone={SYNC[m.status]?.[1]} dot>{SYNC[m.status]?.[0] ?? m.status}</Badge> },
               { label: 'Records', render: (m) => m.synced.toLocaleString() },
-              { label: 'Problem', render: (m) => m.error ?? '—' },
+              { label: 'Last synced', render: (m) => when(m.last_synced_at) },
+              { label: 'Note', render: (m) => m.error ?? '—' },
             ]} />
           )}
         </Card>
