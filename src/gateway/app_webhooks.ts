@@ -32,6 +32,9 @@ export interface AppEvent {
   mode: string;
   data: Record<string, unknown>;
   created: number;
+  /** A Stripe event's own id, shown to the app as `id`, and the connection it came through. */
+  stripeEventId?: string | null;
+  connectionId?: string | null;
 }
 
 const matches = (patterns: string[], type: string) => patterns.some((p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))));
@@ -123,7 +126,10 @@ export class AppWebhooks {
       for (const event of group) {
         const wanted = endpoints.filter((e) => matches(e.enabledEvents as string[], event.type));
         if (!wanted.length) continue;
-        const payload = JSON.stringify({ id: event.id, object: 'event', type: event.type, created: event.created, livemode: event.mode === 'live', data: { object: event.data } }, null, 2);
+        const payload = JSON.stringify({
+          id: event.stripeEventId ?? event.id, object: 'event', type: event.type, created: event.created, livemode: event.mode === 'live',
+          ...(event.connectionId ? { connection: event.connectionId } : {}), data: { object: event.data },
+        }, null, 2);
         const data = event.data as { id?: unknown; session?: { id?: unknown }; connection?: unknown };
         const objectId = String(data.id ?? data.session?.id ?? data.connection ?? event.id);
         for (const e of wanted) rows.push({ id: newGatewayId('whd'), endpointId: e.id, appId: event.appId, eventId: event.id, eventType: event.type, objectId, payload });

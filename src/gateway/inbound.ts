@@ -172,7 +172,7 @@ export class StripeEventsIn {
     }
     await this.syncs.onEvents(pairs as unknown as { conn: Connection; event: SyncEvent }[]);
     await emitGatewayEvents(this.rt, pairs.map(({ conn, event }) => ({
-      appId: conn.appId, mode: conn.mode, type: event.type, id: `${event.id}:${conn.id}`,
+      appId: conn.appId, mode: conn.mode, type: event.type, id: `${event.id}:${conn.id}`, stripeEventId: event.id, connectionId: conn.id,
       data: { ...(event.data.object as object), paybridge_connection: conn.id } as Record<string, unknown>,
     })));
   }

@@ -3,7 +3,7 @@
  * vault, the clients for Stripe's API and Connect hosts, request logs, and
  * PayBridge's own events. Built once by startGateway.
  */
-import { and, desc, eq, inArray, like, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, like, lt, or, type SQL } from 'drizzle-orm';
 import type { Db, Queryable } from '../store/db.js';
 import { gatewayEvents } from '../store/schema.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
@@ -26,7 +26,7 @@ export interface Runtime {
   /** Where Stripe sends people back after OAuth: this gateway's public URL. */
   publicUrl: string;
   /** Queues events for apps' webhook endpoints (set once the gateway is built). */
-  appWebhooks?: { enqueueAll(events: { id: string; type: string; appId: string; mode: string; data: Record<string, unknown>; created: number }[], db?: Queryable): Promise<void> };
+  appWebhooks?: { enqueueAll(events: { id: string; type: string; appId: string; mode: string; data: Record<string, unknown>; created: number; stripeEventId?: string | null; connectionId?: string | null }[], db?: Queryable): Promise<void> };
 }
 
 export interface GatewayEventInput {
@@ -35,6 +35,9 @@ export interface GatewayEventInput {
   type: string;
   data: Record<string, unknown>;
   id?: string;
+  /** A Stripe event's own id and the connection it came through (the row id stays one per connection). */
+  stripeEventId?: string;
+  connectionId?: string;
 }
 
 /**
@@ -49,7 +52,7 @@ export async function emitGatewayEvent(rt: Runtime, appId: string, mode: string,
 /** `emitGatewayEvent` for many events: one insert, one queuing; answers for each whether it was new. */
 export async function emitGatewayEvents(rt: Runtime, events: GatewayEventInput[], db: Queryable = rt.db): Promise<boolean[]> {
   if (!events.length) return [];
-  const rows = events.map((e) => ({ id: e.id ?? newGatewayId('pbevt'), appId: e.appId, mode: e.mode, type: e.type, data: e.data }));
+  const rows = events.map((e) => ({ id: e.id ?? newGatewayId('pbevt'), appId: e.appId, mode: e.mode, type: e.type, data: e.data, stripeEventId: e.stripeEventId ?? null, connectionId: e.connectionId ?? null }));
   const inserted = await db.insert(gatewayEvents).values(rows).onConflictDoNothing().returning({ id: gatewayEvents.id, createdAt: gatewayEvents.createdAt });
   const created = new Map(inserted.map((r) => [r.id, r.createdAt]));
   const known = rows.filter((r) => !created.has(r.id)).map((r) => r.id);
@@ -59,14 +62,20 @@ export async function emitGatewayEvents(rt: Runtime, events: GatewayEventInput[]
   return rows.map((r) => fresh.has(r.id));
 }
 
-const eventView = (r: typeof gatewayEvents.$inferSelect) => ({ id: r.id, object: 'gateway_event', type: r.type, data: r.data, created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live' });
+const eventView = (r: typeof gatewayEvents.$inferSelect) => ({
+  id: r.stripeEventId ?? r.id, object: 'gateway_event', type: r.type, connection: r.connectionId, data: r.data, created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live',
+});
+
+/** An event by the id the app sees: PayBridge's own, or a Stripe event's (the newest, if several connections brought it). */
+const byShownId = (id: string) => or(eq(gatewayEvents.id, id), eq(gatewayEvents.stripeEventId, id))!;
 
 /** `GET /v1/gateway_events`: newest first, filtered by type (or a `type.*` prefix), paginated with `starting_after`. */
 export async function listGatewayEvents(rt: Runtime, appId: string, mode: string, f: { type?: string; limit: number; startingAfter?: string }) {
   const where: SQL[] = [eq(gatewayEvents.appId, appId), eq(gatewayEvents.mode, mode)];
   if (f.type) where.push(f.type.endsWith('.*') ? like(gatewayEvents.type, `${f.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : eq(gatewayEvents.type, f.type));
   if (f.startingAfter) {
-    const [cursor] = await rt.db.select({ seq: gatewayEvents.seq }).from(gatewayEvents).where(eq(gatewayEvents.id, f.startingAfter));
+    const [cursor] = await rt.db.select({ seq: gatewayEvents.seq }).from(gatewayEvents)
+      .where(and(eq(gatewayEvents.appId, appId), eq(gatewayEvents.mode, mode), byShownId(f.startingAfter))).orderBy(desc(gatewayEvents.seq)).limit(1);
     if (cursor) where.push(lt(gatewayEvents.seq, cursor.seq!));
   }
   const rows = await rt.db.select().from(gatewayEvents).where(and(...where)).orderBy(desc(gatewayEvents.seq)).limit(f.limit + 1);
@@ -74,6 +83,6 @@ export async function listGatewayEvents(rt: Runtime, appId: string, mode: string
 }
 
 export async function getGatewayEvent(rt: Runtime, appId: string, mode: string, id: string) {
-  const [row] = await rt.db.select().from(gatewayEvents).where(and(eq(gatewayEvents.id, id), eq(gatewayEvents.appId, appId), eq(gatewayEvents.mode, mode)));
+  const [row] = await rt.db.select().from(gatewayEvents).where(and(byShownId(id), eq(gatewayEvents.appId, appId), eq(gatewayEvents.mode, mode))).orderBy(desc(gatewayEvents.seq)).limit(1);
   return row ? eventView(row) : undefined;
 }

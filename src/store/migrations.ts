@@ -161,4 +161,14 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       CREATE INDEX stripe_events_in_received ON stripe_events_in (received_at)
     `,
   },
+  {
+    // Issue 18: a Stripe event reaches the app under Stripe's own id, with its connection beside it; the row id stays
+    // one per connection (the same account's event through two connections is two rows).
+    id: '0013_gateway_event_ids',
+    sql: `
+      ALTER TABLE gateway_events ADD COLUMN stripe_event_id text;
+      ALTER TABLE gateway_events ADD COLUMN connection_id text;
+      CREATE INDEX gateway_events_stripe_id ON gateway_events (app_id, mode, stripe_event_id)
+    `,
+  },
 ];

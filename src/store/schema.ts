@@ -125,6 +125,9 @@ export const gatewayEvents = pgTable('gateway_events', {
   mode: text('mode').notNull(),
   type: text('type').notNull(),
   data: jsonb('data').notNull(),
+  /** For a Stripe event: Stripe's id (what the app sees as `id`) and the connection it came through. */
+  stripeEventId: text('stripe_event_id'),
+  connectionId: text('connection_id'),
   createdAt: created(),
 });
 

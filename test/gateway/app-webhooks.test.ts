@@ -63,6 +63,12 @@ for (const backend of list) {
       const verified = Stripe.webhooks.constructEvent(got.raw, got.signature, endpoint.json.secret);
       assert.equal((verified.data.object as { id: string }).id, customer.id);
       assert.equal((verified.data.object as { paybridge_connection?: string }).paybridge_connection, conn.id);
+      // The id is Stripe's own (so stripe.events.retrieve finds it on the account), the connection in its own field (issue 18).
+      const stripeEventId = (await h.sandbox.events.list({ type: 'customer.created', limit: 10 })).data.find((e) => (e.data.object as { id: string }).id === customer.id)!.id;
+      assert.equal(verified.id, stripeEventId);
+      assert.equal((JSON.parse(got.raw) as { connection?: string }).connection, conn.id);
+      const shown = (await h.api('GET', `/v1/gateway_events/${stripeEventId}`)).json;
+      assert.deepEqual([shown.id, shown.connection, shown.type], [stripeEventId, conn.id, 'customer.created']);
       // The app has its 200 a moment before the gateway has recorded it.
       const delivery = await eventually(async () => {
         const deliveries = (await h.api('GET', `/v1/webhook_endpoints/${endpoint.json.id}/deliveries`)).json.data;
