@@ -4,7 +4,7 @@ import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
 import { ago, Badge, Card, Empty, Json, Loaded, Page, PagedTable, useAsync, usePaged, when } from '../ui';
 
-interface GatewayEvent { id: string; type: string; data: Record<string, unknown>; created: number }
+interface GatewayEvent { id: string; type: string; connection: string | null; data: Record<string, unknown>; created: number }
 
 const GROUPS = ['session.*', 'connection.*', 'sync.*', 'records.*', 'payment_intent.*', 'charge.*', 'customer.*', 'checkout.session.*', 'invoice.*'];
 
@@ -30,11 +30,13 @@ export function Events(p: { id?: string }) {
       </select>
     }>
       <Card flush>
-        <PagedTable list={list} label="Events" onRow={(e) => go(`events/${e.id}`)} empty={
-          <Empty icon="◎" title="No events yet">Events arrive when Stripe reports a change on a connected account, when payment sessions finish, and when syncs run.</Empty>
+        <PagedTable list={list} label="Events" onRow={(e) => go(`events/${e.id}`)} empty={type
+          ? <Empty icon="◎" title="No events match this filter">Choose “All events” to see every event.</Empty>
+          : <Empty icon="◎" title="No events yet">Events arrive when Stripe reports a change on a connected account, when payment sessions finish, and when syncs run.</Empty>
         } columns={[
               { label: 'Event', render: (e) => <Badge tone={e.type.endsWith('failed') || e.type.endsWith('disabled') ? 'bad' : 'brand'}>{e.type}</Badge> },
               { label: 'Object', render: (e) => <span className="mono small">{String(e.data.id ?? e.data.connection ?? '')}</span> },
+              { label: 'Connection', render: (e) => <span className="mono small">{e.connection ?? '—'}</span> },
               { label: 'Id', render: (e) => <span className="mono small muted">{e.id}</span> },
               { label: 'When', render: (e) => ago(e.created) },
         ]} />
