@@ -3,7 +3,7 @@
  * and a `pb_live_…` key, stored as SHA-256 hashes, shown once, rotatable
  * and revocable. A key's mode decides which connections it can see.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { authenticationError, invalidRequest } from '../stripe/errors.js';
 import type { Db } from '../store/db.js';
 import { apiKeys, apps } from '../store/schema.js';
@@ -39,22 +39,37 @@ export class Apps {
     return { id, secret, hint: hintOf(secret) };
   }
 
-  /** A new key for `mode`; the old one stops working at once. */
-  async rotate(appId: string, mode: Mode): Promise<{ id: string; secret: string; hint: string }> {
-    await this.db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.appId, appId), eq(apiKeys.mode, mode), isNull(apiKeys.revokedAt)));
+  /**
+   * A new key for `mode`. The keys in use stop working after `expiresInSeconds` (0: now, within the few seconds
+   * instances cache keys), or sooner if they were already due to: the window Stripe offers when rolling a key,
+   * so deployments can move to the new key before the old one stops.
+   */
+  async rotate(appId: string, mode: Mode, expiresInSeconds = 0): Promise<{ id: string; secret: string; hint: string; previous?: { id: string; expires_at: number } }> {
+    const ends = new Date(Date.now() + expiresInSeconds * 1000);
+    const ended = await this.db.update(apiKeys).set({ revokedAt: sql`LEAST(COALESCE(${apiKeys.revokedAt}, 'infinity'::timestamptz), ${ends.toISOString()}::timestamptz)` })
+      .where(and(eq(apiKeys.appId, appId), eq(apiKeys.mode, mode), or(isNull(apiKeys.revokedAt), gt(apiKeys.revokedAt, new Date())))).returning({ id: apiKeys.id, revokedAt: apiKeys.revokedAt });
     this.cache.clear();
-    return this.issueKey(appId, mode);
+    const issued = await this.issueKey(appId, mode);
+    const previous = ended.sort((a, b) => (b.revokedAt?.getTime() ?? 0) - (a.revokedAt?.getTime() ?? 0))[0];
+    return { ...issued, ...(previous ? { previous: { id: previous.id, expires_at: Math.floor(previous.revokedAt!.getTime() / 1000) } } : {}) };
   }
 
   async revoke(appId: string, keyId: string): Promise<boolean> {
-    const done = await this.db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.appId, appId), eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt))).returning();
+    const done = await this.db.update(apiKeys).set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.appId, appId), eq(apiKeys.id, keyId), or(isNull(apiKeys.revokedAt), gt(apiKeys.revokedAt, new Date())))).returning();
     this.cache.clear();
     return done.length > 0;
   }
 
   async listKeys(appId: string) {
     const rows = await this.db.select().from(apiKeys).where(eq(apiKeys.appId, appId));
-    return rows.map((k) => ({ id: k.id, object: 'api_key', mode: k.mode, hint: k.hint, created: Math.floor(k.createdAt.getTime() / 1000), revoked: k.revokedAt !== null }));
+    const now = Date.now();
+    return rows.map((k) => ({
+      id: k.id, object: 'api_key', mode: k.mode, hint: k.hint, created: Math.floor(k.createdAt.getTime() / 1000),
+      revoked: k.revokedAt !== null && k.revokedAt.getTime() <= now,
+      // A rolled key still in its window: when it stops.
+      expires_at: k.revokedAt && k.revokedAt.getTime() > now ? Math.floor(k.revokedAt.getTime() / 1000) : null,
+    }));
   }
 
   async get(appId: string) {
@@ -68,7 +83,7 @@ export class Apps {
     let key = cached && Date.now() - cached.at < CACHE_MS ? cached.key : undefined;
     if (key === undefined) {
       const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, sha256(secret)));
-      key = row && !row.revokedAt ? { appId: row.appId, mode: row.mode as Mode, keyId: row.id } : null;
+      key = row && (!row.revokedAt || row.revokedAt.getTime() > Date.now()) ? { appId: row.appId, mode: row.mode as Mode, keyId: row.id } : null;
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(secret, { key, at: Date.now() });
     }

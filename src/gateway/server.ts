@@ -169,7 +169,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       const found = await s.apps.get(key.appId);
       return { id: found.id, object: 'app', name: found.name, livemode: key.mode === 'live', keys: await s.apps.listKeys(key.appId) };
     });
-    api.post<{ Body: { mode?: Mode; revoke_connection_keys?: unknown } }>('/v1/app/keys/rotate', async (req) => {
+    api.post<{ Body: { mode?: Mode; revoke_connection_keys?: unknown; expires_in?: unknown } }>('/v1/app/keys/rotate', async (req) => {
       const key = await auth(req);
       const mode = req.body?.mode ?? key.mode;
       if (mode !== 'test' && mode !== 'live') throw invalidRequest('mode must be test or live.', { param: 'mode' });
@@ -177,10 +177,13 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       if (revokeKeys !== undefined && typeof revokeKeys !== 'boolean' && revokeKeys !== 'true' && revokeKeys !== 'false') {
         throw invalidRequest('revoke_connection_keys must be true or false.', { param: 'revoke_connection_keys' });
       }
-      const issued = await s.apps.rotate(key.appId, mode);
+      // When the old key stops: now, or after one of the windows Stripe offers when rolling a key.
+      const expiresIn = req.body?.expires_in === undefined ? 0 : Number(req.body.expires_in);
+      if (![0, 3600, 86_400, 604_800].includes(expiresIn)) throw invalidRequest('expires_in must be 0 (now), 3600 (1 hour), 86400 (24 hours) or 604800 (7 days).', { param: 'expires_in' });
+      const issued = await s.apps.rotate(key.appId, mode, expiresIn);
       // Connection keys were handed out under the old app key; the operator decides whether they go with it.
       const revoked = revokeKeys === true || revokeKeys === 'true' ? await s.proxy.revokeAllKeys(key, mode) : 0;
-      return { object: 'api_key', id: issued.id, mode, secret: issued.secret, hint: issued.hint, connection_keys_revoked: revoked };
+      return { object: 'api_key', id: issued.id, mode, secret: issued.secret, hint: issued.hint, previous_key: issued.previous ?? null, connection_keys_revoked: revoked };
     });
 
     api.delete<{ Params: { id: string } }>('/v1/app/keys/:id', async (req) => {

@@ -184,18 +184,24 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     assert.equal((await made.json()).name, 'Mobile app');
     assert.equal(await page.getByTestId('secret').count(), 0, 'the secret is gone once the dialog closes');
 
-    // Roll the new app's test key: a new one is shown once and the old one stops working; then revoke its live key.
+    // Roll the new app's test key, asked first with a window for the old one (issue 18); then revoke its live key, asked first too.
     const mobile = page.getByRole('region').filter({ hasText: 'Mobile app' }).or(page.locator('section.card').filter({ hasText: 'Mobile app' }));
     await mobile.getByRole('button', { name: 'Roll test key' }).click();
+    const rollDialog = page.getByRole('dialog', { name: 'Roll the test key of Mobile app' });
+    await rollDialog.getByLabel('The old key stops').selectOption({ label: 'In 1 hour' });
+    await screenshot(page, 'dashboard-14-roll-asks');
+    await rollDialog.getByRole('button', { name: 'Roll key' }).click();
     const rolled = (await page.getByTestId('secret').first().textContent())!;
     assert.match(rolled, /^pb_test_\w+$/);
     assert.notEqual(rolled, secrets[0]);
     await screenshot(page, 'dashboard-14-key-rolled');
     await page.getByRole('button', { name: 'I have stored it' }).click();
-    assert.equal((await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${secrets[0]}` } })).status, 401, 'the old key is refused at once');
+    assert.equal((await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${secrets[0]}` } })).status, 200, 'the old key works through its hour');
     assert.equal((await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${rolled}` } })).status, 200);
+    await mobile.getByRole('row').filter({ hasText: 'pb_test_' }).filter({ hasText: /Expires/ }).first().waitFor();
     const liveRow = mobile.getByRole('row').filter({ hasText: 'pb_live_' }).filter({ hasText: 'Active' });
     await liveRow.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Revoke this key?' }).getByRole('button', { name: 'Revoke key' }).click();
     await mobile.getByRole('row').filter({ hasText: 'pb_live_' }).filter({ hasText: 'Revoked' }).first().waitFor();
     assert.equal((await fetch(`${pb.url}/v1/app`, { headers: { authorization: `Bearer ${secrets[1]}` } })).status, 401, 'the revoked key is refused');
   });

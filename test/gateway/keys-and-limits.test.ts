@@ -27,6 +27,28 @@ it('keeps test and live apart, rotates and revokes app keys', async () => {
   assert.equal((await h.api('GET', '/v1/app', undefined, rotated.json.secret)).status, 401);
 });
 
+it('rolls a key with an expiry window for the old one, as Stripe offers (now, 1 hour, 24 hours, 7 days)', async () => {
+  const made = await h.gw.services.apps.create('Rolled with grace');
+  const old = made.keys.test;
+  const bad = await h.api('POST', '/v1/app/keys/rotate', { expires_in: 42 }, old);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.param, 'expires_in');
+  const rolled = await h.api('POST', '/v1/app/keys/rotate', { expires_in: 3600 }, old);
+  assert.equal(rolled.status, 200, JSON.stringify(rolled.json));
+  const oldKey = rolled.json.previous_key;
+  assert.ok(oldKey && Math.abs(oldKey.expires_at - (Date.now() / 1000 + 3600)) < 60, JSON.stringify(rolled.json));
+  await new Promise((r) => setTimeout(r, 5100));
+  assert.equal((await h.api('GET', '/v1/app', undefined, old)).status, 200, 'the old key keeps working through its window');
+  const listed = (await h.api('GET', '/v1/app', undefined, rolled.json.secret)).json.keys.filter((k: { mode: string }) => k.mode === 'test');
+  const shown = listed.find((k: { id: string }) => k.id === oldKey.id);
+  assert.deepEqual([shown.revoked, typeof shown.expires_at], [false, 'number']);
+  // Rolling again ends the window now.
+  await h.api('POST', '/v1/app/keys/rotate', { expires_in: 0 }, rolled.json.secret);
+  await new Promise((r) => setTimeout(r, 5100));
+  assert.equal((await h.api('GET', '/v1/app', undefined, old)).status, 401);
+  assert.equal((await h.api('GET', '/v1/app', undefined, rolled.json.secret)).status, 401);
+});
+
 it('keeps each connection under its rate limit by making excess requests wait', async () => {
   const conn = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_limited' })).json;
   const started = Date.now();

@@ -16,7 +16,7 @@ export interface AppSummary {
   id: string;
   name: string;
   created: number;
-  keys: { id: string; mode: Mode; hint: string; created: number; revoked: boolean }[];
+  keys: { id: string; mode: Mode; hint: string; created: number; revoked: boolean; expires_at: number | null }[];
 }
 
 interface Shell {
