@@ -282,6 +282,24 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await screenshot(page, 'dashboard-19-webhooks');
   });
 
+  it('fits every page in a 390 px and a 1280 px window (issue 18)', async () => {
+    const pages = ['', 'connections', 'actions', 'sessions', 'syncs', 'logs', 'events', 'webhooks', 'apps'];
+    const wider: string[] = [];
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 844 });
+      for (const path of pages) {
+        await page.goto(`${pb.url}/#/${path}`);
+        await page.locator('main, .content').first().waitFor();
+        await page.waitForLoadState('networkidle');
+        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scrollWidth > width) wider.push(`${path || 'home'} at ${width}: ${scrollWidth} px`);
+        if (width === 390) await screenshot(page, `dashboard-390-${path || 'home'}`);
+      }
+    }
+    await page.setViewportSize({ width: 1360, height: 860 });
+    assert.deepEqual(wider, []);
+  });
+
   it('signs out, and a request without the CSRF token is refused', async () => {
     const refused = await page.evaluate(async () => (await fetch('/v1/actions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
     assert.equal(refused, 403);
