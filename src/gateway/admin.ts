@@ -23,10 +23,10 @@ const SCRYPT = { N: 16384, r: 8, p: 1 };
 /**
  * Wrong passwords are counted per address and for the admin account, in the database (so parallel attempts and
  * other instances count too). Past `free` attempts, each further attempt must wait a back-off that doubles, up to
- * `capSeconds`; the right password resets the count. The account's allowance is larger and its cap short: an
+ * `capSeconds` (from `firstSeconds`); the right password resets the count. The account's allowance is larger and its cap short: an
  * attacker spraying from many addresses slows the real admin down for a minute at most, never locks them out.
  */
-const BACKOFF = { address: { free: 5, capSeconds: 900 }, account: { free: 20, capSeconds: 60 } };
+const BACKOFF = { address: { free: 5, firstSeconds: 5, capSeconds: 900 }, account: { free: 20, firstSeconds: 1, capSeconds: 60 } };
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
@@ -103,7 +103,7 @@ export class AdminAuth {
   private async claimAttempt(ip: string): Promise<number> {
     return this.db.transaction(async (tx) => {
       let wait = 0;
-      const claims: { key: string; free: number; capSeconds: number; failures: number }[] = [];
+      const claims: { key: string; free: number; firstSeconds: number; capSeconds: number; failures: number }[] = [];
       for (const [key, rule] of [[`address:${ip}`, BACKOFF.address], ['account:admin', BACKOFF.account]] as const) {
         await tx.insert(signInAttempts).values({ key, failures: 0 }).onConflictDoNothing();
         const [row] = (await tx.execute(sql`SELECT failures, greatest(0, extract(epoch FROM next_allowed_at - now()))::float AS wait
@@ -113,7 +113,7 @@ export class AdminAuth {
       }
       if (wait > 0) return Math.ceil(wait);
       for (const c of claims) {
-        const backoff = c.failures >= c.free ? Math.min(c.capSeconds, 2 ** (c.failures - c.free)) : 0;
+        const backoff = c.failures >= c.free ? Math.min(c.capSeconds, c.firstSeconds * 2 ** (c.failures - c.free)) : 0;
         await tx.update(signInAttempts).set({ failures: c.failures, nextAllowedAt: sql`now() + make_interval(secs => ${backoff})`, updatedAt: new Date() }).where(eq(signInAttempts.key, c.key));
       }
       return 0;
