@@ -252,11 +252,13 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
 
     await page.getByRole('link', { name: 'Syncs & reports' }).click();
     await page.getByLabel('Connection').selectOption(oauth.id);
+    // The selected connection's (empty) status has loaded before the button is pressed for it.
+    await page.getByText('This connection has not been synced yet').waitFor();
     await page.getByRole('button', { name: 'Start sync' }).click();
     // The page follows the backfill by polling; the API says when every model is done.
     const synced = await eventually(async () => {
       const status = await api(`/v1/connections/${oauth.id}/sync`);
-      assert.ok(status.models.length === 9 && status.models.every((m: { status: string }) => m.status !== 'backfilling'), JSON.stringify(status));
+      assert.ok(status.models.length === 9 && status.models.every((m: { status: string }) => m.status !== 'backfilling'), `${JSON.stringify(status)}\npage: ${(await page.locator('main, .content').first().textContent())?.slice(0, 600)}`);
       return status;
     }, 60_000);
     assert.ok(synced.models.every((m: { status: string }) => m.status === 'synced'), JSON.stringify(synced));
@@ -280,6 +282,35 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('table', { name: 'Webhook endpoints' }).getByText('http://127.0.0.1:9/unreachable').click();
     await page.getByRole('table', { name: 'Deliveries' }).getByText('session.canceled').waitFor();
     await screenshot(page, 'dashboard-19-webhooks');
+  });
+
+  it('keeps lists and banners current: a banner stays on its page, a disconnected account leaves the list at once (issue 18)', async () => {
+    await page.goto(`${pb.url}/#/connections`);
+    await page.getByRole('button', { name: 'Add API key' }).first().click();
+    await page.getByLabel('Secret or restricted key').fill('sk_test_stale_lists');
+    await page.getByRole('button', { name: 'Add key' }).click();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText(/^Connection successful \(\d+ ms\)$/).waitFor();
+    const here = new URL(page.url()).hash;
+    // To another connection's page: the banner belonged to the last one.
+    await page.getByRole('link', { name: 'Connections' }).first().click();
+    const rows = page.getByRole('table', { name: 'Connections' }).getByRole('row');
+    // Two connections from earlier steps and the key just added, under the header: without a reload.
+    await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Connections"] tbody tr').length >= 3, undefined, { timeout: 5000 });
+    await rows.filter({ hasText: 'Stripe Connect (OAuth)' }).first().click();
+    await page.getByRole('button', { name: 'Test connection' }).waitFor();
+    assert.equal(await page.getByText(/^Connection (successful|failed)/).count(), 0, 'no banner from another connection');
+    // Back to the added one, disconnect it: the list no longer shows it, without a reload.
+    await page.goto(`${pb.url}/${here}`);
+    const account = (await page.locator('h1').textContent())!;
+    const before = await page.getByRole('table', { name: 'Connections' }).count();
+    assert.equal(before, 0);
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByRole('table', { name: 'Connections' }).waitFor();
+    const connId = here.split('/').pop()!;
+    await page.waitForFunction((id) => !document.body.innerText.includes(id), connId);
+    assert.ok(account.length > 0);
   });
 
   it('fits every page in a 390 px and a 1280 px window (issue 18)', async () => {

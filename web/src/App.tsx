@@ -151,7 +151,8 @@ function Routes() {
   const [page, ...rest] = useRoute();
   switch (page ?? '') {
     case '': return <Home />;
-    case 'connections': return <Connections id={rest[0]} />;
+    // A fresh page per connection and for the list: no banner from another connection, no list from before a change.
+    case 'connections': return <Connections key={rest[0] ?? 'list'} id={rest[0]} />;
     case 'apps': return <Apps />;
     case 'actions': return <Actions name={rest[0]} />;
     case 'sessions': return <Sessions id={rest[0]} />;
