@@ -9,6 +9,7 @@
  * permission check and the upstream disagree, or to wedge the HTTP client.
  */
 import { invalidRequest } from '../stripe/errors.js';
+import { isBrowserUrl } from '../net/outbound.js';
 
 const SEGMENT = /^[A-Za-z0-9_\-.~:@]+$/;
 const UNRESERVED_ESCAPE = /%([0-9A-Fa-f]{2})/g;
@@ -49,18 +50,8 @@ export function canonicalStripePath(rawPath: string): CanonicalPath {
   return { path: `/${decoded.join('/')}`, query };
 }
 
-/**
- * A URL PayBridge sends a person's browser to (`return_url`, `success_url`, `cancel_url`): http or https with a
- * host, no spaces and no credentials, at most 2048 characters; anything else (javascript:, data:, //evil) is refused.
- */
+/** A URL PayBridge sends a person's browser to (see `isBrowserUrl`), or Stripe's 400 naming `param`. */
 export function checkRedirectUrl(value: unknown, param: string): string {
-  const bad = () => invalidRequest(`Invalid ${param}: an http(s) URL with a host, such as https://example.com/done.`, { param, code: 'url_invalid' });
-  if (typeof value !== 'string' || value.length > 2048 || !/^https?:\/\/[^/?#\s@\\]+([/?#]\S*)?$/i.test(value)) throw bad();
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad();
-  } catch {
-    throw bad();
-  }
+  if (!isBrowserUrl(value)) throw invalidRequest(`Invalid ${param}: an http(s) URL with a host, such as https://example.com/done.`, { param, code: 'url_invalid' });
   return value;
 }

@@ -357,7 +357,7 @@ export class Syncs {
       await writing.catch(() => undefined); // its cursor must not land after the error below
       if (e instanceof SyncGone) return; // the connection was deleted meanwhile, its records with it
       // Stripe refusing the key's permission is not a failure to alert on: the model is skipped, and says why.
-      if (e instanceof StripeError && e.status === 403 && e.type === 'permission_error') return this.skip(conn, model, permissionFor('GET', base.split('?')[0])?.permission ?? model);
+      if (e instanceof StripeError && e.status === 403 && e.type === 'permission_error') return this.skip(conn, model, needed ?? model);
       const message = (e as Error).message;
       await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${message}, locked_until = NULL, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
       await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.failed', { connection: conn.id, model, error: message });

@@ -111,6 +111,20 @@ export function refusedUrlReason(url: string, policy: UrlPolicy): string | undef
   return undefined;
 }
 
+/**
+ * A URL a person's browser may be sent to (`return_url`, `success_url`, `cancel_url`): http or https with a host,
+ * no spaces, backslashes or credentials, at most 2048 characters — never javascript:, data: or //host.
+ */
+export function isBrowserUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 2048 || !/^https?:\/\/[^/?#\s@\\]+([/?#]\S*)?$/i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 export class OutboundRefused extends Error {
   override name = 'OutboundRefused';
 }

@@ -6,6 +6,7 @@
  * PaymentIntents, Subscriptions and SetupIntents as the API, then completes
  * the session and emits `checkout.session.completed`.
  */
+import { isBrowserUrl } from '../../net/outbound.js';
 import { cardError, invalidRequest, StripeError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded, setupSucceeded } from '../engine/hooks.js';
@@ -73,15 +74,6 @@ function buildLineItems(ctx: Ctx, input: Params[] | undefined, mode: string): Bu
     });
   });
   return { items, currency, recurring };
-}
-
-function isBrowserUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && /^https?:\/\/[^/?#\s]/i.test(value);
-  } catch {
-    return false;
-  }
 }
 
 function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
