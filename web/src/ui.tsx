@@ -92,16 +92,19 @@ export function Table<T>(p: { columns: Column<T>[]; rows: T[]; onRow?: (row: T) 
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
   const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
   const seq = useRef(0);
-  const reload = useCallback(() => {
+  const run = useCallback((fresh: boolean) => {
     const mine = ++seq.current;
-    setState((s) => ({ ...s, loading: true }));
+    // New inputs drop the old answer (it belongs to another connection or
+    // filter); a reload of the same inputs keeps it on screen until replaced.
+    setState((s) => (fresh ? { loading: true } : { ...s, loading: true }));
     load().then(
       (data) => mine === seq.current && setState({ data, loading: false }),
       (e: Error) => mine === seq.current && setState({ error: e.message, loading: false }),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
-  useEffect(reload, [reload]);
+  useEffect(() => run(true), [run]);
+  const reload = useCallback(() => run(false), [run]);
   return { ...state, reload };
 }
 

@@ -1,5 +1,5 @@
 /** Connector actions: the built-ins and your own, a mapping editor, and "Try it" against a connection. */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, ApiError, type List } from '../api';
 import { go, useShell } from '../App';
 import { Badge, Card, Empty, Field, Json, Notice, Page, Table, useAsync, when } from '../ui';
@@ -151,14 +151,12 @@ interface Trial { output?: unknown; stripe_request?: { method: string; path: str
 function TryIt(p: { action: Action }) {
   const { scope } = useShell();
   const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
-  const [connection, setConnection] = useState('');
+  const [chosen, setConnection] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
   const [trial, setTrial] = useState<Trial | null>(null);
   const [busy, setBusy] = useState(false);
   const usable = (connections.data?.data ?? []).filter((c) => c.status !== 'revoked');
-  useEffect(() => {
-    if (!connection && usable[0]) setConnection(usable[0].id);
-  }, [usable, connection]);
+  const connection = usable.some((c) => c.id === chosen) ? chosen : (usable[0]?.id ?? '');
   const run = async () => {
     setBusy(true);
     setTrial(null);

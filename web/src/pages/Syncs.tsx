@@ -78,11 +78,11 @@ function Reports(p: { connection: string; syncing: boolean }) {
 export function Syncs() {
   const { scope } = useShell();
   const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
-  const [connection, setConnection] = useState('');
+  const [chosen, setConnection] = useState('');
   const list = connections.data?.data ?? [];
-  useEffect(() => {
-    if (!list.some((c) => c.id === connection) && list[0]) setConnection(list[0].id);
-  }, [list, connection]);
+  // Derived, not set by an effect: an effect that picks the first connection
+  // can run after the person has chosen another and undo their choice.
+  const connection = list.some((c) => c.id === chosen) ? chosen : (list[0]?.id ?? '');
   const status = useAsync(() => (connection ? api<SyncStatus>('GET', `/v1/connections/${connection}/sync`) : Promise.resolve({ models: [] })), [connection, scope]);
   const [error, setError] = useState('');
   const running = status.data?.models.some((m) => m.status === 'backfilling');
