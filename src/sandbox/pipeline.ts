@@ -17,6 +17,9 @@ import type { Operation } from './engine/resource.js';
 import type { ParamSchema } from '../stripe/schema.js';
 import { validateParams } from './params/validate.js';
 import type { Store } from './store/store.js';
+import { parseApiVersion } from '../stripe/versions.js';
+import { accountApiVersion, ctxSource } from './versions/account.js';
+import { renderForVersion } from './versions/index.js';
 
 /** Node's one-shot hash where it has one (20.12+): about a third of the cost of a Hash object per request. */
 const sha1 = (text: string): string => (crypto.hash ? crypto.hash('sha1', text, 'base64') : crypto.createHash('sha1').update(text).digest('base64'));
@@ -55,7 +58,8 @@ const header = (h: PipelineRequest['headers'], name: string): string | undefined
  * Stripe error that asks to commit (a recorded decline) still commits.
  */
 export function transact<T>(deps: PipelineDeps, account: string, fn: (ctx: Ctx) => T): T {
-  const ctx = new Ctx(deps.store, account, deps.env, { id: newId('req', 14), apiVersion: deps.env.apiVersion });
+  const apiVersion = accountApiVersion(deps.store, account, deps.env.apiVersion);
+  const ctx = new Ctx(deps.store, account, deps.env, { id: newId('req', 14), apiVersion, eventVersion: apiVersion });
   const commit = () => {
     deps.store.commit(account, ctx.changes());
     if (ctx.deliveries.length) deps.onCommit?.(account, ctx.deliveries);
@@ -103,11 +107,13 @@ function targetAccount(headers: PipelineRequest['headers'], keyAccount: string, 
 /** Parameter errors raised before the operation starts are not saved under an idempotency key (Stripe does the same). */
 export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSchema, req: PipelineRequest): PipelineAnswer {
   const requestId = newId('req', 14);
-  const apiVersion = header(req.headers, 'stripe-version') ?? deps.env.apiVersion;
-  const headers: Record<string, string> = { 'request-id': requestId, 'stripe-version': apiVersion };
+  const asked = header(req.headers, 'stripe-version');
+  const headers: Record<string, string> = { 'request-id': requestId, 'stripe-version': deps.env.apiVersion };
   const idempotencyKey = req.method === 'POST' ? header(req.headers, 'idempotency-key') : undefined;
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
   try {
+    const named = asked === undefined || asked === '' ? undefined : parseApiVersion(asked);
+    if (asked && !named) throw invalidRequest(`Invalid Stripe API version: ${asked.slice(0, 100)}`, { code: 'api_version_invalid' });
     const { authorization, input } = keyFromForm(header(req.headers, 'authorization'), req.input);
     const key = readApiKey(authorization);
     if (key.kind === 'publishable' && !op.publishable) throw authenticationError(PUBLISHABLE_NOT_ALLOWED);
@@ -115,6 +121,10 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     if (!grant) throw authenticationError(`Invalid API Key provided: ${maskKey(key.key)}`, 'api_key_invalid');
     if (grant.permissions) checkPermission(key.key, grant.account, grant.permissions, op);
     const account = actingAccount(deps.store, deps.env.platform, grant.account, targetAccount(req.headers, grant.account, key.key), key.key);
+    // Without a header, the key's account's default (a platform acting on a connected account uses its own, as Stripe does).
+    const eventVersion = accountApiVersion(deps.store, account, deps.env.apiVersion);
+    const apiVersion = named ?? accountApiVersion(deps.store, grant.account, deps.env.apiVersion);
+    headers['stripe-version'] = apiVersion;
     const params = validateParams(schema, input);
     let fingerprint = '';
     if (idempotencyKey) {
@@ -130,13 +140,13 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
         return { status: saved.status, body: saved.body, headers: { ...headers, 'idempotent-replayed': 'true', 'original-request': saved.requestId ?? requestId } };
       }
     }
-    const ctx = new Ctx(deps.store, account, deps.env, { id: requestId, idempotencyKey, apiVersion, publishable: key.kind === 'publishable', keyHint: maskKey(key.key) });
+    const ctx = new Ctx(deps.store, account, deps.env, { id: requestId, idempotencyKey, apiVersion, eventVersion, publishable: key.kind === 'publishable', keyHint: maskKey(key.key) });
     let status = 200;
     let body: string;
     let commit = true;
     try {
       const expand = Array.isArray(params.expand) ? (params.expand as string[]).filter((e) => e !== 'total_count') : undefined;
-      body = JSON.stringify(deps.expander.expand(ctx, op.handle(ctx, params, req.params), expand));
+      body = JSON.stringify(renderForVersion(deps.expander.expand(ctx, op.handle(ctx, params, req.params), expand), apiVersion, ctxSource(ctx)));
     } catch (e) {
       if (!(e instanceof StripeError) || e.status >= 500) throw e;
       status = e.status;

@@ -34,7 +34,10 @@ export interface RequestInfo {
   /** Made with a publishable key (Stripe.js), so limited to what a client secret allows. */
   publishable?: boolean;
   idempotencyKey?: string;
+  /** The version the answer is rendered in: the request's `Stripe-Version`, else its account's default. */
   apiVersion: string;
+  /** The version this request's events are created in: the acting account's default, whatever the request asked. */
+  eventVersion: string;
   /** The request's API key, masked as Stripe shows keys in errors (`sk_test_…abcd`). */
   keyHint?: string;
 }
@@ -133,7 +136,7 @@ export class Ctx {
       id: newId('evt'),
       object: 'event',
       account: this.account === this.env.platform ? undefined : this.account,
-      api_version: this.request.apiVersion,
+      api_version: this.request.eventVersion,
       context: undefined,
       created: this.now(),
       data: previous ? { object: obj, previous_attributes: previous } : { object: obj },

@@ -3,6 +3,8 @@
  * `next_action.redirect_to_url` points to, charge receipts, and the
  * `/_sandbox/` admin routes (reset, health).
  */
+import { CURRENT_API_VERSION, isApiVersion } from '../../stripe/versions.js';
+import { setAccountApiVersion } from '../versions/account.js';
 import type { FastifyInstance } from 'fastify';
 import { invalidRequest, resourceMissing, StripeError } from '../../stripe/errors.js';
 import { DEFAULT_ACCOUNT, transact, type PipelineDeps } from '../pipeline.js';
@@ -93,6 +95,14 @@ export function registerPages(app: FastifyInstance, deps: PipelineDeps): void {
     }
     const saved = transact(deps, account, (ctx) => ctx.put(SETTINGS, { ...ctx.get(SETTINGS, 'billing'), id: 'billing', ...settings }));
     return reply.send({ object: 'sandbox.settings', ...saved });
+  });
+
+  /** An account's default API version (Stripe sets it in Workbench): requests without Stripe-Version, and events, use it. */
+  app.post<{ Body: { account?: string; api_version?: string } }>('/_sandbox/api_version', async (req, reply) => {
+    const { account = DEFAULT_ACCOUNT, api_version } = req.body ?? {};
+    if (!isApiVersion(api_version)) throw invalidRequest(`Invalid API version: ${String(api_version ?? '').slice(0, 100)}. Give a published version such as ${CURRENT_API_VERSION}.`, { param: 'api_version' });
+    transact(deps, account, (ctx) => setAccountApiVersion(ctx, api_version));
+    return reply.send({ object: 'sandbox.api_version', account, api_version });
   });
 
   app.post('/_sandbox/reset', async (_req, reply) => {

@@ -2,7 +2,7 @@
 import { invalidRequest } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { newId } from '../../stripe/ids.js';
-import { deleteObject, applyUpdate, saveUpdate, standardOperations, type Params, type Resource } from '../engine/resource.js';
+import { deleteObject, applyUpdate, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
 
 const bool = (field: string) => (v: boolean) => (o: StripeObject) => o[field] === v;
@@ -20,7 +20,7 @@ function createProduct(ctx: Ctx, p: Params): StripeObject {
     description: p.description ?? null,
     images: p.images ?? [],
     livemode: false,
-    marketing_features: p.marketing_features ?? [],
+    marketing_features: p.marketing_features ?? p.features ?? [],
     metadata: p.metadata || {},
     name: p.name,
     package_dimensions: p.package_dimensions ?? null,
@@ -49,7 +49,9 @@ function updateProduct(ctx: Ctx, product: StripeObject, p: Params): StripeObject
     if (price.product !== product.id) throw invalidRequest('The default price must belong to this product.', { param: 'default_price' });
   }
   const next = ctx.edit(product);
-  const previous = applyUpdate(next, p);
+  // `features` is the name before 2024-04-10; both set the same list.
+  const { features, ...rest } = p;
+  const previous = applyUpdate(next, features !== undefined && rest.marketing_features === undefined ? { ...rest, marketing_features: features } : rest);
   if (Object.keys(previous).length) next.updated = ctx.now();
   return saveUpdate(ctx, 'products', next, previous, 'product.updated');
 }
@@ -69,9 +71,13 @@ const productDeclaration = {
   listFilters: { active: bool('active'), shippable: bool('shippable'), url: (v: string) => (o: StripeObject) => o.url === v, ids: (ids: string[]) => (o: StripeObject) => ids.includes(o.id) },
 };
 
+/** The bundled spec (2023-08-16) knows only `features`; today's clients send `marketing_features`. */
+const MARKETING_FEATURES: Operation['specPatch'] = { add: { marketing_features: { t: 'a', z: 1, i: { t: 'o', p: { name: { t: 's' } }, r: ['name'] } } } };
+
 export const products: Resource = {
   ...productDeclaration,
-  operations: standardOperations(productDeclaration, { idParam: 'id', create: createProduct, update: updateProduct, del: deleteProduct, search: true }),
+  operations: patchSpec(patchSpec(standardOperations(productDeclaration, { idParam: 'id', create: createProduct, update: updateProduct, del: deleteProduct, search: true }),
+    'POST', '/v1/products', MARKETING_FEATURES), 'POST', '/v1/products/{id}', MARKETING_FEATURES),
 };
 
 export function createPrice(ctx: Ctx, p: Params): StripeObject {

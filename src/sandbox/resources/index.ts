@@ -17,6 +17,7 @@ import { discounts, promotionCodes } from './billing/discounts.js';
 import { invoiceItems, invoicePayments, invoices } from './billing/invoices.js';
 import { subscriptionItems, subscriptions } from './billing/subscriptions.js';
 import { testClocks } from './billing/test_clocks.js';
+import { previewOperations } from './billing/preview.js';
 import { plans } from './billing/plans.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
 import { checkoutSessions, paymentLinks } from './checkout.js';
@@ -25,7 +26,7 @@ import { accounts } from '../connect/accounts.js';
 export const RESOURCES: Resource[] = [
   customers, customerBalanceTransactions, cardSources, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
-  promotionCodes, discounts, plans, subscriptions, subscriptionItems, invoices, invoiceItems, invoicePayments, testClocks,
+  promotionCodes, discounts, plans, subscriptions, subscriptionItems, { ...invoices, operations: [...previewOperations, ...invoices.operations] }, invoiceItems, invoicePayments, testClocks,
   webhookEndpoints, checkoutSessions, paymentLinks, accounts,
 ];
 

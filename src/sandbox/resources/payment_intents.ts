@@ -3,6 +3,7 @@
  * requires_payment_method → requires_confirmation → (requires_action) →
  * requires_capture | succeeded, or canceled. Test cards decide each step.
  */
+import { olderThan } from '../../stripe/versions.js';
 import { cardError, invalidRequest, StripeError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded } from '../engine/hooks.js';
@@ -29,6 +30,13 @@ const CARD_ONLY = frozen(['card']);
 const automaticMethods = sharedBy((allow_redirects) => ({ allow_redirects, enabled: true }));
 const cardOptions = sharedBy((request_three_d_secure) => ({ card: { installments: null, mandate_options: null, network: null, request_three_d_secure } }));
 
+/**
+ * Since 2023-08-16 an intent created without `payment_method_types` uses
+ * automatic payment methods; before, it meant cards only.
+ */
+export const automaticByDefault = (ctx: Ctx, p: Params): boolean =>
+  !p.payment_method_types && (p.automatic_payment_methods !== undefined || !olderThan(ctx.request.apiVersion, '2023-08-16'));
+
 export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
   const currency = checkCurrency(p.currency);
   checkAmount(p.amount, currency);
@@ -41,7 +49,7 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
   }
   if (p.return_url && !p.confirm) throw invalidRequest('You may only specify `return_url` when `confirm=true`.', { param: 'return_url' });
   const id = newId('pi');
-  const automatic = !p.payment_method_types;
+  const automatic = automaticByDefault(ctx, p);
   let pi: StripeObject = {
     id,
     object: 'payment_intent',

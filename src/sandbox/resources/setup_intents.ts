@@ -8,7 +8,7 @@ import { setupSucceeded } from '../engine/hooks.js';
 import { newId, randomText } from '../../stripe/ids.js';
 import { clientSecretRoutes, applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
-import { AUTHENTICATED_FOR_OFF_SESSION } from './payment_intents.js';
+import { AUTHENTICATED_FOR_OFF_SESSION, automaticByDefault } from './payment_intents.js';
 import { attachPaymentMethod, cardOf, resolvePaymentMethod } from './payment_methods.js';
 
 const unexpectedState = (si: StripeObject, message: string): StripeError =>
@@ -21,7 +21,7 @@ export function createSetupIntent(ctx: Ctx, p: Params): StripeObject {
     id,
     object: 'setup_intent',
     application: null,
-    automatic_payment_methods: p.payment_method_types ? null : { allow_redirects: p.automatic_payment_methods?.allow_redirects ?? 'always', enabled: true },
+    automatic_payment_methods: !automaticByDefault(ctx, p) ? null : { allow_redirects: p.automatic_payment_methods?.allow_redirects ?? 'always', enabled: true },
     cancellation_reason: null,
     client_secret: `${id}_secret_${randomText(25)}`,
     created: ctx.now(),

@@ -5,6 +5,8 @@
  * POST with a `Stripe-Signature`, retry with exponential backoff on any
  * non-2xx answer, and decrement the event's `pending_webhooks` on success.
  */
+import { renderEvent } from '../versions/index.js';
+import { storeSource } from '../versions/account.js';
 import { describeFailure, Outbound, type UrlPolicy } from '../../net/outbound.js';
 import { DELIVERIES } from '../engine/context.js';
 import { matchesEventType } from '../engine/event_types.js';
@@ -132,7 +134,8 @@ export class WebhookDispatcher {
       this.record(job.account, { ...delivery, status: 'canceled' });
       return;
     }
-    const payload = JSON.stringify(event, null, 2);
+    // An endpoint pinned to a version gets the event in that version; others in the event's own.
+    const payload = JSON.stringify(renderEvent(event, storeSource(this.store, job.account), endpoint.api_version ?? event.api_version), null, 2);
     let status = 0;
     let error: string | null = null;
     const started = Date.now();

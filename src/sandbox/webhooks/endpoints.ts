@@ -3,6 +3,7 @@
  * once, on create, as Stripe does; it is kept apart from the endpoint so no
  * later read can return it.
  */
+import { CURRENT_API_VERSION, isApiVersion } from '../../stripe/versions.js';
 import { refusedUrlReason } from '../../net/outbound.js';
 import { readFileSync } from 'node:fs';
 import { invalidRequest } from '../../stripe/errors.js';
@@ -40,6 +41,9 @@ export function createEndpoint(ctx: Ctx, p: Params, secret = newWebhookSecret())
   checkUrl(ctx, p.url);
   if (!Array.isArray(p.enabled_events) || p.enabled_events.length === 0) {
     throw invalidRequest('Missing required param: enabled_events.', { param: 'enabled_events', code: 'parameter_missing' });
+  }
+  if (p.api_version !== undefined && !isApiVersion(p.api_version)) {
+    throw invalidRequest(`Invalid API version: ${String(p.api_version).slice(0, 100)}. Give a published version such as ${CURRENT_API_VERSION}.`, { param: 'api_version' });
   }
   const endpoint: StripeObject = {
     id: newId('we'),

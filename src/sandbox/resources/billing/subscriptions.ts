@@ -86,7 +86,7 @@ function productName(ctx: Ctx, price: StripeObject): string {
   return ctx.get('products', price.product)?.name ?? price.product;
 }
 
-function itemLine(ctx: Ctx, sub: StripeObject, item: StripeObject, period: { start: number; end: number }, trial: boolean): LineSpec {
+export function itemLine(ctx: Ctx, sub: StripeObject, item: StripeObject, period: { start: number; end: number }, trial: boolean): LineSpec {
   const price = item.price;
   const name = productName(ctx, price);
   const unit = price.unit_amount ?? 0;
