@@ -22,6 +22,8 @@ export interface TestCard {
   behaviour: CardBehaviour;
   /** Radar's risk level for a payment that goes through (Stripe's Radar test cards). */
   risk?: 'elevated' | 'highest';
+  /** Address and CVC check results the card reports (the checks test cards); the payment still succeeds. */
+  checks?: { address_line1_check?: string; address_postal_code_check?: string; cvc_check?: string };
 }
 
 const DECLINED = 'Your card was declined.';
@@ -32,6 +34,18 @@ const decline = (decline_code: string, message = DECLINED, code = 'card_declined
 const card = (number: string, brand: string, behaviour: CardBehaviour = { kind: 'success' }, funding: TestCard['funding'] = 'credit', country = 'US'): TestCard => ({
   number, brand, funding, country, behaviour,
 });
+
+/** Stripe's cards by country: [number, country, brand, funding]; each succeeds and reports its country. */
+const INTERNATIONAL: [string, string, string?, string?][] = [
+  ['4000000760000002', 'BR'], ['4000001240000000', 'CA'], ['4000004840008001', 'MX'], ['4000000400000008', 'AT'],
+  ['4000000560000004', 'BE'], ['4000002080000001', 'DK'], ['4000002460000001', 'FI'], ['4000002500000003', 'FR'],
+  ['4000002760000016', 'DE'], ['4000003720000005', 'IE'], ['4000003800000008', 'IT'], ['4000004420000006', 'LU'],
+  ['4000005280000002', 'NL'], ['4000005780000007', 'NO'], ['4000006160000005', 'PL'], ['4000006200000007', 'PT'],
+  ['4000007240000007', 'ES'], ['4000007520000008', 'SE'], ['4000007560000009', 'CH'], ['4000008260000000', 'GB'],
+  ['4000058260000005', 'GB', 'visa', 'debit'], ['5555558265554449', 'GB', 'mastercard'], ['4000000360000006', 'AU'],
+  ['4000003440000004', 'HK'], ['4000003560000008', 'IN'], ['4000003920000003', 'JP'], ['3530111333300000', 'JP', 'jcb'],
+  ['4000004580000002', 'MY'], ['4000005540000008', 'NZ'], ['4000007020000003', 'SG'], ['4000007640000003', 'TH'],
+];
 
 export const TEST_CARDS: TestCard[] = [
   card('4242424242424242', 'visa'),
@@ -62,6 +76,13 @@ export const TEST_CARDS: TestCard[] = [
   card('4000000000004954', 'visa', decline('fraudulent')),
   { ...card('4000000000009235', 'visa'), risk: 'elevated' },
   card('4000000000000341', 'visa', { kind: 'charge_fail' }),
+  { ...card('4000000000000010', 'visa'), checks: { address_line1_check: 'fail', address_postal_code_check: 'fail' } },
+  { ...card('4000000000000028', 'visa'), checks: { address_line1_check: 'fail', address_postal_code_check: 'pass' } },
+  { ...card('4000000000000036', 'visa'), checks: { address_line1_check: 'pass', address_postal_code_check: 'fail' } },
+  { ...card('4000000000000044', 'visa'), checks: { address_line1_check: 'unavailable', address_postal_code_check: 'unavailable' } },
+  { ...card('4000000000000101', 'visa'), checks: { cvc_check: 'fail' } },
+  card('4000000000003055', 'visa'),
+  ...INTERNATIONAL.map(([number, country, brand = 'visa', funding = 'credit']) => card(number, brand, undefined, funding as TestCard['funding'], country)),
   card('4000002500003155', 'visa', { kind: 'three_ds', always: false }),
   card('4000002760003184', 'visa', { kind: 'three_ds', always: true }),
   card('4000000000003220', 'visa', { kind: 'three_ds', always: false }),
@@ -86,6 +107,19 @@ const SHORTCUTS: Record<string, string> = {
   jcb: '3566002020360505',
   unionpay: '6200000000000005',
   bypassPending: '4000000000000077',
+  avsFail: '4000000000000010',
+  avsLine1Fail: '4000000000000028',
+  avsZipFail: '4000000000000036',
+  avsUnchecked: '4000000000000044',
+  cvcCheckFail: '4000000000000101',
+  threeDSecureOptional: '4000000000003055',
+  br: '4000000760000002', ca: '4000001240000000', mx: '4000004840008001', at: '4000000400000008', be: '4000000560000004',
+  dk: '4000002080000001', fi: '4000002460000001', fr: '4000002500000003', de: '4000002760000016', ie: '4000003720000005',
+  it: '4000003800000008', lu: '4000004420000006', nl: '4000005280000002', no: '4000005780000007', pl: '4000006160000005',
+  pt: '4000006200000007', es: '4000007240000007', se: '4000007520000008', ch: '4000007560000009', gb: '4000008260000000',
+  gb_debit: '4000058260000005', gb_mastercard: '5555558265554449', au: '4000000360000006', hk: '4000003440000004',
+  in: '4000003560000008', jp: '4000003920000003', jcb_jp: '3530111333300000', my: '4000004580000002', nz: '4000005540000008',
+  sg: '4000007020000003', th: '4000007640000003',
   chargeDeclined: '4000000000000002',
   chargeDeclinedInsufficientFunds: '4000000000009995',
   chargeDeclinedLostCard: '4000000000009987',

@@ -30,7 +30,7 @@ export function createBalanceTransaction(ctx: Ctx, f: { amount: number; currency
     fee: f.fee,
     fee_details: f.fee ? [{ amount: f.fee, application: null, currency: f.currency, description: 'Stripe processing fees', type: 'stripe_fee' }] : [],
     net: f.amount - f.fee,
-    reporting_category: f.type === 'adjustment' ? 'dispute' : f.type,
+    reporting_category: f.type === 'adjustment' ? 'dispute' : f.type === 'payout_cancel' ? 'payout_reversal' : f.type,
     source: f.source,
     status: f.availableNow ? 'available' : 'pending',
     type: f.type,

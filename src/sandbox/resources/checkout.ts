@@ -6,6 +6,7 @@
  * PaymentIntents, Subscriptions and SetupIntents as the API, then completes
  * the session and emits `checkout.session.completed`.
  */
+import { requireTaxRates, taxesOn } from './tax_rates.js';
 import { isBrowserUrl } from '../../net/outbound.js';
 import { cardError, invalidRequest, StripeError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
@@ -37,6 +38,29 @@ interface BuiltItems {
   recurring: boolean;
 }
 
+/** A Checkout line item's taxes, in the Checkout shape: the rate itself beside the amount. */
+function checkoutTaxes(amount: number, rates: StripeObject[]): { amount: number; rate: StripeObject; taxability_reason: string; taxable_amount: number }[] {
+  return taxesOn(amount, rates).map((t, i) => ({ amount: t.amount, rate: rates[i], taxability_reason: t.taxability_reason, taxable_amount: t.taxable_amount }));
+}
+
+const rateIds = (li: StripeObject): string[] => (li.taxes ?? []).map((t: StripeObject) => t.rate.id);
+
+/** Taxes each line on its amount after its share of the session's discount; exclusive taxes add to the total. */
+function withLineTaxes(items: StripeObject[], subtotal: number, discount: number): { items: StripeObject[]; exclusive: number; inclusive: number } {
+  let exclusive = 0;
+  let inclusive = 0;
+  const taxed = items.map((li) => {
+    const share = subtotal > 0 ? Math.round((discount * li.amount_subtotal) / subtotal) : 0;
+    const taxes = checkoutTaxes(li.amount_subtotal - share, (li.taxes ?? []).map((t: StripeObject) => t.rate));
+    const ex = taxes.filter((t) => !t.rate.inclusive).reduce((sum, t) => sum + t.amount, 0);
+    const inc = taxes.filter((t) => t.rate.inclusive).reduce((sum, t) => sum + t.amount, 0);
+    exclusive += ex;
+    inclusive += inc;
+    return { ...li, amount_discount: share, amount_tax: ex + inc, amount_total: li.amount_subtotal - share + ex, taxes };
+  });
+  return { items: taxed, exclusive, inclusive };
+}
+
 function buildLineItems(ctx: Ctx, input: Params[] | undefined, mode: string): BuiltItems {
   const items: StripeObject[] = [];
   let currency: string | null = null;
@@ -58,6 +82,7 @@ function buildLineItems(ctx: Ctx, input: Params[] | undefined, mode: string): Bu
     recurring ||= !!price.recurring;
     const amount = (price.unit_amount ?? 0) * li.quantity;
     const product = ctx.get('products', price.product);
+    const rates = requireTaxRates(ctx, li.tax_rates, `${param}[tax_rates]`);
     items.push({
       id: newId('li'),
       object: 'item',
@@ -71,6 +96,7 @@ function buildLineItems(ctx: Ctx, input: Params[] | undefined, mode: string): Bu
       metadata: li.metadata ?? {},
       price,
       quantity: li.quantity,
+      taxes: checkoutTaxes(amount, rates),
     });
   });
   return { items, currency, recurring };
@@ -108,6 +134,8 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
   if (mode === 'payment') checkAmount(subtotal, currency!, 'line_items');
   const discounts = applyDiscounts(ctx, { discounts: p.discounts }, { customer: customer?.id, checkout_session: id });
   const discount = currency ? discountAmounts(ctx, discounts, subtotal, currency).reduce((sum, d) => sum + d.amount, 0) : 0;
+  const taxed = withLineTaxes(items, subtotal, discount);
+  items.splice(0, items.length, ...taxed.items);
   const session: StripeObject = {
     id,
     object: 'checkout.session',
@@ -116,7 +144,7 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
     allow_promotion_codes: p.allow_promotion_codes ?? null,
     allowed_payment_method_types: null,
     amount_subtotal: mode === 'setup' ? null : subtotal,
-    amount_total: mode === 'setup' ? null : subtotal - discount,
+    amount_total: mode === 'setup' ? null : subtotal - discount + taxed.exclusive,
     automatic_tax: { enabled: false, liability: null, provider: null, status: null },
     billing_address_collection: p.billing_address_collection ?? null,
     cancel_url: p.cancel_url ?? null,
@@ -164,7 +192,7 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
     submit_type: p.submit_type ?? null,
     subscription: null,
     success_url: p.success_url ?? null,
-    total_details: mode === 'setup' ? null : { amount_discount: discount, amount_shipping: 0, amount_tax: 0 },
+    total_details: mode === 'setup' ? null : { amount_discount: discount, amount_shipping: 0, amount_tax: taxed.exclusive + taxed.inclusive },
     ui_mode: p.ui_mode ?? 'hosted_page',
     url: `${ctx.env.baseUrl}/c/pay/${id}`,
     wallet_options: null,
@@ -304,8 +332,8 @@ function subscribe(ctx: Ctx, sessionId: string, stored: StripeObject, customer: 
   const sd = stored.subscription_data;
   const sub = createSubscription(ctx, {
     customer: customer.id,
-    items: recurring.map((li: StripeObject) => ({ price: li.price.id, quantity: li.quantity })),
-    add_invoice_items: oneTime.map((li: StripeObject) => ({ price: li.price.id, quantity: li.quantity })),
+    items: recurring.map((li: StripeObject) => ({ price: li.price.id, quantity: li.quantity, tax_rates: rateIds(li) })),
+    add_invoice_items: oneTime.map((li: StripeObject) => ({ price: li.price.id, quantity: li.quantity, tax_rates: rateIds(li) })),
     default_payment_method: pm.id,
     trial_period_days: sd.trial_period_days,
     metadata: sd.metadata ?? {},

@@ -1,3 +1,4 @@
+import { createTaxId } from './tax_ids.js';
 import { invalidRequest } from '../../stripe/errors.js';
 import { attachSource, checkDefaultSource } from './legacy_charges.js';
 import { changeBalance } from './customer_balance.js';
@@ -22,10 +23,12 @@ const declaration = {
     test_clock: equals('test_clock'),
   },
   virtual: {
-    sources: (_ctx: Ctx, c: StripeObject) => listOf([], `/v1/customers/${c.id}/sources`),
+    sources: (ctx: Ctx, c: StripeObject) =>
+      listOf([...ctx.all('cards')].filter((s) => s.customer === c.id && !s.deleted).reverse(), `/v1/customers/${c.id}/sources`),
     subscriptions: (ctx: Ctx, c: StripeObject) =>
       paginate(ctx.collection('subscriptions'), { limit: 100 }, `/v1/customers/${c.id}/subscriptions`, 'subscription', [(s) => s.customer === c.id]),
-    tax_ids: (_ctx: Ctx, c: StripeObject) => listOf([], `/v1/customers/${c.id}/tax_ids`),
+    tax_ids: (ctx: Ctx, c: StripeObject) =>
+      listOf([...ctx.all('tax_ids')].filter((t) => t.customer === c.id && !t.deleted).reverse(), `/v1/customers/${c.id}/tax_ids`),
     cash_balance: () => null,
     invoice_credit_balance: () => ({}),
   },
@@ -73,6 +76,7 @@ export function createCustomer(ctx: Ctx, p: Params): StripeObject {
   }
   ctx.put('customers', customer);
   ctx.emit('customer.created', customer);
+  (Array.isArray(p.tax_id_data) ? p.tax_id_data : []).forEach((data: Params, i: number) => createTaxId(ctx, customer, data, `tax_id_data[${i}]`));
   // A card token as `source` becomes the customer's first card source and its default.
   if (p.source) return attachSource(ctx, customer, p.source).customer;
   // Stripe attaches `payment_method` as part of creating the customer.

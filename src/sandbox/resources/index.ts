@@ -21,13 +21,16 @@ import { previewOperations } from './billing/preview.js';
 import { plans } from './billing/plans.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
 import { checkoutSessions, paymentLinks } from './checkout.js';
+import { taxRates } from './tax_rates.js';
+import { payouts } from './payouts.js';
+import { taxIds } from './tax_ids.js';
 import { accounts } from '../connect/accounts.js';
 
 export const RESOURCES: Resource[] = [
   customers, customerBalanceTransactions, cardSources, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
   promotionCodes, discounts, plans, subscriptions, subscriptionItems, { ...invoices, operations: [...previewOperations, ...invoices.operations] }, invoiceItems, invoicePayments, testClocks,
-  webhookEndpoints, checkoutSessions, paymentLinks, accounts,
+  webhookEndpoints, checkoutSessions, paymentLinks, accounts, taxRates, payouts, taxIds,
 ];
 
 /** id prefix → collection, for expanding any id (`py_` charges share `ch_`'s collection). */

@@ -58,7 +58,7 @@ const networksOf = sharedBy((brand) => ({ available: [brand], preferred: null })
 export function cardDetails(info: TestCard, exp_month: number, exp_year: number, cvcGiven: boolean) {
   return {
     brand: info.brand,
-    checks: cvcGiven ? CVC_PASSED : CVC_UNCHECKED,
+    checks: info.checks ? { ...(cvcGiven ? CVC_PASSED : CVC_UNCHECKED), ...info.checks, ...(info.checks.cvc_check && !cvcGiven ? { cvc_check: null } : {}) } : cvcGiven ? CVC_PASSED : CVC_UNCHECKED,
     country: info.country,
     display_brand: info.brand,
     exp_month,

@@ -16,6 +16,7 @@ import type { ParamSchema } from '../../../stripe/schema.js';
 import type { StripeObject } from '../../store/collection.js';
 import { confirm, createPaymentIntent } from '../payment_intents.js';
 import { applyDiscounts, discountAmounts } from './discounts.js';
+import { requireTaxRates, taxesOn, totalTaxes, type TaxEntry } from '../tax_rates.js';
 
 /** PaymentIntent id → the invoice it pays. */
 const INVOICE_OF_INTENT = 'invoice_of_intent';
@@ -40,6 +41,8 @@ export interface LineSpec {
   invoiceItem?: StripeObject | null;
   proration?: boolean;
   metadata?: Record<string, string>;
+  /** The line's own tax rates; without them, the invoice's default rates apply. */
+  taxRates?: StripeObject[];
 }
 
 function line(ctx: Ctx, invoiceId: string, s: LineSpec): StripeObject {
@@ -77,7 +80,7 @@ function line(ctx: Ctx, invoiceId: string, s: LineSpec): StripeObject {
     quantity_decimal: s.quantity === null ? null : String(s.quantity),
     subscription: s.subscription ?? null,
     subtotal: s.amount,
-    taxes: [],
+    taxes: taxesOn(s.amount, s.taxRates ?? []),
   };
 }
 
@@ -88,13 +91,20 @@ function withTotals(ctx: Ctx, inv: StripeObject): StripeObject {
   const discountable = lines.filter((l) => l.discountable && l.amount > 0).reduce((sum, l) => sum + l.amount, 0);
   const discounts = discountAmounts(ctx, inv.discounts, discountable, inv.currency);
   const discountTotal = discounts.reduce((sum, d) => sum + d.amount, 0);
-  const shared = lines.map((l) => ({
-    ...l,
-    discount_amounts: l.discountable && l.amount > 0 && discountable > 0
+  const defaults: StripeObject[] = inv.default_tax_rates ?? [];
+  const shared = lines.map((l) => {
+    const discount_amounts = l.discountable && l.amount > 0 && discountable > 0
       ? discounts.map((d) => ({ amount: Math.round((d.amount * l.amount) / discountable), discount: d.discount }))
-      : [],
-  }));
-  const total = subtotal - discountTotal;
+      : [];
+    // Tax is on what the line costs after its share of the discounts.
+    const taxable = l.amount - discount_amounts.reduce((sum, d) => sum + d.amount, 0);
+    const own = (l.taxes ?? []).map((t: TaxEntry) => ctx.get('tax_rates', t.tax_rate_details.tax_rate)).filter(Boolean) as StripeObject[];
+    return { ...l, discount_amounts, taxes: taxesOn(taxable, own.length ? own : defaults) };
+  });
+  const taxes = totalTaxes(shared.flatMap((l) => l.taxes));
+  const exclusiveTax = taxes.filter((t) => t.tax_behavior === 'exclusive').reduce((sum, t) => sum + t.amount, 0);
+  const inclusiveTax = taxes.filter((t) => t.tax_behavior === 'inclusive').reduce((sum, t) => sum + t.amount, 0);
+  const total = subtotal - discountTotal + exclusiveTax;
   // Once finalized, the customer's balance applied to it (ending − starting: credit used, or debt added) moves what is due.
   const applied = inv.status === 'draft' || inv.ending_balance === null ? 0 : inv.ending_balance - inv.starting_balance;
   const amountDue = Math.max(0, total - applied);
@@ -102,10 +112,11 @@ function withTotals(ctx: Ctx, inv: StripeObject): StripeObject {
     ...inv,
     lines: { ...inv.lines, data: shared, total_count: shared.length },
     subtotal,
-    subtotal_excluding_tax: subtotal,
+    subtotal_excluding_tax: subtotal - inclusiveTax,
     total_discount_amounts: discounts,
     total,
-    total_excluding_tax: total,
+    total_excluding_tax: total - exclusiveTax - inclusiveTax,
+    total_taxes: taxes,
     amount_due: amountDue,
     amount_remaining: amountDue - inv.amount_paid,
     ending_balance: inv.status === 'draft' ? null : inv.ending_balance,
@@ -128,6 +139,7 @@ export interface DraftSpec {
   autoAdvance?: boolean;
   periodStart?: number;
   periodEnd?: number;
+  defaultTaxRates?: StripeObject[];
 }
 
 /** Drafts an invoice, pulling the customer's pending invoice items for `subscription` (or none) into it. */
@@ -178,7 +190,7 @@ export function draftInvoice(ctx: Ctx, d: DraftSpec, pullPending: boolean): Stri
     customer_tax_ids: [],
     default_payment_method: d.defaultPaymentMethod ?? null,
     default_source: null,
-    default_tax_rates: [],
+    default_tax_rates: d.defaultTaxRates ?? [],
     description: d.description ?? null,
     discounts: d.discountIds ?? [],
     due_date: null,
@@ -252,6 +264,7 @@ function invoiceItemLine(ii: StripeObject): LineSpec {
     invoiceItem: ii,
     proration: ii.proration,
     metadata: ii.metadata ?? {},
+    taxRates: ii.tax_rates ?? [],
   };
 }
 
@@ -470,7 +483,7 @@ function createInvoice(ctx: Ctx, p: Params): StripeObject {
   const inv = draftInvoice(ctx, {
     customer, currency, billingReason: 'manual', collectionMethod: p.collection_method, daysUntilDue: p.days_until_due,
     subscription, lines: [], description: p.description, metadata: p.metadata || {}, defaultPaymentMethod: p.default_payment_method,
-    autoAdvance: p.auto_advance ?? false,
+    autoAdvance: p.auto_advance ?? false, defaultTaxRates: requireTaxRates(ctx, p.default_tax_rates, 'default_tax_rates'),
   }, p.pending_invoice_items_behavior === 'include');
   const discounts = applyDiscounts(ctx, p, { customer: customer.id, invoice: inv.id });
   const next = withTotals(ctx, { ...inv, discounts, due_date: p.due_date ?? inv.due_date, footer: p.footer ?? null, statement_descriptor: p.statement_descriptor ?? null });
@@ -482,7 +495,11 @@ function updateInvoice(ctx: Ctx, inv: StripeObject, p: Params): StripeObject {
   const always = ['metadata', 'description', 'footer', 'expand', 'auto_advance'];
   if (inv.status !== 'draft' && Object.keys(p).some((k) => !always.includes(k))) requireDraft(inv);
   const next = ctx.edit(inv);
-  const previous = applyUpdate(next, p, ['discounts']);
+  const previous = applyUpdate(next, p, ['discounts', 'default_tax_rates']);
+  if (p.default_tax_rates !== undefined) {
+    previous.default_tax_rates = inv.default_tax_rates;
+    next.default_tax_rates = requireTaxRates(ctx, p.default_tax_rates, 'default_tax_rates');
+  }
   if (p.discounts !== undefined) {
     previous.discounts = inv.discounts;
     next.discounts = p.discounts === '' ? [] : applyDiscounts(ctx, { discounts: p.discounts }, { customer: inv.customer, invoice: inv.id });
@@ -630,7 +647,7 @@ function createInvoiceItem(ctx: Ctx, p: Params): StripeObject {
     proration_details: { credited_items: null },
     quantity,
     quantity_decimal: String(quantity),
-    tax_rates: [],
+    tax_rates: requireTaxRates(ctx, p.tax_rates, 'tax_rates'),
     test_clock: customer.test_clock ?? null,
   };
   ctx.put('invoiceitems', ii);
@@ -645,7 +662,7 @@ function addLine(ctx: Ctx, invoice: StripeObject, spec: LineSpec): void {
 }
 
 /** A proration or other pending charge for a subscription's next invoice. */
-export function addPendingItem(ctx: Ctx, f: { customer: StripeObject; subscription: StripeObject; subscriptionItem: string; amount: number; currency: string; description: string; period: { start: number; end: number }; price: StripeObject; quantity: number }): StripeObject {
+export function addPendingItem(ctx: Ctx, f: { customer: StripeObject; subscription: StripeObject; subscriptionItem: string; amount: number; currency: string; description: string; period: { start: number; end: number }; price: StripeObject; quantity: number; taxRates?: StripeObject[] }): StripeObject {
   const ii: StripeObject = {
     id: newId('ii'),
     object: 'invoiceitem',
@@ -668,7 +685,7 @@ export function addPendingItem(ctx: Ctx, f: { customer: StripeObject; subscripti
     proration_details: { credited_items: null },
     quantity: f.quantity,
     quantity_decimal: String(f.quantity),
-    tax_rates: [],
+    tax_rates: f.taxRates ?? [],
     test_clock: f.customer.test_clock ?? null,
   };
   ctx.put('invoiceitems', ii);
@@ -711,7 +728,11 @@ export const invoiceItems: Resource = {
     update: (ctx, ii, p) => {
       const invoice = checkEditable(ctx, ii);
       const next = ctx.edit(ii);
-      const previous = applyUpdate(next, p);
+      const previous = applyUpdate(next, p, ['tax_rates']);
+      if (p.tax_rates !== undefined) {
+        previous.tax_rates = ii.tax_rates;
+        next.tax_rates = requireTaxRates(ctx, p.tax_rates, 'tax_rates');
+      }
       if (p.quantity !== undefined && p.amount === undefined && next.pricing) {
         const price = ctx.get('prices', next.pricing.price_details.price);
         if (price?.unit_amount !== null && price) next.amount = price.unit_amount * p.quantity;

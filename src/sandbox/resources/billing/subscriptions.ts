@@ -20,6 +20,7 @@ import { createPrice } from '../catalog.js';
 import { applyDiscounts, remainingDiscounts } from './discounts.js';
 import { addPendingItem, attemptPayment, DISCOUNTS_PARAM, draftInvoice, finalizeInvoice, pageOf, RETRY_DAYS, voidInvoice, type LineSpec } from './invoices.js';
 import { days, nextBoundary } from './time.js';
+import { requireTaxRates } from '../tax_rates.js';
 
 /** Per-account sandbox settings (`POST /_sandbox/settings`). */
 export const SETTINGS = 'sandbox_settings';
@@ -42,7 +43,7 @@ function resolvePrice(ctx: Ctx, item: Params, param: string): StripeObject {
   return price;
 }
 
-function newItem(ctx: Ctx, subscription: string, price: StripeObject, quantity: number, metadata: Record<string, string>, period: { start: number; end: number }): StripeObject {
+function newItem(ctx: Ctx, subscription: string, price: StripeObject, quantity: number, metadata: Record<string, string>, period: { start: number; end: number }, taxRates: StripeObject[] = []): StripeObject {
   return {
     id: newId('si', 14),
     object: 'subscription_item',
@@ -57,7 +58,7 @@ function newItem(ctx: Ctx, subscription: string, price: StripeObject, quantity: 
     price,
     quantity,
     subscription,
-    tax_rates: [],
+    tax_rates: taxRates,
   };
 }
 
@@ -99,6 +100,8 @@ export function itemLine(ctx: Ctx, sub: StripeObject, item: StripeObject, period
     price,
     subscription: sub.id,
     subscriptionItem: item.id,
+    // An item's own rates, else the subscription's defaults.
+    taxRates: item.tax_rates?.length ? item.tax_rates : sub.default_tax_rates ?? [],
   };
 }
 
@@ -150,7 +153,7 @@ export function createSubscription(ctx: Ctx, p: Params): StripeObject {
   const anchor = trialEnd ?? p.billing_cycle_anchor ?? now;
   const period = { start: now, end: trialEnd ?? nextBoundary(anchor, interval, interval_count, now) };
   const id = newId('sub');
-  const items = p.items.map((item: Params, i: number) => newItem(ctx, id, prices[i], item.quantity ?? 1, item.metadata || {}, period));
+  const items = p.items.map((item: Params, i: number) => newItem(ctx, id, prices[i], item.quantity ?? 1, item.metadata || {}, period, requireTaxRates(ctx, item.tax_rates, `items[${i}][tax_rates]`)));
   let sub: StripeObject = {
     id,
     object: 'subscription',
@@ -174,7 +177,7 @@ export function createSubscription(ctx: Ctx, p: Params): StripeObject {
     days_until_due: p.days_until_due ?? null,
     default_payment_method: p.default_payment_method ?? null,
     default_source: null,
-    default_tax_rates: [],
+    default_tax_rates: requireTaxRates(ctx, p.default_tax_rates, 'default_tax_rates'),
     description: p.description ?? null,
     discounts: [],
     ended_at: null,
@@ -209,6 +212,7 @@ export function createSubscription(ctx: Ctx, p: Params): StripeObject {
     addPendingItem(ctx, {
       customer, subscription: sub, subscriptionItem: items[0].id, amount: (price.unit_amount ?? 0) * quantity, currency: price.currency,
       description: `${quantity} × ${productName(ctx, price)}`, period: { start: now, end: now }, price, quantity,
+      taxRates: requireTaxRates(ctx, extra.tax_rates, `add_invoice_items[${i}][tax_rates]`),
     });
   }
   const behaviour = p.payment_behavior ?? 'allow_incomplete';
@@ -315,9 +319,10 @@ function changeItems(ctx: Ctx, current: StripeObject, changes: Params[], p: Para
     const price = change.price || change.price_data || change.plan ? resolvePrice(ctx, change, param) : existing?.price;
     if (!price) throw invalidRequest(`Missing required param: ${param}[price].`, { param: `${param}[price]`, code: 'parameter_missing' });
     const quantity = change.quantity ?? existing?.quantity ?? 1;
+    const taxRates = change.tax_rates === undefined ? existing?.tax_rates ?? [] : requireTaxRates(ctx, change.tax_rates, `${param}[tax_rates]`);
     const updated = existing
-      ? { ...existing, price, plan: planOf(price), quantity, metadata: change.metadata ? { ...existing.metadata, ...change.metadata } : existing.metadata }
-      : newItem(ctx, current.id, price, quantity, change.metadata || {}, period);
+      ? { ...existing, price, plan: planOf(price), quantity, tax_rates: taxRates, metadata: change.metadata ? { ...existing.metadata, ...change.metadata } : existing.metadata }
+      : newItem(ctx, current.id, price, quantity, change.metadata || {}, period, taxRates);
     if (behaviour !== 'none' && (!existing || existing.price.id !== price.id || existing.quantity !== quantity)) prorate(ctx, current, at, existing ?? null, updated);
     items = existing ? items.map((item) => (item.id === existing.id ? updated : item)) : [...items, updated];
   });
@@ -364,6 +369,7 @@ function updateSubscription(ctx: Ctx, sub: StripeObject, p: Params): StripeObjec
   if (p.cancel_at_period_end === true || p.cancel_at !== undefined) set('canceled_at', next.cancel_at_period_end || next.cancel_at ? ctx.now() : null);
   if (p.cancel_at_period_end === false && !next.cancel_at) set('canceled_at', null);
   if (p.cancellation_details) set('cancellation_details', { ...sub.cancellation_details, ...p.cancellation_details });
+  if (p.default_tax_rates !== undefined) set('default_tax_rates', requireTaxRates(ctx, p.default_tax_rates, 'default_tax_rates'));
   if (p.discounts !== undefined || p.coupon || p.promotion_code) {
     set('discounts', p.discounts === '' ? [] : applyDiscounts(ctx, p, { customer: sub.customer, subscription: sub.id }));
   }

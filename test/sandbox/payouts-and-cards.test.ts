@@ -1,0 +1,105 @@
+/**
+ * Payouts with their balance movement, and the test cards of Stripe's
+ * testing page that the sandbox did not know (issue 17).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type Stripe from 'stripe';
+import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
+
+let h: Harness;
+harnessPerFile((x) => (h = x));
+
+const available = async (currency = 'usd') => (await h.stripe.balance.retrieve()).available.find((b) => b.currency === currency)?.amount ?? 0;
+
+describe('payouts', () => {
+  it('pays out only what is available, moves the balance by a payout transaction, and puts it back on cancel', async () => {
+    const before = await available();
+    const tooMuch = await stripeError(() => h.stripe.payouts.create({ amount: before + 1_000_000, currency: 'usd' }));
+    assert.equal(tooMuch.code, 'balance_insufficient');
+    // Pending funds (an ordinary card) cannot be paid out; 4000000000000077 makes them available at once.
+    await h.stripe.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    const funded = await available();
+    assert.ok(funded > before);
+    const payout = await h.stripe.payouts.create({ amount: 3000, currency: 'usd', description: 'Weekly' });
+    assert.match(payout.id, /^po_/);
+    assert.equal(payout.status, 'pending');
+    assert.equal(await available(), funded - 3000);
+    const txn = await h.stripe.balanceTransactions.retrieve(payout.balance_transaction as string);
+    assert.equal(txn.type, 'payout');
+    assert.equal(txn.amount, -3000);
+    const canceled = await h.stripe.payouts.cancel(payout.id);
+    assert.equal(canceled.status, 'canceled');
+    assert.equal(await available(), funded);
+    const again = await stripeError(() => h.stripe.payouts.cancel(payout.id));
+    assert.equal(again.statusCode, 400);
+    const instant = await h.stripe.payouts.create({ amount: 1000, currency: 'usd', method: 'instant' });
+    assert.equal(instant.status, 'paid');
+    const listed = await h.stripe.payouts.list({ status: 'paid' });
+    assert.deepEqual(listed.data.map((p) => p.id), [instant.id]);
+    const types = (await h.stripe.events.list({ limit: 20 })).data.map((e) => e.type);
+    for (const t of ['payout.created', 'payout.canceled', 'payout.paid']) assert.ok(types.includes(t as Stripe.Event.Type), t);
+  });
+});
+
+describe('test cards', () => {
+  const pay = (payment_method: string) =>
+    h.stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method, confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, expand: ['latest_charge'] });
+
+  it('reports each international card’s country', async () => {
+    for (const [token, country] of [['pm_card_br', 'BR'], ['pm_card_gb', 'GB'], ['pm_card_jp', 'JP'], ['pm_card_de', 'DE'], ['pm_card_au', 'AU'], ['pm_card_ca', 'CA']]) {
+      const pi = await pay(token);
+      assert.equal(pi.status, 'succeeded', token);
+      assert.equal((pi.latest_charge as Stripe.Charge).payment_method_details!.card!.country, country, token);
+    }
+    const debit = await h.stripe.paymentMethods.create({ type: 'card', card: { number: '4000058260000005', exp_month: 12, exp_year: 2034 } });
+    assert.equal(debit.card!.funding, 'debit');
+    assert.equal(debit.card!.country, 'GB');
+  });
+
+  it('reports failed address and CVC checks while the payment succeeds', async () => {
+    const checks = async (number: string) => {
+      const pm = await h.stripe.paymentMethods.create({ type: 'card', card: { number, exp_month: 12, exp_year: 2034, cvc: '123' } });
+      return pm.card!.checks!;
+    };
+    assert.deepEqual(await checks('4000000000000010'), { address_line1_check: 'fail', address_postal_code_check: 'fail', cvc_check: 'pass' });
+    assert.equal((await checks('4000000000000028')).address_line1_check, 'fail');
+    assert.equal((await checks('4000000000000036')).address_postal_code_check, 'fail');
+    assert.equal((await checks('4000000000000044')).address_line1_check, 'unavailable');
+    assert.equal((await checks('4000000000000101')).cvc_check, 'fail');
+    const pi = await pay('pm_card_cvcCheckFail');
+    assert.equal(pi.status, 'succeeded');
+    assert.equal((await pay('pm_card_avsFail')).status, 'succeeded');
+  });
+});
+
+describe('customer tax ids', () => {
+  it('keeps tax_id_data given at creation, lists, retrieves and deletes tax ids, and refuses malformed ones', async () => {
+    const customer = await h.stripe.customers.create({ email: 'vat@example.com', tax_id_data: [{ type: 'eu_vat', value: 'DE123456789' }], expand: ['tax_ids'] });
+    const embedded = customer.tax_ids!.data;
+    assert.equal(embedded.length, 1, 'tax_id_data is applied, not dropped');
+    assert.equal(embedded[0].country, 'DE');
+    assert.equal(embedded[0].verification!.status, 'pending');
+    const ein = await h.stripe.customers.createTaxId(customer.id, { type: 'us_ein', value: '12-3456789' });
+    assert.equal(ein.country, 'US');
+    const listed = await h.stripe.customers.listTaxIds(customer.id);
+    assert.deepEqual(listed.data.map((t) => t.type).sort(), ['eu_vat', 'us_ein']);
+    const bad = await stripeError(() => h.stripe.customers.createTaxId(customer.id, { type: 'eu_vat', value: 'banana' }));
+    assert.equal(bad.code, 'tax_id_invalid');
+    const badData = await stripeError(() => h.stripe.customers.create({ email: 'nope@example.com', tax_id_data: [{ type: 'gb_vat', value: 'nope' }] }));
+    assert.equal((badData as any).param, 'tax_id_data[0][value]');
+    assert.equal((await h.stripe.customers.list({ email: 'nope@example.com' })).data.length, 0);
+    await h.stripe.customers.deleteTaxId(customer.id, ein.id);
+    const missing = await stripeError(() => h.stripe.customers.retrieveTaxId(customer.id, ein.id));
+    assert.equal(missing.statusCode, 404);
+    // Another customer's tax id is not reachable through this customer.
+    const other = await h.stripe.customers.create({ email: 'other@example.com' });
+    const foreign = await stripeError(() => h.stripe.customers.retrieveTaxId(other.id, embedded[0].id));
+    assert.equal(foreign.statusCode, 404);
+  });
+
+  it('lists a customer’s card sources when sources are expanded', async () => {
+    const customer = await h.stripe.customers.create({ source: 'tok_visa', expand: ['sources'] });
+    assert.equal(customer.sources!.data.length, 1);
+  });
+});
