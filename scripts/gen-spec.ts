@@ -129,3 +129,39 @@ const eventTypes = [...union.matchAll(/'([^']+)'/g)].map((m) => m[1]);
 const eventsOut = new URL('../src/stripe/spec/event_types.json', import.meta.url);
 writeFileSync(eventsOut, JSON.stringify(eventTypes) + '\n');
 console.log(`wrote ${eventTypes.length} event types to ${eventsOut.pathname}`);
+
+// The response schemas of every object kind the sandbox serves, with all
+// they refer to, converted from OpenAPI 3.0 to JSON Schema (`nullable` as a
+// null alternative, refs into $defs, descriptions and vendor keys dropped),
+// for the conformance test: it validates the sandbox's answers under
+// Stripe-Version 2023-08-16 against these.
+const SERVED = [
+  'customer', 'product', 'price', 'plan', 'coupon', 'promotion_code', 'payment_method', 'payment_intent', 'setup_intent', 'charge', 'refund',
+  'balance_transaction', 'dispute', 'token', 'card', 'tax_rate', 'subscription', 'subscription_item', 'invoice', 'line_item', 'invoiceitem',
+  'test_helpers.test_clock', 'webhook_endpoint', 'checkout.session', 'item', 'payment_link', 'account', 'payout', 'customer_balance_transaction',
+  'tax_id', 'balance', 'event',
+];
+function toJsonSchema(s: Json): Json {
+  if (Array.isArray(s)) return s.map(toJsonSchema);
+  if (!s || typeof s !== 'object') return s;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k.startsWith('x-') || k === 'description' || k === 'nullable' || k === 'format') continue;
+    if (k === '$ref') out.$ref = String(v).replace('#/components/schemas/', '#/$defs/');
+    else if (k === 'properties') out.properties = Object.fromEntries(Object.entries(v as object).map(([p, ps]) => [p, toJsonSchema(ps)]));
+    else out[k] = toJsonSchema(v);
+  }
+  return s.nullable ? { anyOf: [out, { type: 'null' }] } : out;
+}
+const schemas = spec.components.schemas as Record<string, Json>;
+const needed = new Set<string>();
+const visit = (name: string) => {
+  if (needed.has(name)) return;
+  needed.add(name);
+  for (const m of JSON.stringify(schemas[name]).matchAll(/#\/components\/schemas\/([\w.]+)/g)) visit(m[1]);
+};
+SERVED.forEach(visit);
+const defs = Object.fromEntries([...needed].sort().map((n) => [n, toJsonSchema(schemas[n])]));
+const schemaOut = new URL('../test/fixtures/stripe-openapi-2023-08-16-schemas.json', import.meta.url);
+writeFileSync(schemaOut, JSON.stringify({ served: SERVED, $defs: defs }) + '\n');
+console.log(`wrote ${needed.size} response schemas (for ${SERVED.length} served objects) to ${schemaOut.pathname}`);

@@ -47,6 +47,9 @@ export function newAccount(ctx: Ctx, p: Params, controller: Params | null): Stri
     payouts_enabled: true,
     requirements: requirements(),
     settings: {
+      branding: { icon: null, logo: null, primary_color: null, secondary_color: null },
+      card_issuing: { tos_acceptance: { date: null, ip: null } },
+      card_payments: { decline_on: { avs_failure: false, cvc_failure: false }, statement_descriptor_prefix: null, statement_descriptor_prefix_kana: null, statement_descriptor_prefix_kanji: null },
       dashboard: { display_name: p.business_profile?.name ?? null, timezone: 'Etc/UTC' },
       payments: { statement_descriptor: null, statement_descriptor_kana: null, statement_descriptor_kanji: null },
       payouts: { debit_negative_balances: true, schedule: { delay_days: 2, interval: 'daily' }, statement_descriptor: null },

@@ -193,7 +193,8 @@ function openDispute(ctx: Ctx, charge: StripeObject, reason: string): void {
     id: newId('dp'),
     object: 'dispute',
     amount: charge.amount,
-    balance_transactions: [] as string[],
+    // Stripe embeds the balance transactions themselves here, not their ids.
+    balance_transactions: [] as StripeObject[],
     charge: charge.id,
     created: ctx.now(),
     currency: charge.currency,
@@ -210,7 +211,7 @@ function openDispute(ctx: Ctx, charge: StripeObject, reason: string): void {
   };
   if (!inquiry) {
     dispute.balance_transactions = [
-      createBalanceTransaction(ctx, { amount: -charge.amount, currency: charge.currency, fee: 1500, type: 'adjustment', source: dispute.id, description: `Chargeback withdrawal for ${charge.id}`, availableNow: true }).id,
+      createBalanceTransaction(ctx, { amount: -charge.amount, currency: charge.currency, fee: 1500, type: 'adjustment', source: dispute.id, description: `Chargeback withdrawal for ${charge.id}`, availableNow: true }),
     ];
   }
   ctx.put('disputes', dispute);

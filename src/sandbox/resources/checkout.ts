@@ -38,6 +38,18 @@ interface BuiltItems {
   recurring: boolean;
 }
 
+/** The invoice a payment-mode session creates, as Stripe reports it: every field present, even unset. */
+const invoiceData = (d: Params | undefined) => ({
+  account_tax_ids: d?.account_tax_ids ?? null, custom_fields: d?.custom_fields ?? null, description: d?.description ?? null, footer: d?.footer ?? null,
+  issuer: d?.issuer ?? null, metadata: d?.metadata ?? {}, rendering_options: d?.rendering_options ?? null,
+});
+
+/** Stripe leaves out the sub-object of the type not chosen (only `redirect` or only `hosted_confirmation`). */
+function afterCompletion(a: Params | undefined): StripeObject {
+  if (a?.type === 'redirect') return { redirect: { url: a.redirect.url }, type: 'redirect' } as unknown as StripeObject;
+  return { hosted_confirmation: { custom_message: a?.hosted_confirmation?.custom_message ?? null }, type: 'hosted_confirmation' } as unknown as StripeObject;
+}
+
 /** A Checkout line item's taxes, in the Checkout shape: the rate itself beside the amount. */
 function checkoutTaxes(amount: number, rates: StripeObject[]): { amount: number; rate: StripeObject; taxability_reason: string; taxable_amount: number }[] {
   return taxesOn(amount, rates).map((t, i) => ({ amount: t.amount, rate: rates[i], taxability_reason: t.taxability_reason, taxable_amount: t.taxable_amount }));
@@ -167,7 +179,7 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
     expires_at: expiresAt,
     integration_identifier: null,
     invoice: null,
-    invoice_creation: mode === 'payment' ? { enabled: p.invoice_creation?.enabled ?? false, invoice_data: null } : null,
+    invoice_creation: mode === 'payment' ? { enabled: p.invoice_creation?.enabled ?? false, invoice_data: invoiceData(p.invoice_creation?.invoice_data) } : null,
     livemode: false,
     locale: p.locale ?? null,
     managed_payments: null,
@@ -408,9 +420,7 @@ function createLink(ctx: Ctx, p: Params): StripeObject {
     id,
     object: 'payment_link',
     active: true,
-    after_completion: p.after_completion
-      ? { hosted_confirmation: p.after_completion.type === 'hosted_confirmation' ? { custom_message: p.after_completion.hosted_confirmation?.custom_message ?? null } : null, redirect: p.after_completion.redirect ?? null, type: p.after_completion.type }
-      : { hosted_confirmation: { custom_message: null }, redirect: null, type: 'hosted_confirmation' },
+    after_completion: afterCompletion(p.after_completion),
     allow_promotion_codes: p.allow_promotion_codes ?? false,
     application: null,
     application_fee_amount: p.application_fee_amount ?? null,
@@ -492,7 +502,7 @@ export const paymentLinks: Resource = {
         const previous = applyUpdate(next, p, ['line_items', 'after_completion']);
         if (p.after_completion) {
           previous.after_completion = link.after_completion;
-          next.after_completion = { hosted_confirmation: null, redirect: null, ...p.after_completion };
+          next.after_completion = afterCompletion(p.after_completion);
         }
         return saveUpdate(ctx, 'payment_links', next, previous, 'payment_link.updated');
       },

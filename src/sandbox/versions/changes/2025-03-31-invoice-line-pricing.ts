@@ -19,7 +19,8 @@ export const invoiceLinePricing: VersionChange = {
     return {
       ...without(line, 'parent', 'pricing', 'taxes', 'pretax_credit_amounts'),
       amount_excluding_tax: line.amount,
-      invoice_item: item?.invoice_item ?? null,
+      // Present only on lines from invoice items: the 2023 schema has no null here.
+      ...(item?.invoice_item ? { invoice_item: item.invoice_item } : {}),
       plan: price?.recurring ? { id: price.id, object: 'plan', active: price.active, amount: price.unit_amount, currency: price.currency, interval: price.recurring.interval, interval_count: price.recurring.interval_count, product: price.product } : null,
       price,
       proration: details.proration ?? false,

@@ -34,7 +34,6 @@ export const invoicePayments: VersionChange = {
       quote: null,
       subscription: subscription?.subscription ?? null,
       subscription_details: subscription ? { metadata: subscription.metadata ?? null } : null,
-      subscription_proration_date: null,
       tax: taxes.length ? taxes.reduce((sum, t) => sum + t.amount, 0) : null,
       total_tax_amounts: taxes.map((t) => ({ amount: t.amount, inclusive: t.tax_behavior === 'inclusive', tax_rate: t.tax_rate_details?.tax_rate ?? null, taxability_reason: t.taxability_reason ?? null, taxable_amount: t.taxable_amount ?? null })),
     };
