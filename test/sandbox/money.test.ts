@@ -1,7 +1,8 @@
 /**
  * Money that adds up (issue 17): refunds after partial captures, captures
  * below the currency minimum, and a property test that runs random sequences
- * of charges, partial captures, refunds and disputes and checks Stripe's
+ * of charges, partial captures, refunds, disputes, invoices paid with
+ * credit and payouts, and checks Stripe's
  * invariants after every step.
  */
 import assert from 'node:assert/strict';
@@ -60,7 +61,14 @@ describe('money invariants under random operations', () => {
     const rnd = prng(seed);
     const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
     const intents: Stripe.PaymentIntent[] = [];
+    const customers: Stripe.Customer[] = [];
     const check = async (step: string) => {
+      for (const cus of customers) {
+        const fresh = (await h.stripe.customers.retrieve(cus.id)) as Stripe.Customer;
+        let sum = 0;
+        for await (const t of h.stripe.customers.listBalanceTransactions(cus.id, { limit: 100 })) sum += t.amount;
+        assert.equal(fresh.balance, sum, `seed ${seed}, ${step}: ${cus.id}'s balance equals the sum of their balance transactions`);
+      }
       for (const pi of intents) {
         const c = await chargeOf(await h.stripe.paymentIntents.retrieve(pi.id));
         const released = c.captured ? c.amount - c.amount_captured : 0;
@@ -77,12 +85,12 @@ describe('money invariants under random operations', () => {
       assert.equal(usd, sum, `seed ${seed}, ${step}: balance equals the sum of its balance transactions`);
     };
     for (let step = 0; step < 40; step++) {
-      const op = intents.length === 0 ? 0 : int(0, 3);
+      const op = intents.length === 0 ? 0 : int(0, 5);
       const pi = intents[int(0, intents.length - 1)];
       let what = '';
       if (op === 0) {
         const manual = rnd() < 0.5;
-        const created = await h.stripe.paymentIntents.create({ amount: int(50, 10_000), currency: 'usd', payment_method: rnd() < 0.15 ? 'pm_card_createDispute' : 'pm_card_visa', confirm: true, capture_method: manual ? 'manual' : 'automatic', automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+        const created = await h.stripe.paymentIntents.create({ amount: int(50, 10_000), currency: 'usd', payment_method: rnd() < 0.15 ? 'pm_card_createDispute' : rnd() < 0.3 ? 'pm_card_bypassPending' : 'pm_card_visa', confirm: true, capture_method: manual ? 'manual' : 'automatic', automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
         intents.push(created);
         what = `create ${created.amount} ${manual ? 'manual' : 'automatic'}`;
       } else if (op === 1 && pi) {
@@ -91,6 +99,24 @@ describe('money invariants under random operations', () => {
           const amount = int(50, fresh.amount_capturable);
           await h.stripe.paymentIntents.capture(pi.id, { amount_to_capture: amount });
           what = `capture ${amount} of ${fresh.amount}`;
+        }
+      } else if (op === 4) {
+        // An invoice paid partly or wholly by the customer's credit, the rest by card.
+        const credit = -int(0, 5000);
+        const cus = await h.stripe.customers.create({ email: `money${step}@example.com`, balance: credit, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } } as Stripe.CustomerCreateParams);
+        customers.push(cus);
+        const amount = int(100, 8000);
+        await h.stripe.invoiceItems.create({ customer: cus.id, amount, currency: 'usd' });
+        const inv = await h.stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: 'include' });
+        const finalized = await h.stripe.invoices.finalizeInvoice(inv.id);
+        const paid = finalized.status === 'paid' ? finalized : await h.stripe.invoices.pay(inv.id);
+        assert.equal(paid.amount_paid, Math.max(0, amount + credit), `seed ${seed}: credit ${credit} applied before charging ${amount}`);
+        what = `invoice ${amount} with credit ${credit}`;
+      } else if (op === 5) {
+        const available = (await h.stripe.balance.retrieve()).available.find((b) => b.currency === 'usd')?.amount ?? 0;
+        if (available > 0) {
+          const payout = await h.stripe.payouts.create({ amount: int(1, available), currency: 'usd' });
+          what = `payout ${payout.amount} of ${available}`;
         }
       } else if (pi) {
         const c = await chargeOf(await h.stripe.paymentIntents.retrieve(pi.id));
