@@ -156,3 +156,10 @@ describe('account default versions and webhook endpoint versions', () => {
     }
   });
 });
+
+it('documents every version change it applies in docs/api-versions.md', async () => {
+  const { VERSION_CHANGES } = await import('../../src/sandbox/versions/index.js');
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../docs/api-versions.md', import.meta.url), 'utf8');
+  assert.deepEqual(VERSION_CHANGES.filter((c) => !doc.includes(`| ${c.version} |`) || !doc.includes(c.title)).map((c) => c.title), []);
+});
