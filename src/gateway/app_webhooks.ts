@@ -9,7 +9,7 @@
  * attempt twice), and any non-2xx answer or timeout is retried with
  * exponential backoff for up to three days.
  */
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { invalidRequest, resourceMissing } from '../stripe/errors.js';
 import { signatureHeader } from '../stripe/signature.js';
 import type { Queryable } from '../store/db.js';
@@ -80,7 +80,26 @@ export class AppWebhooks {
 
   async listEndpoints(app: AppKey) {
     const rows = await this.rt.db.select().from(appWebhookEndpoints).where(and(eq(appWebhookEndpoints.appId, app.appId), eq(appWebhookEndpoints.mode, app.mode), isNull(appWebhookEndpoints.deletedAt)));
-    return { object: 'list', url: '/v1/webhook_endpoints', has_more: false, data: rows.map((r) => this.view(r)) };
+    // At most maxEndpointsPerApp endpoints: one small query each for how their last delivery went.
+    const data = await Promise.all(rows.map(async (r) => ({ ...this.view(r), health: await this.health(r.id) })));
+    return { object: 'list', url: '/v1/webhook_endpoints', has_more: false, data };
+  }
+
+  /**
+   * How an endpoint is doing, from its most recent attempted delivery: `ok` (it answered 2xx), `failing` (it did
+   * not; with the answer or the network error, and how many deliveries wait for a retry), or `unknown` (nothing sent yet).
+   */
+  private async health(endpointId: string) {
+    const [last] = await this.rt.db.select().from(appWebhookDeliveries)
+      .where(and(eq(appWebhookDeliveries.endpointId, endpointId), gt(appWebhookDeliveries.attempts, 0))).orderBy(desc(appWebhookDeliveries.updatedAt)).limit(1);
+    if (!last) return { status: 'unknown', last_attempt: null, retrying: 0 };
+    const [{ retrying }] = await this.rt.db.select({ retrying: sql<number>`count(*)::int` }).from(appWebhookDeliveries)
+      .where(and(eq(appWebhookDeliveries.endpointId, endpointId), eq(appWebhookDeliveries.status, 'pending'), gt(appWebhookDeliveries.attempts, 0)));
+    return {
+      status: last.status === 'succeeded' ? 'ok' : 'failing',
+      last_attempt: { at: Math.floor(last.updatedAt.getTime() / 1000), http_status: last.lastStatus, error: last.lastError, response: last.lastResponse, event_type: last.eventType },
+      retrying,
+    };
   }
 
   async deleteEndpoint(app: AppKey, id: string) {

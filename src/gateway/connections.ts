@@ -18,6 +18,16 @@ export type Connection = typeof connections.$inferSelect;
 
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
 
+/** What a log entry keeps of Stripe's answer: its ids, and for a failure Stripe's error and the answer itself. */
+export function answerFields(answer: UpstreamAnswer) {
+  const error = stripeErrorOf(answer);
+  return {
+    status: answer.status || null, durationMs: Math.round(answer.durationMs), attempts: answer.attempts, stripeRequestId: answer.headers['request-id'] ?? null,
+    idempotencyKey: answer.idempotencyKey ?? null, errorType: error?.type ?? null, errorCode: error?.code ?? null, errorMessage: error?.message ?? null,
+    response: error && answer.body?.length ? { contentType: answer.headers['content-type'], raw: answer.body } : null,
+  };
+}
+
 export function stripeErrorOf(answer: UpstreamAnswer): { type?: string; code?: string; message?: string } | undefined {
   if (answer.status >= 200 && answer.status < 300) return undefined;
   if (answer.networkError) return { type: 'api_connection_error', message: answer.networkError };
@@ -43,6 +53,8 @@ export function connectionView(c: Connection, publicUrl?: string) {
     type: c.kind,
     livemode: c.mode === 'live',
     account: c.accountId,
+    account_name: c.accountName ?? null,
+    default_for_sessions: c.defaultForSessions ?? false,
     key_type: c.keyType,
     key_hint: c.keyHint,
     permissions: c.permissions ?? null,
@@ -121,7 +133,7 @@ export class Connections {
     const secretId = await this.rt.vault.seal(key, 'stripe_key');
     const id = newGatewayId('conn');
     const [conn] = await this.rt.db.insert(connections).values({
-      id, appId: app.appId, mode, kind: 'api_key', accountId: account, keyType: restricted ? 'restricted' : 'secret', permissions,
+      id, appId: app.appId, mode, kind: 'api_key', accountId: account.id, accountName: account.name, keyType: restricted ? 'restricted' : 'secret', permissions,
       publishableKey: (p.publishable_key as string | undefined) ?? null, secretId, status: 'active', lastSuccessAt: new Date(),
       keyHint: hintOf(key), metadata, webhookSecretId: webhookSecret ? await this.rt.vault.seal(webhookSecret, 'stripe_webhook_secret') : null,
     }).returning();
@@ -130,22 +142,40 @@ export class Connections {
   }
 
   /** `POST /v1/connections/:id {webhook_secret}`: the signing secret of an endpoint the account owner registered at `/webhooks/stripe/:id`. */
-  async configureWebhook(app: AppKey, id: string, p: { webhook_secret?: unknown }): Promise<Connection> {
+  /**
+   * `POST /v1/connections/:id`: its Stripe webhook signing secret, and whether payment sessions that name no
+   * connection use it (one default per app and mode; setting it moves it here).
+   */
+  async configure(app: AppKey, id: string, p: { webhook_secret?: unknown; default_for_sessions?: unknown }): Promise<Connection> {
     const conn = await this.require(app, id);
     const secret = checkWebhookSecret(p.webhook_secret);
-    if (!secret) throw invalidRequest('Missing required param: webhook_secret.', { param: 'webhook_secret', code: 'parameter_missing' });
-    await this.update(conn.id, { webhookSecretId: await this.rt.vault.seal(secret, 'stripe_webhook_secret') });
+    const flag = p.default_for_sessions === undefined ? undefined : p.default_for_sessions === true || p.default_for_sessions === 'true' ? true : p.default_for_sessions === false || p.default_for_sessions === 'false' ? false : null;
+    if (flag === null) throw invalidRequest('default_for_sessions must be true or false.', { param: 'default_for_sessions', code: 'parameter_invalid_boolean' });
+    if (!secret && flag === undefined) throw invalidRequest('Give webhook_secret or default_for_sessions.', { param: 'webhook_secret', code: 'parameter_missing' });
+    if (flag !== undefined && flag && conn.status !== 'active') throw invalidRequest(`This connection is ${conn.status}: only an active connection can take new payment sessions.`, { param: 'default_for_sessions' });
+    if (secret) await this.update(conn.id, { webhookSecretId: await this.rt.vault.seal(secret, 'stripe_webhook_secret') });
+    if (flag !== undefined) {
+      await this.rt.db.transaction(async (tx) => {
+        if (flag) await tx.update(connections).set({ defaultForSessions: false }).where(and(eq(connections.appId, app.appId), eq(connections.mode, app.mode)));
+        await tx.update(connections).set({ defaultForSessions: flag, updatedAt: new Date() }).where(eq(connections.id, conn.id));
+      });
+      this.cache.clear();
+    }
     return (await this.load(conn.id, true))!;
   }
 
-  /** Asks Stripe who the key belongs to; a refused key is a 400 carrying Stripe's reason. */
-  private async verify(app: AppKey, key: string, restricted: boolean): Promise<string | null> {
+  /** The key's account and, when the key may read it, the account's name. */
+  private async verify(app: AppKey, key: string, restricted: boolean): Promise<{ id: string | null; name: string | null }> {
     const answer = await this.call(app, null, 'key_check', { method: 'GET', path: '/v1/account', authorization: `Bearer ${key}` });
     const error = stripeErrorOf(answer);
-    if (!error) return JSON.parse(answer.body.toString('utf8')).id ?? null;
+    if (!error) {
+      const account = JSON.parse(answer.body.toString('utf8'));
+      const name = account.business_profile?.name ?? account.settings?.dashboard?.display_name ?? null;
+      return { id: account.id ?? null, name: typeof name === 'string' ? name.slice(0, 200) : null };
+    }
     // A restricted key without account access still names its account in Stripe's 403.
     const named = /on account '(acct_\w+)'/.exec(error.message ?? '');
-    if (restricted && answer.status === 403 && named) return named[1];
+    if (restricted && answer.status === 403 && named) return { id: named[1], name: null };
     throw invalidRequest(`Stripe did not accept this key: ${error.message ?? `HTTP ${answer.status}`}`, { param: 'secret_key', code: error.code ?? 'stripe_key_invalid' });
   }
 
@@ -160,12 +190,7 @@ export class Connections {
     if (r.stripeAccount) headers['stripe-account'] = r.stripeAccount;
     if (r.body) headers['content-type'] = 'application/x-www-form-urlencoded';
     const answer = await this.rt.api.send({ method: r.method, path: r.path, headers, body: r.body });
-    const error = stripeErrorOf(answer);
-    this.rt.logs.record({
-      appId: app.appId, connectionId: conn?.id ?? null, mode: app.mode, method: r.method, path: r.path.split('?')[0], status: answer.status || null,
-      durationMs: Math.round(answer.durationMs), attempts: answer.attempts, stripeRequestId: answer.headers['request-id'] ?? null,
-      idempotencyKey: answer.idempotencyKey ?? null, errorType: error?.type ?? null, errorCode: error?.code ?? null, source, request: null,
-    });
+    this.rt.logs.record({ appId: app.appId, connectionId: conn?.id ?? null, mode: app.mode, method: r.method, path: r.path.split('?')[0], ...answerFields(answer), source, request: null });
     return answer;
   }
 

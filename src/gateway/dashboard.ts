@@ -4,6 +4,7 @@
  * rebuilds web/dist first when the sources under web/ changed, so `npm start`
  * needs no separate build step.
  */
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -98,6 +99,9 @@ export function registerDashboard(app: FastifyInstance, s: Services): void {
   });
 }
 
+/** This installation's command, for the MCP client configuration the dashboard hands out (signed-in admins only). */
+const CLI_PATH = fileURLToPath(new URL('../../bin/paybridge.mjs', import.meta.url));
+
 /** Sign-in and app administration, inside the JSON API scope. */
 export function registerAdminRoutes(api: FastifyInstance, s: Services): void {
   api.post<{ Body: { password?: unknown } }>('/dashboard/api/session', async (req, reply) => s.admin.signIn(req, reply, req.body?.password));
@@ -105,7 +109,7 @@ export function registerAdminRoutes(api: FastifyInstance, s: Services): void {
   api.get('/dashboard/api/session', async (req) => {
     const session = await s.admin.session(req, false).catch(() => undefined);
     return session
-      ? { object: 'admin_session', signed_in: true, csrf_token: session.csrfToken, embedded_sandbox: !s.rt.config.stripeApiBase, public_url: s.rt.publicUrl }
+      ? { object: 'admin_session', signed_in: true, csrf_token: session.csrfToken, embedded_sandbox: !s.rt.config.stripeApiBase, public_url: s.rt.publicUrl, cli_path: CLI_PATH }
       : { object: 'admin_session', signed_in: false };
   });
   api.get('/dashboard/api/apps', async (req) => {

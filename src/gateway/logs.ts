@@ -23,6 +23,10 @@ export interface LogEntry {
   idempotencyKey: string | null;
   errorType: string | null;
   errorCode: string | null;
+  /** Stripe's message for a failed call. */
+  errorMessage?: string | null;
+  /** A failed call's answer, as Stripe sent it: stored parsed, redacted and capped like request bodies. */
+  response?: { contentType?: string; raw: Buffer } | null;
   /** proxy | connection_key | verify | key_check | oauth | test | paybridge | mcp:<tool> */
   source: string;
   request: unknown;
@@ -75,7 +79,7 @@ export function storableText(s: string | null): string | null {
   return s === null ? null : s.replace(UNSTORABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-const COLUMNS = ['id', 'app_id', 'connection_id', 'mode', 'method', 'path', 'status', 'duration_ms', 'attempts', 'stripe_request_id', 'idempotency_key', 'error_type', 'error_code', 'source', 'request', 'request_truncated', 'created_at'];
+const COLUMNS = ['id', 'app_id', 'connection_id', 'mode', 'method', 'path', 'status', 'duration_ms', 'attempts', 'stripe_request_id', 'idempotency_key', 'error_type', 'error_code', 'error_message', 'response', 'source', 'request', 'request_truncated', 'created_at'];
 
 /** An entry as buffered: the caller's object untouched, its id and time beside it. */
 interface Buffered {
@@ -88,13 +92,14 @@ interface Buffered {
 function columnValues({ entry: e, id, at }: Buffered): unknown[] {
   const raw = (e.request as { raw?: Buffer } | null)?.raw;
   return [id, e.appId, e.connectionId, e.mode, storableText(e.method), storableText(e.path), e.status, e.durationMs, e.attempts, e.stripeRequestId,
-    e.idempotencyKey && storableText(e.idempotencyKey), e.errorType, e.errorCode, e.source, bodyOf(e.request), Buffer.isBuffer(raw) && raw.length > LOGGED_BODY_BYTES, new Date(at).toISOString()];
+    e.idempotencyKey && storableText(e.idempotencyKey), e.errorType, e.errorCode, e.errorMessage ? storableText(String(redact(e.errorMessage.slice(0, 1000)))) : null,
+    e.response ? parsedBody(e.response.contentType ?? 'application/json', e.response.raw) : null, e.source, bodyOf(e.request), Buffer.isBuffer(raw) && raw.length > LOGGED_BODY_BYTES, new Date(at).toISOString()];
 }
 
 /** The last resort for a row its batch could not store: every string made plain ASCII, the body dropped but said so. */
 function safeValues(values: unknown[]): unknown[] {
   const ascii = (v: unknown) => (typeof v === 'string' ? v.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : v);
-  return values.map((v, i) => (COLUMNS[i] === 'request' ? (v === null ? null : '[body not storable]') : ascii(v)));
+  return values.map((v, i) => (COLUMNS[i] === 'request' || COLUMNS[i] === 'response' ? (v === null ? null : '[body not storable]') : ascii(v)));
 }
 
 /** One CSV field: empty for NULL, numbers bare, anything else quoted (JSON for objects). */
@@ -155,9 +160,9 @@ export class RequestLog {
       // One JSON parameter for the whole batch: building a 500-row INSERT value by value cost more than the proxying it logs.
       const rows = batch.map((values) => Object.fromEntries(COLUMNS.map((c, i) => [c, values[i]])));
       await this.db.execute(sql`INSERT INTO request_logs (id, app_id, connection_id, mode, method, path, status, duration_ms, attempts,
-        stripe_request_id, idempotency_key, error_type, error_code, source, request, request_truncated, created_at)
+        stripe_request_id, idempotency_key, error_type, error_code, error_message, response, source, request, request_truncated, created_at)
         SELECT id, app_id, connection_id, mode, method, path, status, duration_ms, attempts, stripe_request_id, idempotency_key,
-          error_type, error_code, source, request, request_truncated, created_at
+          error_type, error_code, error_message, response, source, request, request_truncated, created_at
         FROM json_populate_recordset(NULL::request_logs, ${JSON.stringify(rows)}::json)`);
     } catch (err) {
       if (batch.length > 1) {
@@ -252,7 +257,7 @@ function logView(r: typeof requestLogs.$inferSelect) {
   return {
     id: r.id, object: 'request_log', connection: r.connectionId, method: r.method, path: r.path, status: r.status,
     duration_ms: r.durationMs, attempts: r.attempts, stripe_request_id: r.stripeRequestId, idempotency_key: r.idempotencyKey,
-    error: r.errorType ? { type: r.errorType, code: r.errorCode } : null, source: r.source, request: r.request, request_truncated: r.requestTruncated,
+    error: r.errorType ? { type: r.errorType, code: r.errorCode, message: r.errorMessage } : null, response: r.response, source: r.source, request: r.request, request_truncated: r.requestTruncated,
     created: Math.floor(r.createdAt.getTime() / 1000), livemode: r.mode === 'live',
   };
 }

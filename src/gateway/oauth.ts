@@ -15,7 +15,7 @@ import { invalidRequest, StripeError } from '../stripe/errors.js';
 import { connections, connectSessions } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';
-import { stripeErrorOf, type Connection, type Connections } from './connections.js';
+import { answerFields, stripeErrorOf, type Connection, type Connections } from './connections.js';
 import { newGatewayId, randomToken, sha256 } from './ids.js';
 import { countCreation } from './limits.js';
 import { checkRedirectUrl } from './paths.js';
@@ -93,11 +93,7 @@ export class OAuthConnections {
     const path = flow === 'oauth' ? '/oauth/token' : '/v1/oauth/token';
     const answer = await upstream.send({ method: 'POST', path, headers: { authorization: `Bearer ${platform.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
     const error = stripeErrorOf(answer);
-    this.rt.logs.record({
-      appId: app.appId, connectionId: conn?.id ?? null, mode: app.mode, method: 'POST', path, status: answer.status || null, durationMs: Math.round(answer.durationMs),
-      attempts: answer.attempts, stripeRequestId: answer.headers['request-id'] ?? null, idempotencyKey: answer.idempotencyKey ?? null,
-      errorType: error?.type ?? null, errorCode: error?.code ?? null, source: 'oauth', request: { grant_type: params.grant_type },
-    });
+    this.rt.logs.record({ appId: app.appId, connectionId: conn?.id ?? null, mode: app.mode, method: 'POST', path, ...answerFields(answer), source: 'oauth', request: { grant_type: params.grant_type } });
     if (error) return { error };
     return { tokens: JSON.parse(answer.body.toString('utf8')) as { access_token: string; refresh_token: string; stripe_user_id: string; stripe_publishable_key?: string; scope?: string; livemode: boolean } };
   }

@@ -14,7 +14,7 @@ import { invalidRequest, permissionError, StripeError } from '../stripe/errors.j
 import { connectionKeys } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';
-import { failIfUnusable, stripeErrorOf, type Connection, type Connections } from './connections.js';
+import { answerFields, failIfUnusable, stripeErrorOf, type Connection, type Connections } from './connections.js';
 import { hintOf, newGatewayId, randomToken, sha256 } from './ids.js';
 import { ConcurrencyGate, countCreation, RateLimiter } from './limits.js';
 import type { OAuthConnections } from './oauth.js';
@@ -68,6 +68,7 @@ export class Proxy {
   async forConnectionKey(secret: string, req: ProxyRequest): Promise<UpstreamAnswer> {
     const key = await this.lookupKey(secret);
     if (!key) throw new StripeError(401, 'invalid_request_error', `Invalid API Key provided: ${hintOf(secret)}`, { code: 'api_key_invalid' });
+    this.noteUse(key.id);
     // The permission is looked up on the path Stripe will see, never on one that ../ or escapes could change.
     req = canonical(req);
     const path = req.path.split('?')[0];
@@ -82,7 +83,15 @@ export class Proxy {
     }
     const app: AppKey = { appId: key.appId, mode: key.mode, keyId: key.id };
     const conn = await this.conns.require(app, key.connectionId);
-    return this.forward(app, conn, req, 'connection_key');
+    // The MCP server names the tool behind each call it makes with the key, so the log shows what an agent did.
+    const tool = req.headers['paybridge-mcp-tool'];
+    return this.forward(app, conn, req, typeof tool === 'string' && /^[a-z_]{1,64}$/.test(tool) ? `mcp:${tool}` : 'connection_key');
+  }
+
+  /** What a connection key grants (its connection and permissions), or null for an unknown or revoked key. */
+  async connectionKeyGrant(secret: string): Promise<{ connectionId: string; permissions: Record<string, Level> } | null> {
+    const key = await this.lookupKey(secret);
+    return key && { connectionId: key.connectionId, permissions: key.permissions };
   }
 
   private forward(app: AppKey, conn: Connection, req: ProxyRequest, source: string): Promise<UpstreamAnswer> {
@@ -124,9 +133,7 @@ export class Proxy {
       });
     }
     this.rt.logs.record({
-      appId: app.appId, connectionId: conn.id, mode: conn.mode, method: req.method, path: req.path.split('?')[0], status: answer.status || null,
-      durationMs: Math.round(answer.durationMs), attempts: answer.attempts, stripeRequestId: answer.headers['request-id'] ?? null,
-      idempotencyKey: answer.idempotencyKey ?? null, errorType: error?.type ?? null, errorCode: error?.code ?? null, source,
+      appId: app.appId, connectionId: conn.id, mode: conn.mode, method: req.method, path: req.path.split('?')[0], ...answerFields(answer), source,
       request: req.body?.length ? { contentType: req.headers['content-type'], raw: req.body } : null,
     });
     void this.conns.observe(conn, answer).catch(() => undefined);
@@ -182,9 +189,13 @@ export class Proxy {
   async listKeys(app: AppKey, connectionId: string) {
     const conn = await this.conns.require(app, connectionId);
     const rows = await this.rt.db.select().from(connectionKeys).where(and(eq(connectionKeys.connectionId, conn.id), eq(connectionKeys.appId, app.appId))).orderBy(desc(connectionKeys.createdAt));
+    // What a key on this connection can be given: a restricted key's own permissions, or everything.
+    const grantable = conn.permissions ? Object.fromEntries(Object.entries(conn.permissions as Record<string, string>).filter(([, l]) => l !== 'none'))
+      : Object.fromEntries(PERMISSION_NAMES.map((n) => [n, 'write']));
     return {
-      object: 'list', url: `/v1/connections/${conn.id}/keys`, has_more: false,
-      data: rows.map((k) => ({ id: k.id, object: 'connection_key', connection: k.connectionId, hint: k.hint, permissions: k.permissions, livemode: k.mode === 'live', created: Math.floor(k.createdAt.getTime() / 1000), revoked: k.revokedAt !== null })),
+      object: 'list', url: `/v1/connections/${conn.id}/keys`, has_more: false, grantable_permissions: grantable,
+      data: rows.map((k) => ({ id: k.id, object: 'connection_key', connection: k.connectionId, hint: k.hint, permissions: k.permissions, livemode: k.mode === 'live', created: Math.floor(k.createdAt.getTime() / 1000),
+        last_used: k.lastUsedAt ? Math.floor(k.lastUsedAt.getTime() / 1000) : null, revoked: k.revokedAt !== null })),
     };
   }
 
@@ -201,6 +212,16 @@ export class Proxy {
       .where(and(eq(connectionKeys.id, keyId), eq(connectionKeys.connectionId, connectionId), eq(connectionKeys.appId, app.appId), isNull(connectionKeys.revokedAt))).returning();
     this.keyCache.clear();
     return rows.length > 0;
+  }
+
+  /** Last use of each connection key, written at most once a minute per key and never on the request's path. */
+  private lastUseWrite = new Map<string, number>();
+  private noteUse(keyId: string): void {
+    const now = Date.now();
+    if (now - (this.lastUseWrite.get(keyId) ?? 0) < 60_000) return;
+    this.lastUseWrite.set(keyId, now);
+    if (this.lastUseWrite.size > 10_000) this.lastUseWrite.clear();
+    void this.rt.db.update(connectionKeys).set({ lastUsedAt: new Date(now) }).where(eq(connectionKeys.id, keyId)).catch(() => undefined);
   }
 
   private async lookupKey(secret: string): Promise<ConnectionKey | null> {

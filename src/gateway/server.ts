@@ -193,7 +193,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     });
 
     api.post<{ Body: Record<string, unknown> }>('/v1/connections', async (req) => connectionView(await s.connections.createFromApiKey(await auth(req), req.body ?? {}), rt.publicUrl));
-    api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/connections/:id', async (req) => connectionView(await s.connections.configureWebhook(await auth(req), req.params.id, req.body ?? {}), rt.publicUrl));
+    api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/connections/:id', async (req) => connectionView(await s.connections.configure(await auth(req), req.params.id, req.body ?? {}), rt.publicUrl));
     api.get('/v1/connections', async (req) => s.connections.list(await auth(req)));
     api.get<{ Params: { id: string } }>('/v1/connections/:id', async (req) => connectionView(await s.connections.require(await auth(req), req.params.id), rt.publicUrl));
     api.delete<{ Params: { id: string } }>('/v1/connections/:id', async (req) => {
@@ -249,6 +249,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       const session = await s.sessions.require(await auth(req), req.params.id);
       return sessionView(await s.sessions.refresh(session).catch(() => session), rt.publicUrl);
     });
+    api.get<{ Params: { id: string } }>('/v1/sessions/:id/timeline', async (req) => s.sessions.timeline(await auth(req), req.params.id));
     api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/sessions/:id/charge', async (req) => s.sessions.charge(await auth(req), req.params.id, req.body ?? {}, idempotencyKey(req)));
     api.post<{ Params: { id: string } }>('/v1/sessions/:id/cancel', async (req) => sessionView(await s.sessions.cancel(await auth(req), req.params.id), rt.publicUrl));
 
@@ -340,24 +341,52 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     // Where endpoints registered by earlier versions point.
     raw.post<{ Params: { id: string } }>('/webhooks/connections/:id', connectionEndpoint);
 
-    // MCP over Streamable HTTP, bound to one of the app's connections (`?connection=` or a PayBridge-Connection header).
-    raw.post<{ Querystring: { connection?: string } }>('/mcp', async (req, reply) => {
-      const key = await auth(req);
-      const connectionId = req.query.connection ?? (req.headers['paybridge-connection'] as string | undefined);
-      if (!connectionId) throw invalidRequest('Name the connection the tools act on: /mcp?connection=conn_…', { param: 'connection', code: 'parameter_missing' });
-      const conn = await s.connections.require(key, connectionId);
-      const credentials = inProcessCredentials(
-        (tool, method, path, params, idempotency) => s.proxy.request(key, conn, method, path, params, idempotency, `mcp:${tool}`).catch((e) => {
+    /** MCP tools for a connection key: its connection, only its permissions, each call checked and logged as the key's. */
+    const connectionKeyTools = async (req: FastifyRequest) => {
+      const secret = bearer(req.headers.authorization);
+      const grant = await s.proxy.connectionKeyGrant(secret);
+      if (!grant) throw new StripeError(401, 'invalid_request_error', 'Invalid connection key.', { code: 'api_key_invalid' });
+      return inProcessCredentials(async (tool, method, path, params, idempotency) => {
+        const encoded = params && Object.keys(params).length ? qs.stringify(params, { arrayFormat: 'indices' }) : '';
+        const read = method === 'GET' || method === 'DELETE';
+        const headers: Record<string, string> = { 'paybridge-mcp-tool': tool, 'content-type': 'application/x-www-form-urlencoded' };
+        if (idempotency) headers['idempotency-key'] = idempotency;
+        let answer;
+        try {
+          answer = await s.proxy.forConnectionKey(secret, { method, path: read && encoded ? `${path}?${encoded}` : path, headers, body: read ? undefined : Buffer.from(encoded) });
+        } catch (e) {
           throw e instanceof StripeError ? new ToolFailure(e.message, e.fields.code, e.fields.decline_code) : e;
-        }),
-        (conn.permissions as Permissions | null) ?? undefined,
-        async (name, params) => {
-          const sync = await s.syncs.status(key, conn.id);
-          if (sync.models.find((m) => m.model === 'charges')?.status !== 'synced') return undefined;
-          const report = name === 'revenue' ? await s.syncs.revenue(key, conn.id) : await s.syncs.failedPayments(key, conn.id, params.hours ?? 24);
-          return { source: 'synced records', ...report };
-        },
-      );
+        }
+        const body = JSON.parse(answer.body.toString('utf8') || '{}');
+        if (answer.status >= 400) throw new ToolFailure(body.error?.message ?? `Stripe answered ${answer.status}`, body.error?.code, body.error?.decline_code);
+        return body;
+      }, grant.permissions as Permissions);
+    };
+
+    /** MCP tools for an app key, bound to the connection the request names. */
+    const appKeyTools = async (req: FastifyRequest<{ Querystring: { connection?: string } }>) => {
+        const key = await auth(req);
+        const connectionId = req.query.connection ?? (req.headers['paybridge-connection'] as string | undefined);
+        if (!connectionId) throw invalidRequest('Name the connection the tools act on: /mcp?connection=conn_…', { param: 'connection', code: 'parameter_missing' });
+        const conn = await s.connections.require(key, connectionId);
+        return inProcessCredentials(
+          (tool, method, path, params, idempotency) => s.proxy.request(key, conn, method, path, params, idempotency, `mcp:${tool}`).catch((e) => {
+            throw e instanceof StripeError ? new ToolFailure(e.message, e.fields.code, e.fields.decline_code) : e;
+          }),
+          (conn.permissions as Permissions | null) ?? undefined,
+          async (name, params) => {
+            const sync = await s.syncs.status(key, conn.id);
+            if (sync.models.find((m) => m.model === 'charges')?.status !== 'synced') return undefined;
+            const report = name === 'revenue' ? await s.syncs.revenue(key, conn.id) : await s.syncs.failedPayments(key, conn.id, params.hours ?? 24);
+            return { source: 'synced records', ...report };
+          },
+        );
+    };
+
+    // MCP over Streamable HTTP: with a connection key (its connection, its permissions), or with an app key bound to one of the
+    // app's connections (`?connection=` or a PayBridge-Connection header).
+    raw.post<{ Querystring: { connection?: string } }>('/mcp', async (req, reply) => {
+      const credentials = /^pbk_(test|live)_/.test(bearer(req.headers.authorization)) ? await connectionKeyTools(req) : await appKeyTools(req);
       const server = buildMcpServer(credentials.caller, { permissions: credentials.permissions });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       await server.connect(transport);

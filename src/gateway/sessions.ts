@@ -8,9 +8,9 @@
  * (`/webhooks/stripe`), and by asking Stripe whenever an open session is read.
  */
 import { createHash } from 'node:crypto';
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import { invalidRequest, resourceMissing, StripeError } from '../stripe/errors.js';
-import { connections, paymentSessions } from '../store/schema.js';
+import { connections, gatewayEvents, paymentSessions } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Connection, Connections } from './connections.js';
 import { newGatewayId } from './ids.js';
@@ -22,6 +22,9 @@ type Session = typeof paymentSessions.$inferSelect;
 
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
 const FINAL = ['succeeded', 'failed', 'expired', 'canceled'];
+
+/** A failed attempt as a session reports it: Stripe's message and codes. */
+const attemptFailure = (e: { message?: string; code?: string; decline_code?: string }) => ({ message: e.message ?? 'The payment failed.', code: e.code ?? null, decline_code: e.decline_code ?? null });
 
 export function sessionView(s: Session, publicUrl: string) {
   return {
@@ -49,7 +52,7 @@ export function sessionView(s: Session, publicUrl: string) {
 export class PaymentSessions {
   constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {}
 
-  /** The connection a session uses: the one asked for, or the app's newest active one in the key's mode. */
+  /** The connection a session uses: the one asked for, else the app's default for sessions, else its newest active one. */
   private async connectionFor(app: AppKey, requested: unknown): Promise<Connection> {
     if (requested !== undefined) {
       if (typeof requested !== 'string') throw invalidRequest('connection must be a connection id.', { param: 'connection' });
@@ -58,7 +61,7 @@ export class PaymentSessions {
     const rows = await this.rt.db.select().from(connections)
       .where(and(eq(connections.appId, app.appId), eq(connections.mode, app.mode), eq(connections.status, 'active')))
       .orderBy(desc(connections.createdAt));
-    const usable = rows.find((c) => !c.deletedAt);
+    const usable = rows.find((c) => !c.deletedAt && c.defaultForSessions) ?? rows.find((c) => !c.deletedAt);
     if (!usable) {
       throw invalidRequest(`Stripe is not connected for ${app.mode} mode: connect a Stripe account first (POST /v1/connections or /v1/connect_sessions).`, { code: 'stripe_not_connected' });
     }
@@ -147,14 +150,26 @@ export class PaymentSessions {
     return { object: 'list', url: '/v1/sessions', has_more: rows.length > f.limit, data: rows.slice(0, f.limit).map((s) => sessionView(s, this.rt.publicUrl)) };
   }
 
+  /** Reads of one open session at the same time (a page, its poll, an app) share one question to Stripe. */
+  private refreshing = new Map<string, Promise<Session>>();
+
   /** Asks Stripe about an open session and records what it learns; a deleted connection leaves the session as it was. */
-  async refresh(s: Session): Promise<Session> {
-    if (FINAL.includes(s.status) || !s.checkoutSessionId) return s;
+  refresh(s: Session): Promise<Session> {
+    if (FINAL.includes(s.status) || !s.checkoutSessionId) return Promise.resolve(s);
+    let pending = this.refreshing.get(s.id);
+    if (!pending) {
+      pending = this.refreshNow(s).finally(() => this.refreshing.delete(s.id));
+      this.refreshing.set(s.id, pending);
+    }
+    return pending;
+  }
+
+  private async refreshNow(s: Session): Promise<Session> {
     const conn = await this.conns.load(s.connectionId);
     if (!conn || conn.status !== 'active') return s;
     const app: AppKey = { appId: s.appId, mode: s.mode as 'test' | 'live', keyId: '' };
     const expand = s.kind === 'charge' ? ['payment_intent.latest_charge'] : ['setup_intent.payment_method'];
-    const checkout = await this.proxy.request(app, conn, 'GET', `/v1/checkout/sessions/${s.checkoutSessionId}?${expand.map((e) => `expand[]=${e}`).join('&')}`);
+    const checkout = await this.proxy.request(app, conn, 'GET', `/v1/checkout/sessions/${s.checkoutSessionId}?${expand.map((e) => `expand[]=${e}`).join('&')}`, undefined, undefined, 'session');
     return this.apply(s, checkout);
   }
 
@@ -190,10 +205,54 @@ export class PaymentSessions {
       }
     } else if (checkout.status === 'expired') {
       status = s.status === 'canceled' ? 'canceled' : 'expired';
+    } else if (checkout.status === 'open') {
+      // The payer may try again, so the session stays open; the last failed attempt is kept for whoever looks.
+      const error = (s.kind === 'charge' ? checkout.payment_intent : checkout.setup_intent)?.[s.kind === 'charge' ? 'last_payment_error' : 'last_setup_error'];
+      if (error && JSON.stringify(s.failure ?? null) !== JSON.stringify(attemptFailure(error))) {
+        const [updated] = await this.rt.db.update(paymentSessions).set({ failure: attemptFailure(error), updatedAt: new Date() })
+          .where(and(eq(paymentSessions.id, s.id), eq(paymentSessions.status, 'open'))).returning();
+        return updated ?? s;
+      }
     }
     if (status === s.status) return s;
     // Only an open session moves, and only once: concurrent readers and webhooks agree on one transition.
     return (await this.transition(s, { status, processor, ...(failure ? { failure } : {}) })) ?? (await this.load(s.id))!;
+  }
+
+  /**
+   * What happened to a session, oldest first: its creation, each payment attempt Stripe made for it (with
+   * decline codes and 3-D Secure), and the events PayBridge sent about it.
+   */
+  async timeline(app: AppKey, id: string) {
+    const s = await this.require(app, id);
+    const entries: { at: number; kind: string; title: string; detail?: Record<string, unknown> }[] = [
+      { at: seconds(s.createdAt)!, kind: 'created', title: s.kind === 'charge' ? 'Session created' : 'Session created (save a card)' },
+    ];
+    const conn = await this.conns.load(s.connectionId);
+    if (conn && conn.status === 'active' && s.checkoutSessionId) {
+      const checkout = await this.proxy.request(app, conn, 'GET', `/v1/checkout/sessions/${s.checkoutSessionId}`, undefined, undefined, 'session').catch(() => null);
+      const intent = typeof checkout?.payment_intent === 'string' ? checkout.payment_intent : checkout?.payment_intent?.id;
+      if (intent) {
+        const charges = await this.proxy.request(app, conn, 'GET', `/v1/charges?payment_intent=${intent}&limit=20`, undefined, undefined, 'session').catch(() => ({ data: [] }));
+        for (const c of charges.data ?? []) {
+          const threeDs = c.payment_method_details?.card?.three_d_secure;
+          entries.push({
+            at: c.created, kind: c.status === 'succeeded' ? 'attempt_succeeded' : 'attempt_failed',
+            title: c.status === 'succeeded' ? `Paid with ${c.payment_method_details?.card?.brand ?? 'card'} •••• ${c.payment_method_details?.card?.last4 ?? ''}` : `Attempt declined: ${c.failure_message ?? c.outcome?.seller_message ?? 'declined'}`,
+            detail: { charge: c.id, failure_code: c.failure_code ?? null, decline_code: c.outcome?.reason ?? null, risk_level: c.outcome?.risk_level ?? null, three_d_secure: threeDs ? threeDs.result ?? 'attempted' : null },
+          });
+        }
+      }
+    }
+    if (s.failure && !entries.some((e) => e.kind === 'attempt_failed')) {
+      const f = s.failure as { message?: string; code?: string; decline_code?: string };
+      entries.push({ at: seconds(s.updatedAt)!, kind: 'attempt_failed', title: `Attempt failed: ${f.message ?? f.code ?? 'failed'}`, detail: { failure_code: f.code ?? null, decline_code: f.decline_code ?? null } });
+    }
+    const events = await this.rt.db.select().from(gatewayEvents)
+      .where(and(eq(gatewayEvents.appId, app.appId), eq(gatewayEvents.mode, app.mode), sql`${gatewayEvents.type} LIKE 'session.%'`, sql`${gatewayEvents.data}->'session'->>'id' = ${s.id}`));
+    for (const e of events) entries.push({ at: seconds(e.createdAt)!, kind: 'event', title: `Event ${e.type} sent to your webhooks`, detail: { event: e.id } });
+    entries.sort((a, b) => a.at - b.at);
+    return { object: 'list', url: `/v1/sessions/${s.id}/timeline`, has_more: false, data: entries };
   }
 
   /**

@@ -171,4 +171,16 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       CREATE INDEX gateway_events_stripe_id ON gateway_events (app_id, mode, stripe_event_id)
     `,
   },
+  {
+    // Issue 18: a failed call's log keeps Stripe's message and answer (redacted, capped); a connection key's last use;
+    // the Stripe account's name, for people who do not know accounts by id.
+    id: '0014_logs_keep_errors',
+    sql: `
+      ALTER TABLE request_logs ADD COLUMN error_message text;
+      ALTER TABLE request_logs ADD COLUMN response jsonb;
+      ALTER TABLE connection_keys ADD COLUMN last_used_at timestamptz;
+      ALTER TABLE connections ADD COLUMN account_name text;
+      ALTER TABLE connections ADD COLUMN default_for_sessions boolean NOT NULL DEFAULT false
+    `,
+  },
 ];

@@ -42,6 +42,10 @@ export const connections = pgTable('connections', {
   /** api_key | oauth (Stripe Connect) | stripe_app (Stripe Apps OAuth) */
   kind: text('kind').notNull(),
   accountId: text('account_id'),
+  /** The account's name as Stripe reports it (business profile or dashboard display name), when known. */
+  accountName: text('account_name'),
+  /** Payment sessions that name no connection use this one (at most one per app and mode). */
+  defaultForSessions: boolean('default_for_sessions').notNull().default(false),
   keyType: text('key_type'),
   keyHint: text('key_hint'),
   permissions: jsonb('permissions'),
@@ -79,6 +83,8 @@ export const connectionKeys = pgTable('connection_keys', {
   permissions: jsonb('permissions').notNull(),
   createdAt: created(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  /** Written at most once a minute per key, off the request's path. */
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
 
 /** OAuth round trips in flight: the state is single-use and expires. */
@@ -110,6 +116,9 @@ export const requestLogs = pgTable('request_logs', {
   idempotencyKey: text('idempotency_key'),
   errorType: text('error_type'),
   errorCode: text('error_code'),
+  /** Stripe's error message, and its answer (redacted and capped), for failed calls only. */
+  errorMessage: text('error_message'),
+  response: jsonb('response'),
   source: text('source').notNull(),
   request: jsonb('request'),
   /** The body was cut to the logged size. */

@@ -106,7 +106,15 @@ describe('payment sessions in Chromium', { skip }, () => {
     await page.getByRole('alert').waitFor();
     assert.equal(await page.getByRole('alert').textContent(), 'Your card was declined.');
     await screenshot(page, 'session-declined');
-    assert.equal((await h.api('GET', `/v1/sessions/${s.id}`)).json.status, 'open');
+    const open = (await h.api('GET', `/v1/sessions/${s.id}`)).json;
+    assert.equal(open.status, 'open');
+    // The payer may try again, so the session stays open, with the failed attempt told (issue 18: it was null).
+    assert.equal(open.failure?.decline_code, 'generic_decline', JSON.stringify(open.failure));
+    const timeline = (await h.api('GET', `/v1/sessions/${s.id}/timeline`)).json.data;
+    const attempt = timeline.find((e: { kind: string }) => e.kind === 'attempt_failed');
+    assert.ok(attempt, JSON.stringify(timeline));
+    assert.equal(attempt.detail.decline_code, 'generic_decline');
+    assert.equal(timeline[0].kind, 'created');
     const row = await h.gw.services.sessions.load(s.id);
     await h.sandbox.checkout.sessions.expire(row!.checkoutSessionId!);
     assert.equal((await h.api('GET', `/v1/sessions/${s.id}`)).json.status, 'expired');
@@ -135,6 +143,21 @@ describe('payment sessions in Chromium', { skip }, () => {
     assert.equal(pi.amount, 4200, 'the payment is on the connected account');
     await page.close();
   });
+});
+
+it('sends sessions that name no connection to the default one, which is explicit and settable (issue 18)', { skip }, async () => {
+  const first = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_default_first' })).json.id;
+  const newest = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_default_newest' })).json.id;
+  const body = { mode: 'charge', amount: 700, currency: 'usd', success_url: `${merchant.url}/thanks` };
+  assert.equal((await h.api('POST', '/v1/sessions', body)).json.connection, newest, 'without a default, the newest');
+  const set = await h.api('POST', `/v1/connections/${first}`, { default_for_sessions: true });
+  assert.equal(set.json.default_for_sessions, true);
+  assert.equal((await h.api('POST', '/v1/sessions', body)).json.connection, first);
+  await h.api('POST', `/v1/connections/${newest}`, { default_for_sessions: true });
+  assert.equal((await h.api('GET', `/v1/connections/${first}`)).json.default_for_sessions, false, 'one default per app and mode');
+  const bad = await h.api('POST', `/v1/connections/${first}`, { default_for_sessions: 'maybe' });
+  assert.equal(bad.status, 400);
+  await h.api('POST', `/v1/connections/${newest}`, { default_for_sessions: false });
 });
 
 it('refuses new sessions once Stripe is disconnected, and keeps old ones readable', { skip }, async () => {

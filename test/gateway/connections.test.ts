@@ -188,7 +188,8 @@ for (const backend of list) {
       assert.equal(logs.json.data.length, 2);
       const [missing, created] = logs.json.data;
       assert.equal(missing.status, 404);
-      assert.deepEqual(missing.error, { type: 'invalid_request_error', code: 'resource_missing' });
+      assert.deepEqual(missing.error, { type: 'invalid_request_error', code: 'resource_missing', message: "No such customer: 'cus_nope'" });
+      assert.equal(missing.response.error.message, "No such customer: 'cus_nope'", 'the failed call keeps Stripe\'s answer');
       assert.equal(created.request.card.number, '[redacted]');
       assert.equal(created.request.card.cvc, '[redacted]');
       assert.equal(created.request.type, 'card');

@@ -178,6 +178,30 @@ describe('MCP over HTTP at the gateway', () => {
     assert.equal(noKey.status, 401);
   });
 
+  it('serves only a connection key’s tools over HTTP, with its connection implied, and logs each call under the tool (issue 18)', async () => {
+    const conn = (await g.api('POST', '/v1/connections', { secret_key: 'sk_test_mcp_http_key' })).json;
+    const key = (await g.api('POST', `/v1/connections/${conn.id}/keys`, { permissions: { customers: 'write' } })).json;
+    const client = new Client({ name: 'paybridge-http-key', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${g.gw.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key.secret}` } } }));
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('create_customer'));
+      assert.ok(!names.includes('create_payment_intent'), 'a customers-only key offers no payment tools');
+      const r = (await client.callTool({ name: 'create_customer', arguments: { name: 'Key agent', email: 'key-agent@example.com' } })) as Result;
+      assert.notEqual(r.isError, true, r.content[0].text);
+    } finally {
+      await client.close();
+    }
+    await g.gw.services.rt.logs.flush();
+    const logs = (await g.api('GET', `/v1/logs?connection=${conn.id}&limit=10`)).json.data;
+    assert.ok(logs.some((l: { source: string }) => l.source === 'mcp:create_customer'), JSON.stringify(logs.map((l: { source: string }) => l.source)));
+    const keys = (await g.api('GET', `/v1/connections/${conn.id}/keys`)).json;
+    assert.equal(typeof keys.data[0].last_used, 'number', 'the key’s last use is recorded');
+    await g.api('DELETE', `/v1/connections/${conn.id}/keys/${key.id}`);
+    const revoked = await fetch(`${g.gw.url}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    assert.equal(revoked.status, 401);
+  });
+
   it('answers revenue_report and failed_payments from synced records once the connection is synced', async () => {
     const conn = (await g.api('POST', '/v1/connections', { secret_key: 'sk_test_mcp_reports' })).json;
     const pay = (card: string, amount: number) => fetch(`${g.gw.url}/proxy/${conn.id}/v1/payment_intents`, {

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { api, type List } from '../api';
 import { go, useShell } from '../App';
+import { ConnectionKeys } from './ConnectionKeys';
 import { ago, Badge, Card, Empty, Field, Modal, Notice, Page, Table, useAsync, when } from '../ui';
 
 export interface Connection {
@@ -9,6 +10,8 @@ export interface Connection {
   type: 'api_key' | 'oauth' | 'stripe_app';
   livemode: boolean;
   account: string | null;
+  account_name: string | null;
+  default_for_sessions: boolean;
   key_type: 'secret' | 'restricted' | 'oauth';
   key_hint: string | null;
   permissions: Record<string, 'read' | 'write' | 'none'> | null;
@@ -22,6 +25,17 @@ export interface Connection {
 const LEVEL = { write: 2, read: 1, none: 0 };
 const TYPE_WORDS = { api_key: 'API key', oauth: 'Stripe Connect (OAuth)', stripe_app: 'Stripe App (OAuth)' };
 
+/** How a person knows an account: its name when Stripe gave one, its id always. */
+export const accountLabel = (c: Pick<Connection, 'account' | 'account_name' | 'id'>) => (c.account_name ? `${c.account_name} (${c.account})` : c.account ?? c.id);
+
+/** The app's connections in this mode by id, for lists that name a connection. */
+export function useConnectionLabels(): (id: string | null) => string {
+  const { scope } = useShell();
+  const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
+  const byId = new Map((connections.data?.data ?? []).map((c) => [c.id, accountLabel(c)]));
+  return (id) => (id ? byId.get(id) ?? id : '—');
+}
+
 /** A select of the app's connections in the current mode, for filtering a list by connection. */
 export function ConnectionFilter(p: { value: string; onChange: (id: string) => void }) {
   const { scope } = useShell();
@@ -29,7 +43,7 @@ export function ConnectionFilter(p: { value: string; onChange: (id: string) => v
   return (
     <select aria-label="Filter by connection" value={p.value} onChange={(e) => p.onChange(e.target.value)}>
       <option value="">All connections</option>
-      {(connections.data?.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.account} ({c.id})</option>)}
+      {(connections.data?.data ?? []).map((c) => <option key={c.id} value={c.id}>{accountLabel(c)} · {c.id}</option>)}
     </select>
   );
 }
@@ -80,6 +94,7 @@ function AddKey(p: { onClose: () => void; onAdded: (c: Connection) => void }) {
 function ConnectionDetail(p: { id: string }) {
   const { scope } = useShell();
   const conn = useAsync(() => api<Connection>('GET', `/v1/connections/${p.id}`), [p.id, scope]);
+  const all = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [p.id, scope]);
   const [test, setTest] = useState<{ ok: boolean; message: string; latency_ms?: number } | null>(null);
   const [busy, setBusy] = useState('');
   const [confirm, setConfirm] = useState(false);
@@ -106,18 +121,30 @@ function ConnectionDetail(p: { id: string }) {
       setBusy('');
     }
   };
+  const makeDefault = async (on: boolean) => {
+    setError('');
+    try {
+      await api('POST', `/v1/connections/${p.id}`, { default_for_sessions: on });
+      conn.reload();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
   if (conn.error) return <Notice tone="bad">{conn.error}</Notice>;
   const c = conn.data;
   if (!c) return <p className="muted">Loading…</p>;
+  // Other connections of this app to the same Stripe account (another key, say): they keep working if this one goes.
+  const sameAccount = (all.data?.data ?? []).filter((o) => o.id !== c.id && o.account && o.account === c.account);
   return (
     <Page
-      title={c.account ?? c.id}
+      title={c.account_name ?? c.account ?? c.id}
       subtitle={<><a href="#/connections">Connections</a> / {c.id}</>}
       actions={<><button onClick={runTest} disabled={!!busy}>{busy === 'test' ? 'Testing…' : 'Test connection'}</button><button className="danger" onClick={() => setConfirm(true)}>Disconnect</button></>}
     >
       <div className="stack">
         {test && <Notice tone={test.ok ? 'ok' : 'bad'}>{test.ok ? `${test.message} (${test.latency_ms} ms)` : `Connection failed: ${test.message}`}</Notice>}
         {error && <Notice tone="bad">{error}</Notice>}
+        {sameAccount.length > 0 && <Notice tone="info">This account is also connected as {sameAccount.map((o, i) => <span key={o.id}>{i ? ', ' : ''}<a href={`#/connections/${o.id}`} className="mono">{o.id}</a> ({keyWords(o)})</span>)}.</Notice>}
         <div className="grid cols-2">
           <Card title="Details">
             <dl className="details">
@@ -128,6 +155,9 @@ function ConnectionDetail(p: { id: string }) {
               {c.publishable_key && <><dt>Publishable key</dt><dd className="mono">{c.publishable_key}</dd></>}
               {c.scope && <><dt>Scope</dt><dd>{c.scope}</dd></>}
               <dt>Connected</dt><dd>{when(c.created)}</dd>
+              <dt>Payment sessions</dt><dd>{c.default_for_sessions
+                ? <>Default for new sessions <button className="small" onClick={() => makeDefault(false)}>Stop being the default</button></>
+                : <>Used when a session names it <button className="small" onClick={() => makeDefault(true)} disabled={c.status !== 'active'}>Make default for sessions</button></>}</dd>
             </dl>
           </Card>
           <Card title="Health" actions={<HealthBadge c={c} />}>
@@ -139,6 +169,7 @@ function ConnectionDetail(p: { id: string }) {
             <p className="small muted" style={{ marginTop: 12 }}><a href={`#/logs?connection=${c.id}`}>See this connection's requests →</a></p>
           </Card>
         </div>
+        <ConnectionKeys connection={c} />
         <Card title="Permissions" flush>
           {c.permissions ? (
             <Table
@@ -157,7 +188,7 @@ function ConnectionDetail(p: { id: string }) {
       </div>
       {confirm && (
         <Modal title="Disconnect this account?" onClose={() => setConfirm(false)} footer={<><button onClick={() => setConfirm(false)}>Keep it</button><button className="primary" style={{ background: '#b91c1c', borderColor: '#b91c1c' }} disabled={busy === 'delete'} onClick={disconnect}>Disconnect</button></>}>
-          <p style={{ margin: 0 }}>PayBridge forgets the credentials{c.type !== 'api_key' ? ' and revokes its access at Stripe' : ''}. Apps, actions and payment sessions using <strong>{c.account}</strong> stop working; payment sessions already made stay readable. Its synced records are deleted.</p>
+          <p style={{ margin: 0 }}>PayBridge forgets this connection's credentials{c.type !== 'api_key' ? ' and revokes its access at Stripe' : ''}. Apps, actions, agents and payment sessions using <strong>this connection</strong> ({c.id}) stop working; payment sessions already made stay readable, and its synced records are deleted.{sameAccount.length ? ` The other connection${sameAccount.length > 1 ? 's' : ''} to ${c.account} (${sameAccount.map((o) => o.id).join(', ')}) keep${sameAccount.length > 1 ? '' : 's'} working.` : ''}</p>
         </Modal>
       )}
     </Page>
@@ -206,7 +237,7 @@ export function Connections(p: { id?: string }) {
               rowKey={(c) => c.id}
               onRow={(c) => go(`connections/${c.id}`)}
               columns={[
-                { label: 'Account', render: (c) => <><div className="mono">{c.account}</div><div className="muted small">{c.id}</div></> },
+                { label: 'Account', render: (c) => <>{c.account_name && <div><strong>{c.account_name}</strong></div>}<div className="mono">{c.account}</div><div className="muted small">{c.id}{c.default_for_sessions ? ' · default for sessions' : ''}{rows.some((o) => o.id !== c.id && o.account === c.account) ? ' · account connected more than once' : ''}</div></> },
                 { label: 'Connected with', render: (c) => TYPE_WORDS[c.type] },
                 { label: 'Credential', render: keyWords },
                 { label: 'Health', render: (c) => <HealthBadge c={c} /> },

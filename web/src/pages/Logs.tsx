@@ -3,11 +3,11 @@ import { useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
 import { ago, BarChart, Card, Empty, Json, Loaded, Notice, Page, PagedTable, StatusBadge, useAsync, usePaged, when, words } from '../ui';
-import { ConnectionFilter } from './Connections';
+import { ConnectionFilter, useConnectionLabels } from './Connections';
 
 export interface Log {
   id: string; connection: string | null; method: string; path: string; status: number | null; duration_ms: number; attempts: number;
-  stripe_request_id: string | null; idempotency_key: string | null; error: { type: string; code: string | null } | null; source: string; request: unknown; created: number;
+  stripe_request_id: string | null; idempotency_key: string | null; error: { type: string; code: string | null; message: string | null } | null; response: unknown; source: string; request: unknown; created: number;
 }
 
 const SOURCES: Record<string, string> = { proxy: 'Proxy', connection_key: 'Connection key', key_check: 'Key check', verify: 'Key check', oauth: 'OAuth', test: 'Connection test', sync: 'Sync', session: 'Payment session', session_charge: 'Off-session charge', paybridge: 'PayBridge' };
@@ -16,15 +16,16 @@ const source = (s: string) => (s.startsWith('action:') ? `Action ${s.slice(7)}` 
 function LogDetail(p: { id: string }) {
   const { scope } = useShell();
   const log = useAsync(() => api<Log>('GET', `/v1/logs/${p.id}`), [p.id, scope]);
+  const label = useConnectionLabels();
   return <Loaded state={log}>{(l) => (
     <Page title={`${l.method} ${l.path}`} subtitle={<><a href="#/logs">Request logs</a> / {l.id}</>} actions={<StatusBadge status={l.status} />}>
       <div className="stack">
-        {l.error && <Notice tone="bad">Stripe answered: {words(l.error.code ?? l.error.type)}.</Notice>}
+        {l.error && <Notice tone="bad">Stripe answered {l.status ?? 'nothing'}{l.error.code ? ` (${l.error.code})` : ''}: {l.error.message ?? words(l.error.type)}</Notice>}
         <div className="grid cols-2">
           <Card title="Request">
             <dl className="details">
               <dt>Made by</dt><dd>{source(l.source)}</dd>
-              <dt>Connection</dt><dd>{l.connection ? <a href={`#/connections/${l.connection}`}>{l.connection}</a> : '—'}</dd>
+              <dt>Connection</dt><dd>{l.connection ? <a href={`#/connections/${l.connection}`}>{label(l.connection)}</a> : '—'}</dd>
               <dt>Time</dt><dd>{when(l.created)}</dd>
               <dt>Duration</dt><dd>{l.duration_ms} ms{l.attempts > 1 ? ` over ${l.attempts} attempts` : ''}</dd>
               <dt>Stripe request id</dt><dd className="mono">{l.stripe_request_id ?? '—'}</dd>
@@ -33,6 +34,7 @@ function LogDetail(p: { id: string }) {
           </Card>
           <Card title="Body sent (secrets redacted)">{l.request ? <Json value={l.request} /> : <p className="muted" style={{ margin: 0 }}>No body.</p>}</Card>
         </div>
+        {l.response !== null && l.response !== undefined && <Card title="Stripe's answer (secrets redacted)"><Json value={l.response} /></Card>}
       </div>
     </Page>
   )}</Loaded>;
@@ -46,6 +48,7 @@ export function Logs(p: { id?: string }) {
   const [path, setPath] = useState('');
   const [pathFilter, setPathFilter] = useState('');
   const stats = useAsync(() => api<{ buckets: { start: number; requests: number; errors: number }[] }>('GET', `/v1/logs/stats${qs({ hours: 24, connection })}`), [scope, connection]);
+  const label = useConnectionLabels();
   const list = usePaged((after) => api<List<Log>>('GET', `/v1/logs${qs({ connection, status, path: pathFilter, limit: 20, starting_after: after })}`), [scope, connection, status, pathFilter]);
   if (p.id) return <LogDetail id={p.id} />;
   const filtered = connection || status || pathFilter;
@@ -70,7 +73,8 @@ export function Logs(p: { id?: string }) {
             </Empty>
           } columns={[
                 { label: 'Result', render: (l) => <StatusBadge status={l.status} />, width: '170px' },
-                { label: 'Request', render: (l) => <><code>{l.method} {l.path}</code>{l.error && <div className="small" style={{ color: 'var(--bad)' }}>{words(l.error.code ?? l.error.type)}</div>}</> },
+                { label: 'Request', render: (l) => <><code>{l.method} {l.path}</code>{l.error && <div className="small" style={{ color: 'var(--bad)' }}>{l.error.message ?? words(l.error.code ?? l.error.type)}</div>}</> },
+                { label: 'Connection', render: (l) => <span className="small">{label(l.connection)}</span> },
                 { label: 'Made by', render: (l) => source(l.source) },
                 { label: 'Duration', render: (l) => `${l.duration_ms} ms` },
                 { label: 'When', render: (l) => ago(l.created) },

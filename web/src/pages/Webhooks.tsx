@@ -4,8 +4,25 @@ import { api, type List } from '../api';
 import { useShell } from '../App';
 import { ago, Badge, Card, Empty, Field, Modal, Notice, Page, Secret, Table, useAsync, when } from '../ui';
 
-interface Endpoint { id: string; url: string; enabled_events: string[]; status: string; disabled_reason: string | null; description: string | null; created: number; secret?: string }
-interface Delivery { id: string; event: string; type: string; status: string; attempts: number; last_status: number | null; last_error: string | null; next_attempt_at: number | null }
+export interface EndpointHealth { status: 'ok' | 'failing' | 'unknown'; last_attempt: { at: number; http_status: number | null; error: string | null; response: string | null; event_type: string } | null; retrying: number }
+export interface Endpoint { id: string; url: string; enabled_events: string[]; status: string; disabled_reason: string | null; description: string | null; created: number; secret?: string; health?: EndpointHealth }
+interface Delivery { id: string; event: string; type: string; status: string; attempts: number; last_status: number | null; last_error: string | null; last_response: string | null; next_attempt_at: number | null }
+
+/** What the endpoint's last answer was, in words: the status and the start of its body, or the network error. */
+export const lastAnswer = (a: { http_status?: number | null; last_status?: number | null; error?: string | null; last_error?: string | null; response?: string | null; last_response?: string | null }) => {
+  const status = a.http_status ?? a.last_status;
+  const body = (a.response ?? a.last_response ?? '').trim().slice(0, 140);
+  if (status) return `HTTP ${status}${body ? `: ${body}` : ''}`;
+  return a.error ?? a.last_error ?? 'no answer';
+};
+
+/** An endpoint's state as a person needs it: disabled, failing (with its last answer), delivering, or not used yet. */
+export function EndpointBadge(p: { e: Endpoint }) {
+  if (p.e.status !== 'enabled') return <Badge tone="bad" dot>Disabled{p.e.disabled_reason ? `: ${p.e.disabled_reason}` : ''}</Badge>;
+  if (p.e.health?.status === 'failing') return <Badge tone="bad" dot>Failing</Badge>;
+  if (p.e.health?.status === 'ok') return <Badge tone="ok" dot>Delivering</Badge>;
+  return <Badge dot>Enabled · nothing sent yet</Badge>;
+}
 
 const DELIVERY: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { succeeded: ['Delivered', 'ok'], pending: ['Retrying', 'warn'], failed: ['Gave up', 'bad'], canceled: ['Canceled', undefined] };
 
@@ -25,7 +42,7 @@ function Deliveries(p: { endpoint: Endpoint }) {
         <Table label="Deliveries" rows={rows} rowKey={(d) => d.id} columns={[
           { label: 'Event', render: (d) => <><Badge tone="brand">{d.type}</Badge><div className="mono small muted">{d.event}</div></> },
           { label: 'Result', render: (d) => (d.status === 'pending' && d.attempts === 0 ? <Badge dot>Queued</Badge> : <Badge tone={DELIVERY[d.status]?.[1]} dot>{DELIVERY[d.status]?.[0] ?? d.status}</Badge>) },
-          { label: 'Attempts', render: (d) => <>{d.attempts}{d.last_status ? <span className="muted small"> · last answer HTTP {d.last_status}</span> : d.last_error ? <span className="muted small"> · {d.last_error}</span> : null}</> },
+          { label: 'Attempts', render: (d) => <>{d.attempts}{d.attempts > 0 && <div className="muted small wrap-anywhere">Last answer: {lastAnswer(d)}</div>}</> },
           { label: 'Next attempt', render: (d) => (d.next_attempt_at ? when(d.next_attempt_at) : '—') },
           { label: '', render: (d) => <button className="small" onClick={() => replay(d.id)}>Send again</button> },
         ]} />
@@ -43,6 +60,7 @@ export function Webhooks(p: { id?: string }) {
   const [error, setError] = useState('');
   const [created, setCreated] = useState<Endpoint | null>(null);
   const [open, setOpen] = useState<string | undefined>(p.id);
+  const [deleting, setDeleting] = useState<Endpoint | null>(null);
   const create = async () => {
     setError('');
     try {
@@ -56,6 +74,7 @@ export function Webhooks(p: { id?: string }) {
   };
   const remove = async (id: string) => {
     await api('DELETE', `/v1/webhook_endpoints/${id}`).catch((e: Error) => setError(e.message));
+    setDeleting(null);
     list.reload();
   };
   const rows = list.data?.data ?? [];
@@ -73,9 +92,9 @@ export function Webhooks(p: { id?: string }) {
             <Table label="Webhook endpoints" rows={rows} rowKey={(e) => e.id} onRow={(e) => setOpen(e.id)} columns={[
               { label: 'URL', render: (e) => <span className="mono">{e.url}</span> },
               { label: 'Events', render: (e) => (e.enabled_events.includes('*') ? 'All events' : e.enabled_events.join(', ')) },
-              { label: 'Status', render: (e) => (e.status === 'enabled' ? <Badge tone="ok" dot>Enabled</Badge> : <Badge tone="bad" dot>Disabled{e.disabled_reason ? `: ${e.disabled_reason}` : ''}</Badge>) },
+              { label: 'Status', render: (e) => <><EndpointBadge e={e} />{e.health?.status === 'failing' && e.health.last_attempt && <div className="small muted wrap-anywhere">{lastAnswer(e.health.last_attempt)}{e.health.retrying ? ` · ${e.health.retrying} waiting to retry` : ''}</div>}</> },
               { label: 'Created', render: (e) => ago(e.created) },
-              { label: '', render: (e) => <button className="small danger" onClick={(ev) => { ev.stopPropagation(); void remove(e.id); }}>Delete</button> },
+              { label: '', render: (e) => <button className="small danger" onClick={(ev) => { ev.stopPropagation(); setDeleting(e); }}>Delete</button> },
             ]} />
           )}
         </Card>
@@ -86,6 +105,11 @@ export function Webhooks(p: { id?: string }) {
           {error && <Notice tone="bad">{error}</Notice>}
           <Field label="Endpoint URL"><input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://example.com/webhooks/paybridge" /></Field>
           <Field label="Events" hint="Comma-separated, e.g. payment_intent.succeeded, session.*; * for all."><input value={events} onChange={(e) => setEvents(e.target.value)} /></Field>
+        </Modal>
+      )}
+      {deleting && (
+        <Modal title="Delete this endpoint?" onClose={() => setDeleting(null)} footer={<><button onClick={() => setDeleting(null)}>Keep it</button><button className="primary" style={{ background: '#b91c1c', borderColor: '#b91c1c' }} onClick={() => remove(deleting.id)}>Delete endpoint</button></>}>
+          <p style={{ margin: 0 }}>PayBridge stops sending events to <span className="mono wrap-anywhere">{deleting.url}</span>, and deliveries waiting to be retried are dropped. Other endpoints keep receiving theirs.</p>
         </Modal>
       )}
       {created?.secret && (
