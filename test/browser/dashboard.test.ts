@@ -313,6 +313,72 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     assert.ok(account.length > 0);
   });
 
+  it('gives an agent least privilege, creates and cancels a session, shows a failing endpoint and a failed call in words (issue 18)', async () => {
+    const connections = (await api('/v1/connections')).data as { id: string; key_type: string }[];
+    const oauth = connections.find((c) => c.key_type === 'oauth')!;
+    await page.goto(`${pb.url}/#/connections/${oauth.id}`);
+    await page.getByRole('button', { name: 'Give an agent access' }).click();
+    const dialog = page.getByRole('dialog');
+    assert.equal(await dialog.getByLabel('Access to customers').inputValue(), 'read', 'an agent starts read-only');
+    await dialog.getByLabel('Access to customers').selectOption('write');
+    await dialog.getByRole('button', { name: 'Create key and show configuration' }).click();
+    const http = await dialog.getByLabel('HTTP configuration').textContent();
+    assert.match(http ?? '', /"url": "http:\/\/127\.0\.0\.1:\d+\/mcp"/);
+    assert.match(http ?? '', /Bearer pbk_test_/);
+    assert.match(await dialog.getByLabel('stdio configuration').textContent() ?? '', /paybridge\.mjs[\s\S]*"mcp"[\s\S]*PAYBRIDGE_API_KEY/);
+    await screenshot(page, 'dashboard-20-agent-access');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const keys = page.getByRole('table', { name: 'Connection keys' });
+    await keys.getByText('customers: write').waitFor();
+    await keys.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await keys.getByText('Revoked').waitFor();
+    await screenshot(page, 'dashboard-21-connection-keys');
+
+    await page.getByRole('link', { name: 'Payment sessions' }).click();
+    await page.getByRole('button', { name: 'New session' }).click();
+    await page.getByLabel('Amount').fill('12.50');
+    await page.getByLabel('Description').fill('Made in the dashboard');
+    // The newest connection is the restricted key, which may not create Checkout Sessions: pay into the OAuth one.
+    await page.getByLabel('Connection for the session').selectOption(oauth.id);
+    await page.getByRole('dialog').getByRole('button', { name: 'Create session' }).click();
+    await page.getByRole('heading', { name: '$12.50' }).waitFor({ timeout: 10_000 }).catch(async (e: Error) => {
+      throw new Error(`${e.message}\npage: ${(await page.locator('body').textContent())?.slice(0, 1500)}`);
+    });
+    await page.getByRole('list', { name: 'Session timeline' }).getByText('Session created').waitFor();
+    await page.getByRole('button', { name: 'Cancel session' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel session' }).click();
+    await page.getByText('Canceled', { exact: true }).first().waitFor();
+    await page.getByRole('list', { name: 'Session timeline' }).getByText('Event session.canceled sent to your webhooks').waitFor();
+    await screenshot(page, 'dashboard-22-session-canceled');
+
+    // The endpoint from an earlier step points nowhere: it shows as failing, on its page and on Home.
+    await eventually(async () => {
+      const endpoints = (await api('/v1/webhook_endpoints')).data as { health: { status: string } }[];
+      assert.ok(endpoints.some((e) => e.health.status === 'failing'), JSON.stringify(endpoints));
+    }, 20_000);
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('list', { name: 'Needs attention' }).getByText(/127\.0\.0\.1:9\/unreachable is failing/).waitFor();
+    await screenshot(page, 'dashboard-23-home-attention');
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    const endpoints = page.getByRole('table', { name: 'Webhook endpoints' });
+    await endpoints.getByText('Failing').waitFor();
+    await endpoints.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByText('PayBridge stops sending events to').waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete endpoint' }).click();
+    await page.getByText('No webhook endpoints yet').waitFor();
+
+    await fetch(`${pb.url}/proxy/${oauth.id}/v1/customers/cus_missing`, { headers: { authorization: `Bearer ${appKey}` } });
+    await page.getByRole('link', { name: 'Request logs' }).click();
+    await page.getByLabel('Filter by status').selectOption('error');
+    const failed = page.getByRole('table', { name: 'Request logs' }).getByText("No such customer: 'cus_missing'");
+    await failed.waitFor();
+    await failed.click();
+    await page.getByText("Stripe answered 404 (resource_missing): No such customer: 'cus_missing'").waitFor();
+    await page.getByText("Stripe's answer (secrets redacted)").waitFor();
+    await screenshot(page, 'dashboard-24-failed-call');
+  });
+
   it('fits every page in a 390 px and a 1280 px window (issue 18)', async () => {
     const pages = ['', 'connections', 'actions', 'sessions', 'syncs', 'logs', 'events', 'webhooks', 'apps'];
     const wider: string[] = [];

@@ -31,6 +31,7 @@ function Timeline(p: { id: string; status: string }) {
   return (
     <Card title="Timeline" flush>
       {t.error && <Notice tone="bad">{t.error}</Notice>}
+      {!t.data && !t.error && <p className="muted" style={{ padding: '12px 20px', margin: 0 }}>Loading…</p>}
       <ol className="timeline" aria-label="Session timeline">
         {(t.data?.data ?? []).map((e, i) => (
           <li key={i}>
@@ -139,7 +140,7 @@ function SessionDetail(p: { id: string }) {
           </dl>
           {d.status !== 'open' && d.failure && <div style={{ marginTop: 12 }}><Notice tone="bad">{d.failure.message ?? 'The payment failed.'}</Notice></div>}
         </Card>
-        <Card title="Processor details">{d.processor ? <Processor processor={d.processor} /> : <p className="muted" style={{ margin: 0 }}>Filled in once the payer completes the payment.</p>}</Card>
+        <Card title="Processor details">{d.processor ? <Processor processor={d.processor} /> : <p className="muted" style={{ margin: 0 }}>{d.status === 'open' ? 'Filled in once the payer completes the payment.' : d.mode === 'charge' ? 'No payment was taken.' : 'No card was saved.'}</p>}</Card>
       </div>
       <Timeline id={d.id} status={d.status} />
       </div>
