@@ -17,13 +17,17 @@ import { scanListPage } from './list-scan.js';
 import { permissionFor } from '../stripe/routes.js';
 import { describeFailure, Outbound, refusedUrlReason } from '../net/outbound.js';
 
-/** Model → its list path, and the event type prefixes that change it. */
-export const MODELS: Record<string, { path: string; events: string[] }> = {
+/**
+ * Model → its list path, the event type prefixes that change it, and what is expanded on it (read from Stripe
+ * then, events included, since an event carries the object unexpanded).
+ */
+export const MODELS: Record<string, { path: string; events: string[]; expand?: string }> = {
   customers: { path: '/v1/customers', events: ['customer.created', 'customer.updated', 'customer.deleted'] },
   products: { path: '/v1/products', events: ['product.'] },
   prices: { path: '/v1/prices', events: ['price.'] },
   subscriptions: { path: '/v1/subscriptions?status=all', events: ['customer.subscription.'] },
-  invoices: { path: '/v1/invoices', events: ['invoice.'] },
+  // An invoice's payments link it to the charges that paid it: revenue by product comes from its lines.
+  invoices: { path: '/v1/invoices?expand[]=data.payments', events: ['invoice.'], expand: 'payments' },
   payment_intents: { path: '/v1/payment_intents', events: ['payment_intent.'] },
   charges: { path: '/v1/charges', events: ['charge.succeeded', 'charge.failed', 'charge.captured', 'charge.refunded', 'charge.updated', 'charge.pending', 'charge.expired'] },
   refunds: { path: '/v1/refunds', events: ['refund.'] },
@@ -203,9 +207,10 @@ export class Syncs {
         const deleted = isDeletion(event.type);
         // Versions are whole seconds: an event from the same second as the stored version (or as another event of the
         // object) may be older or newer than it, so the object is read from Stripe instead, as Stripe advises.
-        if (!deleted && (tie || stored.get(id) === event.created)) {
+        const expand = MODELS[model].expand;
+        if (!deleted && (expand || tie || stored.get(id) === event.created)) {
           const fetchedAt = Math.floor(Date.now() / 1000);
-          const current = await this.proxy.request({ appId: conn.appId, mode: conn.mode as Mode, keyId: 'sync' }, conn, 'GET', `${MODELS[model].path.split('?')[0]}/${encodeURIComponent(id)}`, undefined, undefined, 'sync')
+          const current = await this.proxy.request({ appId: conn.appId, mode: conn.mode as Mode, keyId: 'sync' }, conn, 'GET', `${MODELS[model].path.split('?')[0]}/${encodeURIComponent(id)}${expand ? `?expand[]=${expand}` : ''}`, undefined, undefined, 'sync')
             .catch(() => undefined);
           if (current) {
             items.push({ object: current, version: fetchedAt, deleted: current.deleted === true });
@@ -414,10 +419,24 @@ export class Syncs {
   /** Reports by SQL over synced records. */
   async revenue(app: AppKey, connectionId: string) {
     const conn = await this.conns.require(app, connectionId);
+    // A charge that paid an invoice is split over the invoice's lines by amount, each line counted under its
+    // product's name; a charge with no invoice counts under its description (or "No product").
     const rows = (await this.rt.db.execute(sql`
-      SELECT to_char(to_timestamp(stripe_created), 'YYYY-MM') AS month, COALESCE(data->>'description', 'Unattributed') AS product, data->>'currency' AS currency,
-        SUM((data->>'amount_captured')::bigint) AS gross, SUM((data->>'amount_refunded')::bigint) AS refunds, COUNT(*) AS count
-      FROM records WHERE connection_id = ${conn.id} AND model = 'charges' AND NOT deleted AND data->>'status' = 'succeeded'
+      WITH lines AS (
+        SELECT pay->'payment'->>'payment_intent' AS intent, line->'pricing'->'price_details'->>'product' AS product, (line->>'amount')::numeric AS amount
+        FROM records i, jsonb_array_elements(COALESCE(i.data->'payments'->'data', '[]'::jsonb)) AS pay, jsonb_array_elements(i.data->'lines'->'data') AS line
+        WHERE i.connection_id = ${conn.id} AND i.model = 'invoices' AND NOT i.deleted AND pay->'payment'->>'payment_intent' IS NOT NULL
+      ),
+      totals AS (SELECT intent, SUM(amount) AS total FROM lines GROUP BY intent),
+      shares AS (
+        SELECT c.stripe_created, c.data, l.product, CASE WHEN l.intent IS NULL OR t.total = 0 THEN 1 ELSE l.amount / t.total END AS share, c.id
+        FROM records c LEFT JOIN lines l ON l.intent = c.data->>'payment_intent' LEFT JOIN totals t ON t.intent = l.intent
+        WHERE c.connection_id = ${conn.id} AND c.model = 'charges' AND NOT c.deleted AND c.data->>'status' = 'succeeded'
+      )
+      SELECT to_char(to_timestamp(s.stripe_created), 'YYYY-MM') AS month,
+        COALESCE(p.data->>'name', s.product, NULLIF(s.data->>'description', ''), 'No product') AS product, s.data->>'currency' AS currency,
+        ROUND(SUM((s.data->>'amount_captured')::numeric * s.share)) AS gross, ROUND(SUM((s.data->>'amount_refunded')::numeric * s.share)) AS refunds, COUNT(DISTINCT s.id) AS count
+      FROM shares s LEFT JOIN records p ON p.connection_id = ${conn.id} AND p.model = 'products' AND p.id = s.product
       GROUP BY 1, 2, 3 ORDER BY 1, 2`)).rows as Record<string, any>[];
     return { object: 'report', report: 'revenue', connection: conn.id, rows: rows.map((r) => ({ month: r.month, product: r.product, currency: r.currency, gross: Number(r.gross), refunds: Number(r.refunds), net: Number(r.gross) - Number(r.refunds), count: Number(r.count) })) };
   }
@@ -451,12 +470,18 @@ export class Syncs {
   async failedPayments(app: AppKey, connectionId: string, hours: number) {
     const conn = await this.conns.require(app, connectionId);
     const since = Math.floor(Date.now() / 1000) - hours * 3600;
+    // The customer's email and name from synced customers, else what the charge's billing details say.
     const rows = (await this.rt.db.execute(sql`
-      SELECT id, data FROM records WHERE connection_id = ${conn.id} AND model = 'charges' AND data->>'status' = 'failed' AND stripe_created >= ${since}
-      ORDER BY stripe_created DESC`)).rows as { id: string; data: any }[];
+      SELECT c.id, c.data, cu.data->>'email' AS email, cu.data->>'name' AS name FROM records c
+      LEFT JOIN records cu ON cu.connection_id = ${conn.id} AND cu.model = 'customers' AND cu.id = c.data->>'customer'
+      WHERE c.connection_id = ${conn.id} AND c.model = 'charges' AND c.data->>'status' = 'failed' AND c.stripe_created >= ${since}
+      ORDER BY c.stripe_created DESC`)).rows as { id: string; data: any; email: string | null; name: string | null }[];
     return {
       object: 'report', report: 'failed_payments', connection: conn.id, hours,
-      rows: rows.map(({ id, data }) => ({ charge: id, customer: data.customer, amount: data.amount, currency: data.currency, failure_code: data.failure_code, decline_reason: data.outcome?.reason ?? null, message: data.failure_message, created: data.created })),
+      rows: rows.map(({ id, data, email, name }) => ({
+        charge: id, customer: data.customer, customer_email: email ?? data.billing_details?.email ?? data.receipt_email ?? null, customer_name: name ?? data.billing_details?.name ?? null,
+        amount: data.amount, currency: data.currency, failure_code: data.failure_code, decline_reason: data.outcome?.reason ?? null, message: data.failure_message, created: data.created,
+      })),
     };
   }
 }

@@ -263,6 +263,9 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     }, 60_000);
     assert.ok(synced.models.every((m: { status: string }) => m.status === 'synced'), JSON.stringify(synced));
     await page.getByRole('table', { name: 'Sync status' }).getByText('Up to date').first().waitFor();
+    // The page has caught up with the API: no model is still copying.
+    await page.getByRole('button', { name: 'Catch up' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('img', { name: 'Net revenue and refunds by month in USD' }).waitFor();
     await page.getByRole('table', { name: 'Revenue' }).getByText('Consulting').waitFor().catch(async (e: Error) => {
       const revenue = await api(`/v1/reports/revenue?connection=${oauth.id}`);
       throw new Error(`${e.message}\nrevenue from the API: ${JSON.stringify(revenue)}\npage: ${(await page.locator('main').textContent())?.slice(0, 2000)}`);

@@ -25,7 +25,7 @@ for (const backend of list) {
       await proxy('/v1/payment_intents', 'amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true&description=Mugs');
       await proxy('/v1/payment_intents', 'amount=3000&currency=usd&payment_method=pm_card_visa&confirm=true&description=Posters');
       await proxy('/v1/refunds', `payment_intent=${a.id}&amount=500`);
-      await proxy('/v1/payment_intents', 'amount=700&currency=usd&payment_method=pm_card_chargeDeclinedInsufficientFunds&confirm=true&description=Mugs');
+      await proxy('/v1/payment_intents', `amount=700&currency=usd&payment_method=pm_card_chargeDeclinedInsufficientFunds&confirm=true&description=Mugs&customer=${unusual.id}`);
     });
     after(() => h?.close());
 
@@ -153,12 +153,14 @@ for (const backend of list) {
       await eventually(async () => {
         const revenue = (await h.api('GET', `/v1/reports/revenue?connection=${conn}`)).json.rows;
         const byProduct = Object.fromEntries(revenue.map((r: { product: string; gross: number; refunds: number; net: number }) => [r.product, [r.gross, r.refunds, r.net]]));
-        assert.deepEqual(byProduct, { Mugs: [3000, 500, 2500], Posters: [3000, 0, 3000], 'Subscription creation': [15000, 0, 15000] });
+        // Invoice-paid charges count under the products of the invoices' lines (issue 18: they were all "Subscription creation").
+        assert.deepEqual(byProduct, { Mugs: [3000, 500, 2500], Posters: [3000, 0, 3000], Monthly: [3000, 0, 3000], Yearly: [12000, 0, 12000] });
       });
       const failed = (await h.api('GET', `/v1/reports/failed_payments?connection=${conn}&hours=24`)).json.rows;
       assert.equal(failed.length, 1);
       assert.equal(failed[0].amount, 700);
       assert.equal(failed[0].failure_code, 'card_declined');
+      assert.equal(failed[0].customer_email, 'z@example.com', 'the customer is named, not only cus_…');
     });
   });
 }

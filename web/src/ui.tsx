@@ -195,29 +195,46 @@ export function ago(seconds: number | null | undefined): string {
 export const money = (amount: number | null | undefined, currency = 'usd') =>
   amount === null || amount === undefined ? '—' : new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
 
-/** Requests (and, in red, errors) per time bucket. */
+/** A chart's value axis: the top value, half of it and zero, beside the plot. */
+export function YAxis(p: { max: number; format?: (n: number) => string }) {
+  const f = p.format ?? ((n: number) => n.toLocaleString());
+  return <div className="y-axis" aria-hidden="true"><span>{f(p.max)}</span><span>{f(p.max / 2)}</span><span>{f(0)}</span></div>;
+}
+
+/** A round top for an axis: 1, 2 or 5 times a power of ten, at least the largest value. */
+export function niceMax(value: number): number {
+  if (value <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  return ([1, 2, 5, 10].find((m) => m * power >= value) ?? 10) * power;
+}
+
+/** Requests (and, in red, errors) per time bucket, with a value axis and dated ends. */
 export function BarChart(p: { buckets: { start: number; requests: number; errors: number }[]; label: string }) {
-  const max = Math.max(1, ...p.buckets.map((b) => b.requests));
+  const max = niceMax(Math.max(1, ...p.buckets.map((b) => b.requests)));
   const w = 100 / p.buckets.length;
   const fmt = (s: number) => new Date(s * 1000).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const dated = (s: number) => new Date(s * 1000).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
   return (
     <div>
-      <svg className="chart" viewBox="0 0 100 60" preserveAspectRatio="none" role="img" aria-label={p.label}>
-        {[15, 30, 45].map((y) => <line key={y} x1="0" x2="100" y1={y} y2={y} stroke="#eef0f3" strokeWidth="0.2" />)}
-        {p.buckets.map((b, i) => {
-          const h = (b.requests / max) * 56;
-          const e = (b.errors / max) * 56;
-          return (
-            <g key={b.start}>
-              <title>{`${fmt(b.start)}: ${b.requests} requests, ${b.errors} errors`}</title>
-              <rect className="bar" x={i * w + w * 0.15} width={w * 0.7} y={60 - h} height={h} rx="0.4" />
-              {b.errors > 0 && <rect className="bar err" x={i * w + w * 0.15} width={w * 0.7} y={60 - e} height={e} rx="0.4" />}
-            </g>
-          );
-        })}
-      </svg>
+      <div className="plot">
+        <YAxis max={max} format={(n) => String(Math.round(n))} />
+        <svg className="chart" viewBox="0 0 100 60" preserveAspectRatio="none" role="img" aria-label={p.label}>
+          {[0, 30].map((y) => <line key={y} x1="0" x2="100" y1={y} y2={y} stroke="#eef0f3" strokeWidth="0.3" />)}
+          {p.buckets.map((b, i) => {
+            const h = (b.requests / max) * 60;
+            const e = (b.errors / max) * 60;
+            return (
+              <g key={b.start}>
+                <title>{`${fmt(b.start)}: ${b.requests} requests, ${b.errors} errors`}</title>
+                <rect className="bar" x={i * w + w * 0.15} width={w * 0.7} y={60 - h} height={h} rx="0.4" />
+                {b.errors > 0 && <rect className="bar err" x={i * w + w * 0.15} width={w * 0.7} y={60 - e} height={e} rx="0.4" />}
+              </g>
+            );
+          })}
+        </svg>
+      </div>
       <div className="row" style={{ justifyContent: 'space-between' }}>
-        <span className="muted small">{p.buckets.length ? fmt(p.buckets[0].start) : ''}</span>
+        <span className="muted small">{p.buckets.length ? dated(p.buckets[0].start) : ''}</span>
         <div className="legend"><span><i style={{ background: '#c7d2fe' }} />Requests</span><span><i style={{ background: '#f87171' }} />Errors</span></div>
         <span className="muted small">now</span>
       </div>

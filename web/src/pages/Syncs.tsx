@@ -2,34 +2,46 @@
 import { useEffect, useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
-import { Badge, Card, Empty, Notice, Page, Table, money, useAsync, when } from '../ui';
+import { Badge, Card, Empty, Notice, Page, Table, YAxis, money, niceMax, useAsync, when } from '../ui';
 import type { Connection } from './Connections';
 
 interface SyncStatus { models: { model: string; status: string; synced: number; error: string | null; last_synced_at: number | null }[] }
 interface Revenue { rows: { month: string; product: string; currency: string; gross: number; refunds: number; net: number; count: number }[] }
 interface Subscriptions { mrr: { currency: string; mrr: number; subscriptions: number }[]; active: number; churned_30d: number; churn_rate_30d: number }
-interface Failed { rows: { charge: string; customer: string | null; amount: number; currency: string; decline_reason: string | null; message: string | null; created: number }[] }
+interface Failed { rows: { charge: string; customer: string | null; customer_email: string | null; customer_name: string | null; amount: number; currency: string; decline_reason: string | null; message: string | null; created: number }[] }
 
 const SYNC: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { synced: ['Up to date', 'ok'], backfilling: ['Copying', 'warn'], error: ['Failed', 'bad'], skipped: ['Skipped', undefined] };
 
-function RevenueBars(p: { rows: Revenue['rows'] }) {
+/** Net revenue and refunds by month for one currency: minor units of different currencies are never added up. */
+function RevenueBars(p: { rows: Revenue['rows']; currency: string }) {
   const byMonth = new Map<string, { net: number; refunds: number }>();
   for (const r of p.rows) {
     const m = byMonth.get(r.month) ?? { net: 0, refunds: 0 };
     byMonth.set(r.month, { net: m.net + r.net, refunds: m.refunds + r.refunds });
   }
   const months = [...byMonth.entries()].sort(([a], [b]) => a.localeCompare(b));
-  const max = Math.max(1, ...months.map(([, v]) => v.net + v.refunds));
+  const max = niceMax(Math.max(1, ...months.map(([, v]) => v.net + v.refunds)));
+  const label = (m: string) => new Date(`${m}-01T00:00:00`).toLocaleDateString(undefined, { month: 'short', year: 'numeric' });
   return (
-    <div className="row" style={{ alignItems: 'flex-end', gap: 16, height: 160, padding: '8px 0' }} role="img" aria-label="Net revenue by month">
-      {months.map(([m, v]) => (
-        <div key={m} style={{ flex: '0 1 72px', textAlign: 'center' }}>
-          <div style={{ height: `${(v.net / max) * 120}px`, background: 'var(--brand)', borderRadius: '4px 4px 0 0' }} title={`Net ${v.net / 100}`} />
-          <div style={{ height: `${(v.refunds / max) * 120}px`, background: '#fca5a5' }} title={`Refunds ${v.refunds / 100}`} />
-          <div className="small muted" style={{ marginTop: 4 }}>{m}</div>
+    <figure style={{ margin: 0 }}>
+      <figcaption className="small muted" style={{ marginBottom: 6 }}>{p.currency.toUpperCase()}</figcaption>
+      <div className="plot">
+        <YAxis max={max} format={(n) => money(n, p.currency)} />
+        <div className="row" style={{ alignItems: 'flex-end', gap: 16, height: 160, borderBottom: '1px solid var(--line)', borderLeft: '1px solid var(--line)', padding: '0 8px' }} role="img" aria-label={`Net revenue and refunds by month in ${p.currency.toUpperCase()}`}>
+          {months.map(([m, v]) => (
+            <div key={m} style={{ flex: '0 1 72px', display: 'flex', flexDirection: 'column', justifyContent: 'flex-end', height: '100%' }} title={`${label(m)}: net ${money(v.net, p.currency)}, refunds ${money(v.refunds, p.currency)}`}>
+              <div className="small" style={{ textAlign: 'center', whiteSpace: 'nowrap' }}>{money(v.net, p.currency)}</div>
+              <div style={{ height: `${(v.net / max) * 140}px`, background: 'var(--brand)', borderRadius: '4px 4px 0 0' }} />
+              <div style={{ height: `${(v.refunds / max) * 140}px`, background: '#fca5a5' }} />
+            </div>
+          ))}
         </div>
-      ))}
-    </div>
+      </div>
+      <div className="row" style={{ justifyContent: 'space-between', paddingLeft: 40 }}>
+        <div className="row small muted" style={{ gap: 16 }}>{months.map(([m]) => <span key={m} style={{ flex: '0 1 72px', textAlign: 'center' }}>{label(m)}</span>)}</div>
+        <div className="legend"><span><i style={{ background: 'var(--brand)' }} />Net</span><span><i style={{ background: '#fca5a5' }} />Refunds</span></div>
+      </div>
+    </figure>
   );
 }
 
@@ -53,7 +65,9 @@ function Reports(p: { connection: string; syncing: boolean }) {
         <div className="card stat"><div className="label">Churn (30 days)</div><div className="value">{(d.subs.churn_rate_30d * 100).toFixed(1)}%</div></div>
         <div className="card stat"><div className="label">Failed payments (24 h)</div><div className="value">{d.failed.rows.length}</div></div>
       </div>
-      <Card title="Revenue by month">{d.revenue.rows.length ? <RevenueBars rows={d.revenue.rows} /> : <p className="muted" style={{ margin: 0 }}>No succeeded charges synced yet.</p>}</Card>
+      <Card title="Revenue by month">{d.revenue.rows.length ? (
+        <div className="stack">{[...new Set(d.revenue.rows.map((r) => r.currency))].sort().map((c) => <RevenueBars key={c} currency={c} rows={d.revenue.rows.filter((r) => r.currency === c)} />)}</div>
+      ) : <p className="muted" style={{ margin: 0 }}>No succeeded charges synced yet.</p>}</Card>
       {d.revenue.rows.length > 0 && (
         <Card title="Revenue by product and month" flush>
           <Table label="Revenue" rows={d.revenue.rows} rowKey={(r) => `${r.month}${r.product}${r.currency}`} columns={[
@@ -66,7 +80,7 @@ function Reports(p: { connection: string; syncing: boolean }) {
       <Card title="Failed payments in the last 24 hours" flush>
         {d.failed.rows.length === 0 ? <p className="muted" style={{ padding: '16px 20px', margin: 0 }}>None. Nothing to chase.</p> : (
           <Table label="Failed payments" rows={d.failed.rows} rowKey={(r) => r.charge} columns={[
-            { label: 'Customer', render: (r) => <span className="mono">{r.customer ?? '—'}</span> }, { label: 'Amount', render: (r) => money(r.amount, r.currency) },
+            { label: 'Customer', render: (r) => (r.customer_email || r.customer_name ? <>{r.customer_name && <div>{r.customer_name}</div>}{r.customer_email && <div className="small">{r.customer_email}</div>}</> : <span className="mono">{r.customer ?? '—'}</span>) }, { label: 'Amount', render: (r) => money(r.amount, r.currency) },
             { label: 'Why', render: (r) => r.message ?? r.decline_reason ?? '—' }, { label: 'When', render: (r) => when(r.created) },
           ]} />
         )}
