@@ -19,7 +19,7 @@ import { newGatewayId, randomToken } from './ids.js';
 import { describeFailure, Outbound, refusedUrlReason } from '../net/outbound.js';
 import { countCreation } from './limits.js';
 import { storableText } from './logs.js';
-import { emitGatewayEvent, type Runtime } from './runtime.js';
+import { emitGatewayEvent, gatewayEventRow, type Runtime } from './runtime.js';
 import { QueueWorker } from './worker.js';
 
 const MAX_AGE_MS = 3 * 24 * 3600 * 1000;
@@ -107,6 +107,19 @@ export class AppWebhooks {
       .where(and(eq(appWebhookEndpoints.id, id), eq(appWebhookEndpoints.appId, app.appId), isNull(appWebhookEndpoints.deletedAt))).returning();
     if (!rows.length) throw resourceMissing('webhook_endpoint', id, 'id');
     return { id, object: 'webhook_endpoint', deleted: true };
+  }
+
+  /** `GET /v1/gateway_events/:id/deliveries`: every endpoint's delivery of one event, with its last answer. */
+  async deliveriesOfEvent(app: AppKey, eventId: string) {
+    const event = await gatewayEventRow(this.rt, app.appId, app.mode, eventId);
+    if (!event) throw resourceMissing('event', eventId, 'id');
+    const rows = await this.rt.db.select({ d: appWebhookDeliveries, url: appWebhookEndpoints.url }).from(appWebhookDeliveries)
+      .innerJoin(appWebhookEndpoints, eq(appWebhookEndpoints.id, appWebhookDeliveries.endpointId))
+      .where(and(eq(appWebhookDeliveries.eventId, event.id), eq(appWebhookDeliveries.appId, app.appId))).orderBy(desc(appWebhookDeliveries.seq));
+    return {
+      object: 'list', url: `/v1/gateway_events/${eventId}/deliveries`, has_more: false,
+      data: rows.map(({ d, url }) => ({ id: d.id, object: 'webhook_delivery', endpoint: d.endpointId, endpoint_url: url, status: d.status, attempts: d.attempts, last_status: d.lastStatus, last_error: d.lastError, last_response: d.lastResponse })),
+    };
   }
 
   async deliveries(app: AppKey, endpointId: string) {

@@ -83,6 +83,12 @@ export async function listGatewayEvents(rt: Runtime, appId: string, mode: string
 }
 
 export async function getGatewayEvent(rt: Runtime, appId: string, mode: string, id: string) {
-  const [row] = await rt.db.select().from(gatewayEvents).where(and(byShownId(id), eq(gatewayEvents.appId, appId), eq(gatewayEvents.mode, mode))).orderBy(desc(gatewayEvents.seq)).limit(1);
+  const row = await gatewayEventRow(rt, appId, mode, id);
   return row ? eventView(row) : undefined;
+}
+
+/** The stored event an app knows by `id` (PayBridge's id, or Stripe's for a Stripe event). */
+export async function gatewayEventRow(rt: Runtime, appId: string, mode: string, id: string) {
+  const [row] = await rt.db.select().from(gatewayEvents).where(and(byShownId(id), eq(gatewayEvents.appId, appId), eq(gatewayEvents.mode, mode))).orderBy(desc(gatewayEvents.seq)).limit(1);
+  return row;
 }

@@ -291,6 +291,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
       const key = await auth(req);
       return listGatewayEvents(rt, key.appId, key.mode, { type: req.query.type, limit: limit(req.query.limit), startingAfter: req.query.starting_after });
     });
+    api.get<{ Params: { id: string } }>('/v1/gateway_events/:id/deliveries', async (req) => s.appWebhooks.deliveriesOfEvent(await auth(req), req.params.id));
     api.get<{ Params: { id: string } }>('/v1/gateway_events/:id', async (req) => {
       const key = await auth(req);
       return (await getGatewayEvent(rt, key.appId, key.mode, req.params.id)) ?? Promise.reject(resourceMissing('event', req.params.id, 'id'));

@@ -249,6 +249,11 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('link', { name: 'Events' }).click();
     await page.getByRole('table', { name: 'Events' }).getByText('session.canceled').waitFor();
     await screenshot(page, 'dashboard-17-events');
+    // An event's page says what it is about and where it went (issue 18: it was a JSON dump).
+    await page.getByRole('table', { name: 'Events' }).getByText('session.canceled').first().click();
+    await page.getByRole('link', { name: `Payment session ${session.id}` }).waitFor();
+    await page.getByRole('table', { name: 'Event deliveries' }).getByText('http://127.0.0.1:9/unreachable').waitFor();
+    await screenshot(page, 'dashboard-17-event-detail');
 
     await page.getByRole('link', { name: 'Syncs & reports' }).click();
     await page.getByLabel('Connection').selectOption(oauth.id);
