@@ -106,9 +106,13 @@ program
   .requiredOption('--forward-to <url>', 'where to POST each event')
   .option('--sandbox <url>', 'the sandbox to listen to', DEFAULT_SANDBOX)
   .option('--events <types>', 'comma-separated event types to receive (default: all)')
-  .action(async (o: { forwardTo: string; sandbox: string; events?: string }) => {
+  .option('--api-key <key>', "an app key (pb_test_…; default PAYBRIDGE_API_KEY): forward the app's PayBridge webhooks from the gateway instead")
+  .option('--gateway <url>', 'the gateway whose app webhooks are forwarded (with an app key)', process.env.PAYBRIDGE_URL ?? 'http://127.0.0.1:4000')
+  .action(async (o: { forwardTo: string; sandbox: string; events?: string; apiKey?: string; gateway: string }) => {
     const { listen } = await import('./listen.js');
-    const listener = await listen({ forwardTo: o.forwardTo, sandbox: o.sandbox, events: o.events });
+    const envKey = process.env.PAYBRIDGE_API_KEY;
+    const apiKey = o.apiKey ?? (envKey?.startsWith('pb_') ? envKey : undefined);
+    const listener = await listen({ forwardTo: o.forwardTo, sandbox: o.sandbox, events: o.events, apiKey, gateway: o.gateway });
     const stop = async () => {
       await listener.close();
       process.exit(0);

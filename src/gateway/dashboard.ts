@@ -109,7 +109,8 @@ export function registerAdminRoutes(api: FastifyInstance, s: Services): void {
   api.get('/dashboard/api/session', async (req) => {
     const session = await s.admin.session(req, false).catch(() => undefined);
     return session
-      ? { object: 'admin_session', signed_in: true, csrf_token: session.csrfToken, embedded_sandbox: !s.rt.config.stripeApiBase, public_url: s.rt.publicUrl, cli_path: CLI_PATH }
+      ? { object: 'admin_session', signed_in: true, csrf_token: session.csrfToken, embedded_sandbox: !s.rt.config.stripeApiBase, public_url: s.rt.publicUrl, cli_path: CLI_PATH,
+        oauth_modes: (['test', 'live'] as const).filter((m) => s.rt.platform[m].clientId && s.rt.platform[m].secretKey) }
       : { object: 'admin_session', signed_in: false };
   });
   api.get('/dashboard/api/apps', async (req) => {

@@ -24,6 +24,8 @@ interface Shell {
   app: AppSummary;
   mode: Mode;
   embeddedSandbox: boolean;
+  /** Modes whose Connect OAuth has platform credentials (STRIPE_CLIENT_ID_<MODE>, STRIPE_SECRET_KEY_<MODE>). */
+  oauthModes: Mode[];
   reloadApps: () => Promise<void>;
   /** Bumped when the app or mode changes, so pages reload. */
   scope: string;
@@ -170,6 +172,7 @@ export function App() {
   const [appId, setAppId] = useState(() => localStorage.getItem('paybridge.app') ?? '');
   const [mode, setMode] = useState<Mode>(() => (localStorage.getItem('paybridge.mode') as Mode) || 'test');
   const [embeddedSandbox, setEmbedded] = useState(true);
+  const [oauthModes, setOauthModes] = useState<Mode[]>(['test']);
 
   const reloadApps = useCallback(async () => {
     const list = await api<List<AppSummary>>('GET', '/dashboard/api/apps');
@@ -178,8 +181,9 @@ export function App() {
 
   /** Reads the session (its CSRF token, where Stripe is) and, when signed in, the apps. */
   const loadSession = useCallback(async () => {
-    const session = await api<{ signed_in: boolean; csrf_token?: string; embedded_sandbox?: boolean }>('GET', '/dashboard/api/session');
+    const session = await api<{ signed_in: boolean; csrf_token?: string; embedded_sandbox?: boolean; oauth_modes?: Mode[] }>('GET', '/dashboard/api/session');
     setEmbedded(session.embedded_sandbox ?? true);
+    if (session.oauth_modes) setOauthModes(session.oauth_modes);
     if (!session.signed_in) return setState('signed-out');
     setApiContext({ csrf: session.csrf_token });
     await reloadApps();
@@ -207,7 +211,7 @@ export function App() {
     setState('signed-out');
   };
   return (
-    <ShellContext.Provider value={{ apps, app, mode, embeddedSandbox, reloadApps, scope: `${app.id}:${mode}` }}>
+    <ShellContext.Provider value={{ apps, app, mode, embeddedSandbox, oauthModes, reloadApps, scope: `${app.id}:${mode}` }}>
       <Layout onSignOut={signOut} onApp={setAppId} onMode={setMode}>
         <Routes />
       </Layout>

@@ -196,7 +196,8 @@ function ConnectionDetail(p: { id: string }) {
 }
 
 export function Connections(p: { id?: string }) {
-  const { scope, mode } = useShell();
+  const { scope, mode, oauthModes } = useShell();
+  const oauthReady = oauthModes.includes(mode);
   const list = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState('');
@@ -218,15 +219,16 @@ export function Connections(p: { id?: string }) {
     <Page
       title="Connections"
       subtitle={`Stripe accounts your apps use in ${mode} mode. Test and live credentials are kept apart.`}
-      actions={<><button onClick={() => setAdding(true)}>Add API key</button><button className="primary" onClick={connect}>Connect Stripe ({mode})</button></>}
+      actions={<><button onClick={() => setAdding(true)}>Add API key</button><button className="primary" onClick={connect} disabled={!oauthReady} title={oauthReady ? undefined : `Needs STRIPE_CLIENT_ID_${mode.toUpperCase()} and STRIPE_SECRET_KEY_${mode.toUpperCase()}`}>Connect Stripe ({mode})</button></>}
     >
       <div className="stack">
+        {!oauthReady && <Notice tone="info">Connecting with Stripe's OAuth page in {mode} mode needs your platform's {mode} credentials (<code>STRIPE_CLIENT_ID_{mode.toUpperCase()}</code> and <code>STRIPE_SECRET_KEY_{mode.toUpperCase()}</code>) in PayBridge's settings. Until then, add an API key: a restricted key with only the permissions you need is the safest choice.</Notice>}
         {returned && <Notice tone={returned.tone}>{returned.text}</Notice>}
         {error && <Notice tone="bad">{error}</Notice>}
         <Card flush>
           {list.error && <Notice tone="bad">{list.error}</Notice>}
           {list.data && rows.length === 0 && (
-            <Empty icon="⇄" title={`No ${mode} mode Stripe accounts yet`} action={<div className="row" style={{ justifyContent: 'center' }}><button className="primary" onClick={connect}>Connect Stripe</button><button onClick={() => setAdding(true)}>Add API key</button></div>}>
+            <Empty icon="⇄" title={`No ${mode} mode Stripe accounts yet`} action={<div className="row" style={{ justifyContent: 'center' }}>{oauthReady && <button className="primary" onClick={connect}>Connect Stripe</button>}<button className={oauthReady ? undefined : 'primary'} onClick={() => setAdding(true)}>Add API key</button></div>}>
               Connect an account with Stripe's OAuth page, or paste an API key. A restricted key with only the permissions you need is the safest choice.
             </Empty>
           )}
