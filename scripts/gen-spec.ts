@@ -109,6 +109,11 @@ const SDK_TYPES: Record<string, [file: string, iface: string]> = {
   'checkout.session': ['Checkout/Sessions', 'Session'],
   payment_link: ['PaymentLinks', 'PaymentLink'],
   account: ['Accounts', 'Account'],
+  tax_rate: ['TaxRates', 'TaxRate'],
+  payout: ['Payouts', 'Payout'],
+  tax_id: ['TaxIds', 'TaxId'],
+  line_item: ['InvoiceLineItems', 'InvoiceLineItem'],
+  customer_balance_transaction: ['CustomerBalanceTransactions', 'CustomerBalanceTransaction'],
 };
 const sdkDir = new URL('../node_modules/stripe/esm/resources/', import.meta.url);
 const sdkKeys: Record<string, string[]> = {};

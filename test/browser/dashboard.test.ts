@@ -385,6 +385,22 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByText("Stripe answered 404 (resource_missing): No such customer: 'cus_missing'").waitFor();
     await page.getByText("Stripe's answer (secrets redacted)").waitFor();
     await screenshot(page, 'dashboard-24-failed-call');
+
+    // Live mode on a fresh install: OAuth has no live platform credentials, which the page says before any click,
+    // and a test key pasted there is answered for a person, not for a program.
+    await page.getByRole('button', { name: 'Live mode' }).click();
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByText("Connecting with Stripe's OAuth page in live mode needs your platform's live credentials").waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Connect Stripe (live)' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Add API key' }).first().click();
+    await page.getByLabel('Secret or restricted key').fill('sk_test_pasted_in_live_mode');
+    await page.getByRole('button', { name: 'Add key' }).click();
+    const said = await page.getByRole('dialog').getByRole('alert').textContent();
+    assert.match(said ?? '', /switch to Test mode at the top of the page/);
+    assert.doesNotMatch(said ?? '', /pb_test_/);
+    await screenshot(page, 'dashboard-25-live-mode');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Test mode' }).click();
   });
 
   it('fits every page in a 390 px and a 1280 px window (issue 18)', async () => {

@@ -48,7 +48,14 @@ it('returns objects with every field of Stripe’s shape', async () => {
   const endpoint = await s.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['*'] });
   const session = await s.checkout.sessions.create({ mode: 'payment', success_url: 'https://example.com', line_items: [{ price: price.id, quantity: 1 }] });
   const link = await s.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
+  const taxRate = await s.taxRates.create({ display_name: 'VAT', percentage: 20, inclusive: true });
+  const funded = await s.paymentIntents.create({ amount: 50_000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+  assert.equal(funded.status, 'succeeded');
+  const payout = await s.payouts.create({ amount: 100, currency: 'usd' });
+  const taxId = await s.customers.createTaxId(customer.id, { type: 'eu_vat', value: 'DE123456789' });
+  const credit = await s.customers.createBalanceTransaction(customer.id, { amount: -100, currency: 'usd' });
   const objects: Record<string, object> = {
+    tax_rate: taxRate, payout, tax_id: taxId, customer_balance_transaction: credit, line_item: invoice.lines.data[0],
     customer, product, price, coupon, payment_method: pm, payment_intent: pi, setup_intent: si, charge, refund, balance_transaction: txn, dispute, event, balance, token,
     subscription, subscription_item: subscription.items.data[0], invoice, invoiceitem, promotion_code: promotionCode, 'test_helpers.test_clock': clock,
     webhook_endpoint: endpoint, 'checkout.session': session, payment_link: link,
