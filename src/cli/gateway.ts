@@ -27,6 +27,7 @@ export async function runGateway(o: { port: number; host: string; dataDir: strin
   if (gateway.bootstrap) {
     console.log(`First start: created the default app ${gateway.bootstrap.app_id}.`);
     console.log(`Its test API key (shown once; also in ${join(o.dataDir, 'bootstrap.json')}): ${gateway.bootstrap.test_key}`);
+    console.log(`Its live API key (shown once, kept nowhere in clear; roll it in the dashboard if lost): ${gateway.bootstrap.live_key}`);
   }
   const stop = async () => {
     await gateway.close();

@@ -82,7 +82,7 @@ export const FIXTURES: Record<string, Fixture> = {
 export async function trigger(stripe: Stripe, event: string): Promise<void> {
   const fixture = FIXTURES[event];
   if (!fixture) {
-    throw new Error(`paybridge trigger does not know how to produce '${event}'. Supported events:\n  ${Object.keys(FIXTURES).sort().join('\n  ')}`);
+    throw new Error(`trigger does not know how to produce '${event}'. Supported events:\n  ${Object.keys(FIXTURES).sort().join('\n  ')}`);
   }
   await fixture(stripe);
 }

@@ -161,7 +161,9 @@ async function bootstrapApp(database: Database, apps: Apps, dataDir: string | un
   if (claimed.length === 0) return undefined;
   const created = await apps.create('Default app');
   const bootstrap = { app_id: created.app.id, test_key: created.keys.test, live_key: created.keys.live };
-  if (dataDir) writeFileSync(join(dataDir, 'bootstrap.json'), JSON.stringify({ ...bootstrap, created: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
+  // The test key only: it moves test money in a sandbox or test mode. The live key is printed once at the first
+  // start and never written to a file (roll it from the dashboard if it was not kept).
+  if (dataDir) writeFileSync(join(dataDir, 'bootstrap.json'), JSON.stringify({ app_id: bootstrap.app_id, test_key: bootstrap.test_key, created: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
   return bootstrap;
 }
 

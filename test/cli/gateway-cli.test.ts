@@ -26,6 +26,10 @@ it('starts with embedded defaults, prints the first key once and writes bootstra
   const key = /Its test API key .*: (pb_test_\w+)/.exec(first.output)![1];
   const bootstrap = JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8'));
   assert.equal(bootstrap.test_key, key);
+  // The live key is shown once and kept nowhere in clear (issue 18: bootstrap.json held it).
+  assert.match(first.output, /Its live API key \(shown once, kept nowhere in clear[^)]*\): pb_live_\w+/);
+  assert.equal(bootstrap.live_key, undefined);
+  assert.equal(readFileSync(join(dir, 'bootstrap.json'), 'utf8').includes('pb_live_'), false);
   assert.equal(statSync(join(dir, 'bootstrap.json')).mode & 0o777, 0o600);
   assert.equal(statSync(join(dir, 'master.key')).mode & 0o777, 0o600);
   const conn = await fetch(`${first.url}/v1/connections`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ secret_key: 'sk_test_cli123' }) });

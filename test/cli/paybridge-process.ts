@@ -24,7 +24,7 @@ export async function startPaybridge(dataDir: string, env: Record<string, string
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (c) => {
       output += c;
-      if (/Stripe: /.test(output) && (!/First start/.test(output) || /Its test API key/.test(output))) resolve();
+      if (/Stripe: /.test(output) && (!/First start/.test(output) || /Its live API key/.test(output))) resolve();
     });
     child.once('exit', (code) => reject(Object.assign(new Error(`exited ${code}: ${output}`), { code, output })));
   });
