@@ -133,6 +133,8 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('heading', { name: 'signup-customer' }).waitFor();
     const mapping = await page.getByRole('table', { name: 'Mapping' }).textContent();
     assert.match(mapping ?? '', /emailcustomer_email/);
+    // The saved view shows the output mapping too (issue 18: it was hidden).
+    assert.match(await page.getByRole('table', { name: 'Output' }).textContent() ?? '', /customer_id\$\.id/);
     await screenshot(page, 'dashboard-09-action-saved');
   });
 

@@ -86,7 +86,7 @@ function Editor(p: { base?: Action; onSaved: (a: Action) => void; onCancel: () =
       <div className="stack">
         {error && <Notice tone="bad">{error}</Notice>}
         <div className="grid cols-2">
-          <Field label="Name" hint="Lowercase letters, digits and dashes. Called at /v1/actions/{connection}/{name}."><input aria-label="Action name" value={name} disabled={!!editing} onChange={(e) => setName(e.target.value)} placeholder="create-customer" /></Field>
+          <Field label="Name" hint="Lowercase letters, digits and dashes. Called at /v1/actions/{connection}/{name}."><input aria-label="Action name" value={name} disabled={!!editing} onChange={(e) => setName(e.target.value)} placeholder="e.g. create-customer" /></Field>
           <Field label="Stripe operation" hint="A method and a Stripe API path.">
             <input aria-label="Stripe operation" list="operations" value={operation} onChange={(e) => setOperation(e.target.value)} />
             <datalist id="operations">{OPERATIONS.map((o) => <option key={o} value={o} />)}</datalist>
@@ -97,7 +97,7 @@ function Editor(p: { base?: Action; onSaved: (a: Action) => void; onCancel: () =
         <h3 style={{ marginTop: 8 }}>Input fields <span className="muted small" style={{ fontWeight: 400 }}>— what callers send, in their own words</span></h3>
         {inputs.map((row, i) => (
           <div className="editor-row" key={i}>
-            <input aria-label={`Input ${i + 1} name`} placeholder="customer_email" value={row.name} onChange={(e) => set(inputs, setInputs, i, { name: e.target.value })} />
+            <input aria-label={`Input ${i + 1} name`} placeholder="e.g. customer_email" value={row.name} onChange={(e) => set(inputs, setInputs, i, { name: e.target.value })} />
             <select aria-label={`Input ${i + 1} type`} value={row.type} onChange={(e) => set(inputs, setInputs, i, { type: e.target.value as FieldType })}>
               <option value="string">Text</option><option value="integer">Whole number</option><option value="number">Number</option><option value="boolean">Yes / no</option>
             </select>
@@ -111,7 +111,7 @@ function Editor(p: { base?: Action; onSaved: (a: Action) => void; onCancel: () =
         <h3 style={{ marginTop: 8 }}>Mapping to Stripe <span className="muted small" style={{ fontWeight: 400 }}>— Stripe parameter ← input field or constant; nested with dots, e.g. <code>metadata.order</code>, <code>items.0.price</code>, path parts as <code>path.customer</code></span></h3>
         {map.map((row, i) => (
           <div className="map-row" key={i}>
-            <input aria-label={`Stripe parameter ${i + 1}`} placeholder="email" value={row.target} onChange={(e) => set(map, setMap, i, { target: e.target.value })} />
+            <input aria-label={`Stripe parameter ${i + 1}`} placeholder="e.g. email" value={row.target} onChange={(e) => set(map, setMap, i, { target: e.target.value })} />
             <span className="muted" aria-hidden="true">←</span>
             <div className="row">
               <select aria-label={`Source ${i + 1} kind`} value={row.kind} onChange={(e) => set(map, setMap, i, { kind: e.target.value as 'input' | 'const', value: '' })}>
@@ -123,7 +123,7 @@ function Editor(p: { base?: Action; onSaved: (a: Action) => void; onCancel: () =
                   {inputNames.map((n) => <option key={n} value={n}>{n}</option>)}
                 </select>
               ) : (
-                <input aria-label={`Source ${i + 1}`} placeholder="true, 100, usd…" value={row.value} onChange={(e) => set(map, setMap, i, { value: e.target.value })} style={{ flex: 1 }} />
+                <input aria-label={`Source ${i + 1}`} placeholder="e.g. true, 100, usd" value={row.value} onChange={(e) => set(map, setMap, i, { value: e.target.value })} style={{ flex: 1 }} />
               )}
             </div>
             <button className="small" aria-label={`Remove mapping ${i + 1}`} onClick={() => setMap(map.filter((_, j) => j !== i))}>✕</button>
@@ -134,9 +134,9 @@ function Editor(p: { base?: Action; onSaved: (a: Action) => void; onCancel: () =
         <h3 style={{ marginTop: 8 }}>Output <span className="muted small" style={{ fontWeight: 400 }}>— fields of Stripe's answer to return, e.g. <code>$.id</code>, <code>$.invoice_settings.default_payment_method</code></span></h3>
         {output.map((row, i) => (
           <div className="map-row" key={i}>
-            <input aria-label={`Output ${i + 1} name`} placeholder="customer_id" value={row.name} onChange={(e) => set(output, setOutput, i, { name: e.target.value })} />
+            <input aria-label={`Output ${i + 1} name`} placeholder="e.g. customer_id" value={row.name} onChange={(e) => set(output, setOutput, i, { name: e.target.value })} />
             <span className="muted" aria-hidden="true">←</span>
-            <input aria-label={`Output ${i + 1} path`} placeholder="$.id" value={row.path} onChange={(e) => set(output, setOutput, i, { path: e.target.value })} />
+            <input aria-label={`Output ${i + 1} path`} placeholder="e.g. $.id" value={row.path} onChange={(e) => set(output, setOutput, i, { path: e.target.value })} />
             <button className="small" aria-label={`Remove output ${i + 1}`} onClick={() => setOutput(output.filter((_, j) => j !== i))}>✕</button>
           </div>
         ))}
@@ -237,6 +237,14 @@ function ActionDetail(p: { name: string }) {
             ]} />
           </Card>
         </div>
+        <Card title="Output returned to the caller" flush>
+          {a.output && Object.keys(a.output).length ? (
+            <Table label="Output" rows={Object.entries(a.output)} rowKey={([n]) => n} columns={[
+              { label: 'Field', render: ([n]) => <code>{n}</code> },
+              { label: "From Stripe's answer", render: ([, path]) => <code>{path}</code> },
+            ]} />
+          ) : <p className="muted" style={{ padding: '16px 20px', margin: 0 }}>No output mapping: the caller receives Stripe's whole answer.</p>}
+        </Card>
         <TryIt action={a} />
         {versions.data && versions.data.data.length > 1 && (
           <Card title="Versions" flush>
