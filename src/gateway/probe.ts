@@ -20,6 +20,8 @@ export const PROBES: [resource: string, read: string, write: string | null][] = 
   ['disputes', '/v1/disputes?limit=1', '/v1/disputes/pb_permission_probe'],
   ['coupons', '/v1/coupons?limit=1', '/v1/coupons/pb_permission_probe'],
   ['webhook_endpoints', '/v1/webhook_endpoints?limit=1', '/v1/webhook_endpoints/pb_permission_probe'],
+  ['tax_rates', '/v1/tax_rates?limit=1', '/v1/tax_rates/pb_permission_probe'],
+  ['payouts', '/v1/payouts?limit=1', '/v1/payouts/pb_permission_probe'],
   ['events', '/v1/events?limit=1', null],
   ['balance', '/v1/balance', null],
 ];

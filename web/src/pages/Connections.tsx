@@ -20,6 +20,18 @@ export interface Connection {
   status: string;
   health: { status: string; last_success_at: number | null; last_error: { message: string; at: number } | null; refresh_failures: number; access_token_expires_at: number | null };
   created: number;
+  webhook: { url: string; signing_secret: 'registered' | 'configured' | null } | null;
+}
+
+/** Whether Stripe's events for this account reach PayBridge (sessions, syncs and app webhooks depend on them). */
+function StripeEvents(p: { c: Connection }) {
+  if (p.c.type !== 'api_key') return <>Received through the platform's Connect endpoint</>;
+  if (p.c.webhook?.signing_secret === 'registered') return <><Badge tone="ok" dot>Received</Badge> <span className="small muted">PayBridge registered a webhook endpoint on the account.</span></>;
+  if (p.c.webhook?.signing_secret === 'configured') return <><Badge tone="ok" dot>Received</Badge> <span className="small muted">with the signing secret you gave for <span className="mono wrap-anywhere">{p.c.webhook.url}</span>.</span></>;
+  return (
+    <><Badge tone="warn" dot>Not received</Badge>{' '}
+      <span className="small muted">This key may not create webhook endpoints, so payment sessions and syncs learn of changes only when they ask Stripe. Give the key <code>webhook_endpoints: write</code> and add it again, or create an endpoint at {p.c.webhook ? <span className="mono wrap-anywhere">{p.c.webhook.url}</span> : 'PayBridge\'s public URL'} in Stripe and set its signing secret with <code>POST /v1/connections/{p.c.id} {'{"webhook_secret": "whsec_…"}'}</code>.</span></>
+  );
 }
 
 const LEVEL = { write: 2, read: 1, none: 0 };
@@ -155,6 +167,7 @@ function ConnectionDetail(p: { id: string }) {
               {c.publishable_key && <><dt>Publishable key</dt><dd className="mono">{c.publishable_key}</dd></>}
               {c.scope && <><dt>Scope</dt><dd>{c.scope}</dd></>}
               <dt>Connected</dt><dd>{when(c.created)}</dd>
+              <dt>Stripe events</dt><dd><StripeEvents c={c} /></dd>
               <dt>Payment sessions</dt><dd>{c.default_for_sessions
                 ? <>Default for new sessions <button className="small" onClick={() => makeDefault(false)}>Stop being the default</button></>
                 : <>Used when a session names it <button className="small" onClick={() => makeDefault(true)} disabled={c.status !== 'active'}>Make default for sessions</button></>}</dd>
