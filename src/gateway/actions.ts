@@ -24,7 +24,7 @@ const Field = z.object({ type: FieldType, required: z.boolean().optional(), defa
 const Source = z.union([z.string().regex(/^\$\.[a-z_][a-z0-9_]*$/i, 'a map value is "$.<input field>" or {"const": value}'), z.object({ const: z.union([z.string(), z.number(), z.boolean()]) })]);
 
 export const Definition = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'name: lowercase letters, digits and dashes, e.g. create-customer'),
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'use lowercase letters, digits and dashes, e.g. create-customer'),
   description: z.string().max(500).optional(),
   operation: z.string().regex(/^(GET|POST|DELETE) \/v1\/[a-z_/{}]+$/, 'operation: a method and Stripe path, e.g. "POST /v1/customers"'),
   input: z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/i), Field),

@@ -379,6 +379,13 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('dialog').getByText('PayBridge stops sending events to').waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete endpoint' }).click();
     await page.getByText('No webhook endpoints yet').waitFor();
+    // A refused URL is told once, in the dialog (issue 18: it also appeared on the page behind it).
+    await page.getByRole('button', { name: 'Add endpoint' }).first().click();
+    await page.getByLabel('Endpoint URL').fill('http://10.1.2.3/hooks');
+    await page.getByRole('dialog').getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByRole('dialog').getByRole('alert').waitFor();
+    assert.equal(await page.getByRole('alert').count(), 1);
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 
     await fetch(`${pb.url}/proxy/${oauth.id}/v1/customers/cus_missing`, { headers: { authorization: `Bearer ${appKey}` } });
     await page.getByRole('link', { name: 'Request logs' }).click();

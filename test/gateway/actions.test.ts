@@ -68,7 +68,10 @@ for (const backend of list) {
       assert.equal((await h.api('POST', `/v1/actions/${conn}/signup-customer`, { customer_email: 'v2@example.com' })).json.output.plan, 'pro');
 
       const bad = async (change: Record<string, unknown>) => (await h.api('POST', '/v1/actions', { ...definition, name: 'bad-one', ...change })).json.error;
-      let e = await bad({ map: { emial: '$.customer_email' } });
+      let e = await bad({ name: 'Bad Name' });
+      assert.equal(e.param, 'name');
+      assert.equal(e.message, 'Invalid action definition: name: use lowercase letters, digits and dashes, e.g. create-customer', 'the field is named once (issue 18: "name: name: …")');
+      e = await bad({ map: { emial: '$.customer_email' } });
       assert.equal(e.param, 'map.emial');
       assert.match(e.message, /unknown Stripe parameter 'emial' for POST \/v1\/customers/);
       e = await bad({ map: { email: '$.customer_emial' } });

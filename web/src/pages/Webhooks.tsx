@@ -58,18 +58,20 @@ export function Webhooks(p: { id?: string }) {
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState('*');
   const [error, setError] = useState('');
+  /** The add dialog's own error: shown in the dialog only, not twice (issue 18). */
+  const [createError, setCreateError] = useState('');
   const [created, setCreated] = useState<Endpoint | null>(null);
   const [open, setOpen] = useState<string | undefined>(p.id);
   const [deleting, setDeleting] = useState<Endpoint | null>(null);
   const create = async () => {
-    setError('');
+    setCreateError('');
     try {
       const e = await api<Endpoint>('POST', '/v1/webhook_endpoints', { url: url.trim(), enabled_events: events.split(',').map((x) => x.trim()).filter(Boolean) });
       setCreating(false);
       setCreated(e);
       list.reload();
     } catch (e) {
-      setError((e as Error).message);
+      setCreateError((e as Error).message);
     }
   };
   const remove = async (id: string) => {
@@ -102,7 +104,7 @@ export function Webhooks(p: { id?: string }) {
       </div>
       {creating && (
         <Modal title="Add a webhook endpoint" onClose={() => setCreating(false)} footer={<><button onClick={() => setCreating(false)}>Cancel</button><button className="primary" disabled={!url} onClick={create}>Add endpoint</button></>}>
-          {error && <Notice tone="bad">{error}</Notice>}
+          {createError && <Notice tone="bad">{createError}</Notice>}
           <Field label="Endpoint URL"><input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://example.com/webhooks/paybridge" /></Field>
           <Field label="Events" hint="Comma-separated, e.g. payment_intent.succeeded, session.*; * for all."><input value={events} onChange={(e) => setEvents(e.target.value)} /></Field>
         </Modal>
