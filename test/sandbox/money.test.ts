@@ -173,3 +173,20 @@ describe('customer balance on invoices', () => {
     assert.equal(all.data.reduce((n, t) => n + t.amount, 0), balance, 'a customer’s balance is the sum of their balance transactions');
   });
 });
+
+describe('voiding an invoice that used credit', () => {
+  it('gives the credit back as unapplied_from_invoice, so the balance still equals its transactions', async () => {
+    const customer = await h.stripe.customers.create({ email: 'void-credit@example.com', balance: -3000 });
+    await h.stripe.invoiceItems.create({ customer: customer.id, amount: 5000, currency: 'usd' });
+    const inv = await h.stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: 7, pending_invoice_items_behavior: 'include' });
+    const open = await h.stripe.invoices.finalizeInvoice(inv.id);
+    assert.equal(open.amount_due, 2000);
+    assert.equal(((await h.stripe.customers.retrieve(customer.id)) as Stripe.Customer).balance, 0, 'the credit was used');
+    await h.stripe.invoices.voidInvoice(inv.id);
+    const after = (await h.stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    assert.equal(after.balance, -3000, 'voiding gives the credit back');
+    const txns = (await h.stripe.customers.listBalanceTransactions(customer.id)).data;
+    assert.deepEqual(txns.map((t) => [t.type, t.amount]), [['unapplied_from_invoice', -3000], ['applied_to_invoice', 3000], ['initial', -3000]]);
+    assert.equal(txns.reduce((n, t) => n + t.amount, 0), after.balance);
+  });
+});

@@ -3,7 +3,8 @@
  * is a customer balance transaction (`cbtxn_`): the balance set when the
  * customer is created (`initial`), set or moved by hand (`adjustment`, from
  * `POST /v1/customers/:id/balance_transactions` or an update of `balance`),
- * and applied to an invoice when it is finalized (`applied_to_invoice`). So
+ * applied to an invoice when it is finalized (`applied_to_invoice`), and
+ * given back when that invoice is voided (`unapplied_from_invoice`). So
  * a customer's balance is always the sum of their balance transactions.
  * Negative is credit the customer has; positive is what they owe.
  */
@@ -15,7 +16,7 @@ import { paginate } from '../engine/list.js';
 import type { Params, Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/store.js';
 
-export type BalanceChange = 'initial' | 'adjustment' | 'applied_to_invoice';
+export type BalanceChange = 'initial' | 'adjustment' | 'applied_to_invoice' | 'unapplied_from_invoice';
 
 /**
  * Moves `customer`'s balance by `amount` and records it; answers the customer as changed (not yet stored, so a

@@ -447,6 +447,12 @@ function closeInvoice(ctx: Ctx, current: StripeObject, status: 'void' | 'uncolle
   inv.status_transitions = { ...inv.status_transitions, [status === 'void' ? 'voided_at' : 'marked_uncollectible_at']: ctx.now() };
   if (status === 'void') {
     inv.amount_remaining = 0;
+    // Credit the invoice used goes back to the customer (or a debt it carried goes back onto their balance).
+    const applied = inv.ending_balance === null ? 0 : inv.ending_balance - inv.starting_balance;
+    if (applied !== 0) {
+      const customer = ctx.require('customers', inv.customer, 'customer');
+      ctx.put('customers', changeBalance(ctx, customer, -applied, 'unapplied_from_invoice', { currency: inv.currency, invoice: inv.id }).customer);
+    }
     const payment = paymentOf(ctx, inv.id);
     if (payment) {
       ctx.put('invoice_payments', { ...payment, status: 'canceled', status_transitions: { ...payment.status_transitions, canceled_at: ctx.now() } });
