@@ -44,6 +44,8 @@ export interface SandboxOptions {
   journalKey?: string;
   /** Which inward addresses webhook endpoints may name: `private` by default (local and container networks), `loopback` or `none`. */
   allowPrivateUrls?: UrlPolicy;
+  /** Test instrumentation: which parameters each operation's handler read (test/sandbox/params-take-effect.test.ts). */
+  onParamsRead?: (route: string, read: Set<string>, enumerated: boolean) => void;
 }
 
 export interface Sandbox {
@@ -68,7 +70,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     baseUrl: '', apiVersion: Stripe.API_VERSION, platform: DEFAULT_ACCOUNT, oauthTokenTtl: options.oauthTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL,
     webhookTargets: (account, type) => webhooks.targets(account, type), urlPolicy, trustedOrigins,
   };
-  const app = buildSandboxServer({ store, env, logger: options.logger, rateLimit: options.rateLimit, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
+  const app = buildSandboxServer({ store, env, logger: options.logger, rateLimit: options.rateLimit, onParamsRead: options.onParamsRead, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
   await app.listen({ port: options.port ?? 12111, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 12111;

@@ -16,6 +16,7 @@ import { newId } from '../stripe/ids.js';
 import type { Operation } from './engine/resource.js';
 import type { ParamSchema } from '../stripe/schema.js';
 import { validateParams } from './params/validate.js';
+import { refuseUnsupported } from './unsupported.js';
 import type { Store } from './store/store.js';
 import { parseApiVersion } from '../stripe/versions.js';
 import { accountApiVersion, ctxSource } from './versions/account.js';
@@ -43,6 +44,11 @@ export interface PipelineDeps {
   store: Store;
   env: SandboxEnv;
   expander: Expander;
+  /**
+   * Test instrumentation: the top-level parameters an operation's handler read (absent ones included, as
+   * `p.x ?? default` reads them), and whether it enumerated them all (a generic update applies every one given).
+   */
+  onParamsRead?: (route: string, read: Set<string>, enumerated: boolean) => void;
   /** Called after a request committed, with the webhook deliveries its events queued. */
   onCommit?: (account: string, deliveries: string[]) => void;
 }
@@ -104,6 +110,23 @@ function targetAccount(headers: PipelineRequest['headers'], keyAccount: string, 
   return path[0];
 }
 
+/** The parameters, telling `report` (once the handler is done) each name it read and whether it walked them all. */
+function tracedParams(params: Record<string, unknown>, route: string, report: NonNullable<PipelineDeps['onParamsRead']>): Record<string, unknown> {
+  const read = new Set<string>();
+  let enumerated = false;
+  queueMicrotask(() => report(route, read, enumerated));
+  return new Proxy(params, {
+    get: (target, key, receiver) => {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.get(target, key, receiver);
+    },
+    ownKeys: (target) => {
+      enumerated = true;
+      return Reflect.ownKeys(target);
+    },
+  });
+}
+
 /** Parameter errors raised before the operation starts are not saved under an idempotency key (Stripe does the same). */
 export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSchema, req: PipelineRequest): PipelineAnswer {
   const requestId = newId('req', 14);
@@ -126,6 +149,7 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     const apiVersion = named ?? accountApiVersion(deps.store, grant.account, deps.env.apiVersion);
     headers['stripe-version'] = apiVersion;
     const params = validateParams(schema, input);
+    refuseUnsupported(`${op.method} ${op.path}`, params);
     let fingerprint = '';
     if (idempotencyKey) {
       if (idempotencyKey.length > 255) throw idempotencyError('Idempotency keys can be at most 255 characters long.');
@@ -146,7 +170,8 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     let commit = true;
     try {
       const expand = Array.isArray(params.expand) ? (params.expand as string[]).filter((e) => e !== 'total_count') : undefined;
-      body = JSON.stringify(renderForVersion(deps.expander.expand(ctx, op.handle(ctx, params, req.params), expand), apiVersion, ctxSource(ctx)));
+      const given = deps.onParamsRead ? tracedParams(params, `${op.method} ${op.path}`, deps.onParamsRead) : params;
+      body = JSON.stringify(renderForVersion(deps.expander.expand(ctx, op.handle(ctx, given, req.params), expand), apiVersion, ctxSource(ctx)));
     } catch (e) {
       if (!(e instanceof StripeError) || e.status >= 500) throw e;
       status = e.status;

@@ -28,6 +28,7 @@ export interface SandboxServerOptions {
   onCommit?: (account: string, deliveries: string[]) => void;
   /** Answer 429 above this many requests per second per key (off by default). */
   rateLimit?: number;
+  onParamsRead?: PipelineDeps['onParamsRead'];
 }
 
 /** Stripe's answer to a route it does not have. */
@@ -59,6 +60,7 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     env: options.env,
     expander: new Expander(COLLECTION_OF_PREFIX, VIRTUAL_EXPANSIONS),
     onCommit: options.onCommit,
+    onParamsRead: options.onParamsRead,
   };
 
   app.removeAllContentTypeParsers();

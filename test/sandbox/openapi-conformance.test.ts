@@ -12,6 +12,7 @@ import { before, it } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import Stripe from 'stripe';
 import { harnessPerFile, type Harness } from '../helpers.js';
+import { objectsOfEveryKind } from './flows.js';
 
 /** Compiled from the spec by `npm run gen:spec` (the spec itself lives outside the repository). */
 const SCHEMAS = JSON.parse(readFileSync(new URL('../fixtures/stripe-openapi-2023-08-16-schemas.json', import.meta.url), 'utf8')) as { served: string[]; $defs: Record<string, unknown> };
@@ -31,53 +32,6 @@ before(() => {
     return v;
   };
 });
-
-/** Every object a 2023-08-16 integration meets, made through the API. */
-async function objectsOfEveryKind(s: Stripe): Promise<[string, unknown][]> {
-  const customer = await s.customers.create({ email: 'spec@example.com', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' }, tax_id_data: [{ type: 'eu_vat', value: 'DE123456789' }] });
-  const product = await s.products.create({ name: 'Spec' });
-  const price = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 1000 });
-  const recurring = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 500, recurring: { interval: 'month' } });
-  const plan = await s.plans.create({ product: product.id, currency: 'usd', amount: 700, interval: 'month' });
-  const coupon = await s.coupons.create({ percent_off: 10 });
-  const promotionCode = await s.promotionCodes.create({ coupon: coupon.id } as unknown as Stripe.PromotionCodeCreateParams);
-  const pm = await s.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 1, exp_year: 2040, cvc: '314' } });
-  const disputed = await s.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_createDispute', confirm: true, payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams);
-  const pi = await s.paymentIntents.create({ amount: 20000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams);
-  const si = await s.setupIntents.create({ payment_method: 'pm_card_visa', payment_method_types: ['card'] } as Stripe.SetupIntentCreateParams);
-  const charge = await s.charges.retrieve(pi.latest_charge as string);
-  const refund = await s.refunds.create({ payment_intent: pi.id, amount: 100 });
-  const txn = await s.balanceTransactions.retrieve(charge.balance_transaction as string);
-  const dispute = (await s.disputes.list({ payment_intent: disputed.id })).data[0];
-  const token = await s.tokens.create({ card: { number: '4242424242424242', exp_month: '1', exp_year: '2040', cvc: '314' } } as Stripe.TokenCreateParams);
-  const withCard = await s.customers.create({ source: 'tok_visa' });
-  const card = await s.customers.retrieveSource(withCard.id, withCard.default_source as string);
-  const legacy = await s.charges.create({ amount: 900, currency: 'usd', source: 'tok_visa' });
-  const taxRate = await s.taxRates.create({ display_name: 'VAT', percentage: 20, inclusive: false });
-  const subscription = await s.subscriptions.create({ customer: customer.id, items: [{ price: recurring.id, tax_rates: [taxRate.id] }] });
-  const invoice = await s.invoices.retrieve(subscription.latest_invoice as string);
-  const invoiceitem = await s.invoiceItems.create({ customer: customer.id, amount: 100, currency: 'usd' });
-  const clock = await s.testHelpers.testClocks.create({ frozen_time: 2_000_000_000 });
-  const endpoint = await s.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['*'] });
-  const session = await s.checkout.sessions.create({ mode: 'payment', success_url: 'https://example.com', line_items: [{ price: price.id, quantity: 1 }] });
-  const lineItems = await s.checkout.sessions.listLineItems(session.id);
-  const link = await s.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
-  const account = await s.accounts.create({ type: 'express' });
-  const payout = await s.payouts.create({ amount: 500, currency: 'usd' });
-  const credit = await s.customers.createBalanceTransaction(customer.id, { amount: -500, currency: 'usd' });
-  const taxIds = await s.customers.listTaxIds(customer.id);
-  const events = await s.events.list({ limit: 100 });
-  const eventOf = (type: string) => events.data.find((e) => e.type === type);
-  return [
-    ['customer', customer], ['product', product], ['price', price], ['price', recurring], ['plan', plan], ['coupon', coupon], ['promotion_code', promotionCode],
-    ['payment_method', pm], ['payment_intent', pi], ['payment_intent', disputed], ['setup_intent', si], ['charge', charge], ['charge', legacy], ['refund', refund],
-    ['balance_transaction', txn], ['dispute', dispute], ['token', token], ['card', card], ['tax_rate', taxRate], ['subscription', subscription],
-    ['subscription_item', subscription.items.data[0]], ['invoice', invoice], ['line_item', invoice.lines.data[0]], ['invoiceitem', invoiceitem],
-    ['test_helpers.test_clock', clock], ['webhook_endpoint', endpoint], ['checkout.session', session], ['item', lineItems.data[0]], ['payment_link', link],
-    ['account', account], ['payout', payout], ['customer_balance_transaction', credit], ['tax_id', taxIds.data[0]], ['balance', await s.balance.retrieve()],
-    ['event', eventOf('customer.created')], ['event', eventOf('invoice.paid')], ['event', eventOf('charge.dispute.created')],
-  ];
-}
 
 /**
  * The JSON as the sandbox sent it, by object id: today's SDK turns decimal

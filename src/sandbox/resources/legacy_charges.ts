@@ -72,6 +72,14 @@ function createCharge(ctx: Ctx, p: Params): StripeObject {
     description: p.description ?? null, metadata: p.metadata || {}, receiptEmail: p.receipt_email ?? null, failure,
   }));
   charge.source = source.card;
+  // What Stripe keeps on the charge as given: how it reads on the statement, where it ships, its transfer group.
+  if (p.statement_descriptor !== undefined) charge.statement_descriptor = p.statement_descriptor;
+  if (p.statement_descriptor_suffix !== undefined) {
+    charge.statement_descriptor_suffix = p.statement_descriptor_suffix;
+    charge.calculated_statement_descriptor = `PAYBRIDGE* ${p.statement_descriptor_suffix}`.slice(0, 22);
+  }
+  if (p.shipping !== undefined) charge.shipping = { address: null, carrier: null, name: null, phone: null, tracking_number: null, ...p.shipping };
+  if (p.transfer_group !== undefined) charge.transfer_group = p.transfer_group;
   ctx.put('charges', charge);
   if (failure) {
     throw cardError(failure.message, { code: failure.code, decline_code: failure.decline_code, doc_url: `https://stripe.com/docs/error-codes/${failure.code.replace(/_/g, '-')}`, extra: { charge: charge.id }, commit: true });

@@ -622,8 +622,9 @@ function createInvoiceItem(ctx: Ctx, p: Params): StripeObject {
   const priceId = p.pricing?.price ?? p.price;
   const price = priceId ? ctx.require('prices', priceId, 'price', p.pricing ? 'pricing[price]' : 'price') : null;
   const quantity = p.quantity ?? 1;
-  const unit = price?.unit_amount ?? p.price_data?.unit_amount ?? p.unit_amount ?? null;
-  const amount = p.amount ?? (unit !== null ? unit * quantity : undefined);
+  const decimal = p.unit_amount_decimal ?? p.price_data?.unit_amount_decimal;
+  const unit = price?.unit_amount ?? p.price_data?.unit_amount ?? p.unit_amount ?? (decimal !== undefined ? Number(decimal) : null);
+  const amount = p.amount ?? (unit !== null ? Math.round(unit * quantity) : undefined);
   if (amount === undefined) throw invalidRequest('Missing required param: amount.', { param: 'amount', code: 'parameter_missing' });
   const currency = (price?.currency ?? p.currency ?? p.price_data?.currency)?.toLowerCase();
   if (!currency) throw invalidRequest('Missing required param: currency.', { param: 'currency', code: 'parameter_missing' });
