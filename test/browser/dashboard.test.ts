@@ -415,7 +415,9 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
   });
 
   it('fits every page in a 390 px and a 1280 px window (issue 18)', async () => {
-    const pages = ['', 'connections', 'actions', 'sessions', 'syncs', 'logs', 'events', 'webhooks', 'apps'];
+    const detail = async (path: string) => ((await api(path)).data as { id: string }[])[0]?.id;
+    const pages = ['', 'connections', 'actions', 'sessions', 'syncs', 'logs', 'events', 'webhooks', 'apps',
+      `connections/${await detail('/v1/connections')}`, `sessions/${await detail('/v1/sessions')}`, `events/${await detail('/v1/gateway_events')}`, `logs/${await detail('/v1/logs')}`];
     const wider: string[] = [];
     for (const width of [390, 1280]) {
       await page.setViewportSize({ width, height: 844 });
@@ -425,7 +427,7 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
         await page.waitForLoadState('networkidle');
         const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
         if (scrollWidth > width) wider.push(`${path || 'home'} at ${width}: ${scrollWidth} px`);
-        if (width === 390) await screenshot(page, `dashboard-390-${path || 'home'}`);
+        if (width === 390) await screenshot(page, `dashboard-390-${(path || 'home').replace(/\/.*/, '-detail')}`);
       }
     }
     await page.setViewportSize({ width: 1360, height: 860 });

@@ -163,3 +163,12 @@ it('documents every version change it applies in docs/api-versions.md', async ()
   const doc = readFileSync(new URL('../../docs/api-versions.md', import.meta.url), 'utf8');
   assert.deepEqual(VERSION_CHANGES.filter((c) => !doc.includes(`| ${c.version} |`) || !doc.includes(c.title)).map((c) => c.title), []);
 });
+
+it('creates a customer for every payment-mode Checkout Session before 2022-08-01, and only if required since', async () => {
+  const price = await h.stripe.prices.create({ product_data: { name: 'Checkout customer' }, currency: 'usd', unit_amount: 800 });
+  const body = `mode=payment&success_url=https://example.com/ok&line_items[0][price]=${price.id}&line_items[0][quantity]=1`;
+  const old = await h.http('POST', '/v1/checkout/sessions', { body, headers: { 'stripe-version': '2020-08-27' } });
+  assert.equal(old.json.customer_creation, 'always');
+  const current = await h.http('POST', '/v1/checkout/sessions', { body });
+  assert.equal(current.json.customer_creation, 'if_required');
+});

@@ -82,6 +82,6 @@ it('refuses the parameters that would change money instead of ignoring them', as
   const kept = await stripe.charges.create({ amount: 1200, currency: 'usd', source: 'tok_visa', statement_descriptor_suffix: 'ORDER 42', transfer_group: 'order_42' });
   assert.equal(kept.statement_descriptor_suffix, 'ORDER 42');
   assert.equal(kept.transfer_group, 'order_42');
-  const item = await stripe.invoiceItems.create({ customer: (await stripe.customers.create({ email: 'decimal@example.com' })).id, currency: 'usd', unit_amount_decimal: '250.4', quantity: 2 });
+  const item = await stripe.invoiceItems.create({ customer: (await stripe.customers.create({ email: 'decimal@example.com' })).id, currency: 'usd', unit_amount_decimal: '250.4', quantity: 2 } as unknown as Stripe.InvoiceItemCreateParams);
   assert.equal(item.amount, 501, 'unit_amount_decimal sets the amount');
 });

@@ -6,6 +6,7 @@
  * PaymentIntents, Subscriptions and SetupIntents as the API, then completes
  * the session and emits `checkout.session.completed`.
  */
+import { olderThan } from '../../stripe/versions.js';
 import { requireTaxRates, taxesOn } from './tax_rates.js';
 import { isBrowserUrl } from '../../net/outbound.js';
 import { cardError, invalidRequest, StripeError } from '../../stripe/errors.js';
@@ -172,7 +173,8 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
     custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
     customer: customer?.id ?? null,
     customer_account: null,
-    customer_creation: customer ? null : mode === 'subscription' ? null : p.customer_creation ?? 'if_required',
+    // Before 2022-08-01 a payment-mode session always created a customer; since then only if required.
+    customer_creation: customer ? null : mode === 'subscription' ? null : p.customer_creation ?? (olderThan(ctx.request.apiVersion, '2022-08-01') ? 'always' : 'if_required'),
     customer_details: customer ? { address: null, business_name: null, email: customer.email, individual_name: null, name: customer.name, phone: null, tax_exempt: 'none', tax_ids: [] } : null,
     customer_email: p.customer_email ?? null,
     discounts: discounts.map((d) => ({ coupon: ctx.get('discounts', d)!.source.coupon, promotion_code: ctx.get('discounts', d)!.promotion_code })),
