@@ -288,6 +288,8 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('table', { name: 'Sync status' }).getByText('Skipped').first().waitFor({ timeout: 20_000 });
     await page.getByRole('table', { name: 'Sync status' }).getByText(/Not permitted by this key \(it needs \w+ read\)\./).first().waitFor();
     assert.equal(await page.getByRole('table', { name: 'Sync status' }).getByText('Failed').count(), 0);
+    // Which connections are synced, at a glance (issue 18).
+    await page.getByRole('table', { name: 'Sync overview' }).getByText(/of 9 up to date, \d+ not permitted/).waitFor();
     await screenshot(page, 'dashboard-18-syncs-restricted');
 
     await page.getByRole('link', { name: 'Webhooks' }).click();
@@ -395,6 +397,10 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await failed.click();
     await page.getByText("Stripe answered 404 (resource_missing): No such customer: 'cus_missing'").waitFor();
     await page.getByText("Stripe's answer (secrets redacted)").waitFor();
+    await page.getByRole('link', { name: 'Every request about cus_missing' }).click();
+    await page.getByRole('table', { name: 'Request logs' }).getByText("No such customer: 'cus_missing'").waitFor();
+    await page.goBack();
+    await page.getByRole('button', { name: /^Copy log_/ }).waitFor();
     await screenshot(page, 'dashboard-24-failed-call');
 
     // Live mode on a fresh install: OAuth has no live platform credentials, which the page says before any click,
@@ -427,6 +433,17 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
         await page.waitForLoadState('networkidle');
         const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
         if (scrollWidth > width) wider.push(`${path || 'home'} at ${width}: ${scrollWidth} px`);
+        // Nor a control cut off by its card (wide tables scroll inside theirs, on purpose).
+        const cut = await page.evaluate(() => [...document.querySelectorAll('button, a, select, input')].filter((e) => {
+          const r = e.getBoundingClientRect();
+          if (e.closest('table') || r.width === 0) return false;
+          if (r.right > window.innerWidth + 1) return true;
+          for (let a = e.parentElement; a; a = a.parentElement) {
+            if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right < r.right - 1) return true;
+          }
+          return false;
+        }).map((e) => (e.textContent || e.getAttribute('aria-label') || e.tagName).trim().slice(0, 40)));
+        for (const c of cut) wider.push(`${path || 'home'} at ${width}: "${c}" is cut off`);
         if (width === 390) await screenshot(page, `dashboard-390-${(path || 'home').replace(/\/.*/, '-detail')}`);
       }
     }

@@ -171,6 +171,17 @@ export function Json(p: { value: unknown }) {
   return <pre>{JSON.stringify(p.value, null, 2)}</pre>;
 }
 
+/** An id as people need one: readable, wrapping where it must, and copied with one click. */
+export function CopyId(p: { id: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <span className="copy-id">
+      <span className="mono wrap-anywhere">{p.id}</span>
+      <button type="button" className="link small" aria-label={`Copy ${p.id}`} onClick={() => navigator.clipboard?.writeText(p.id).then(() => setCopied(true), () => undefined)}>{copied ? 'Copied' : 'Copy'}</button>
+    </span>
+  );
+}
+
 export function Secret(p: { value: string; label: string }) {
   const [copied, setCopied] = useState(false);
   return (

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { api, type List } from '../api';
 import { go, useShell } from '../App';
 import { ConnectionKeys } from './ConnectionKeys';
-import { ago, Badge, Card, Empty, Field, Modal, Notice, Page, Table, useAsync, when } from '../ui';
+import { CopyId, ago, Badge, Card, Empty, Field, Modal, Notice, Page, Table, useAsync, when } from '../ui';
 
 export interface Connection {
   id: string;
@@ -150,7 +150,7 @@ function ConnectionDetail(p: { id: string }) {
   return (
     <Page
       title={c.account_name ?? c.account ?? c.id}
-      subtitle={<><a href="#/connections">Connections</a> / {c.id}</>}
+      subtitle={<><a href="#/connections">Connections</a> / <CopyId id={c.id} /></>}
       actions={<><button onClick={runTest} disabled={!!busy}>{busy === 'test' ? 'Testing…' : 'Test connection'}</button><button className="danger" onClick={() => setConfirm(true)}>Disconnect</button></>}
     >
       <div className="stack">

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
-import { ago, Badge, Card, Empty, Json, Loaded, Page, PagedTable, Table, useAsync, usePaged, when } from '../ui';
+import { CopyId, ago, Badge, Card, Empty, Json, Loaded, Page, PagedTable, Table, useAsync, usePaged, when } from '../ui';
 import { useConnectionLabels } from './Connections';
 import { lastAnswer } from './Webhooks';
 
@@ -37,7 +37,7 @@ function EventDetail(p: { id: string }) {
   return <Loaded state={e}>{(d) => {
     const link = subjectLink(d);
     return (
-      <Page title={d.type} subtitle={<><a href="#/events">Events</a> / <span className="wrap-anywhere">{d.id}</span> · {when(d.created)}</>}>
+      <Page title={d.type} subtitle={<><a href="#/events">Events</a> / <CopyId id={d.id} /> · {when(d.created)}</>}>
         <div className="stack">
           <Card title="About">
             <dl className="details">

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
-import { ago, BarChart, Card, Empty, Json, Loaded, Notice, Page, PagedTable, StatusBadge, useAsync, usePaged, when, words } from '../ui';
+import { CopyId, ago, BarChart, Card, Empty, Json, Loaded, Notice, Page, PagedTable, StatusBadge, useAsync, usePaged, when, words } from '../ui';
 import { ConnectionFilter, useConnectionLabels } from './Connections';
 
 export interface Log {
@@ -13,12 +13,15 @@ export interface Log {
 const SOURCES: Record<string, string> = { proxy: 'Proxy', connection_key: 'Connection key', key_check: 'Key check', verify: 'Key check', oauth: 'OAuth', test: 'Connection test', sync: 'Sync', session: 'Payment session', session_charge: 'Off-session charge', paybridge: 'PayBridge' };
 const source = (s: string) => (s.startsWith('action:') ? `Action ${s.slice(7)}` : s.startsWith('mcp:') ? `Agent tool ${s.slice(4)}` : SOURCES[s] ?? words(s));
 
+/** Stripe object ids in a request path (`/v1/customers/cus_123/sources` → cus_123): what the request was about. */
+const objectsIn = (path: string) => path.split('/').filter((seg, i) => i >= 3 && i % 2 === 1 && /^[a-z]+_\w+$/.test(seg));
+
 function LogDetail(p: { id: string }) {
   const { scope } = useShell();
   const log = useAsync(() => api<Log>('GET', `/v1/logs/${p.id}`), [p.id, scope]);
   const label = useConnectionLabels();
   return <Loaded state={log}>{(l) => (
-    <Page title={`${l.method} ${l.path}`} subtitle={<><a href="#/logs">Request logs</a> / {l.id}</>} actions={<StatusBadge status={l.status} />}>
+    <Page title={`${l.method} ${l.path}`} subtitle={<><a href="#/logs">Request logs</a> / <CopyId id={l.id} /></>} actions={<StatusBadge status={l.status} />}>
       <div className="stack">
         {l.error && <Notice tone="bad">Stripe answered {l.status ?? 'nothing'}{l.error.code ? ` (${l.error.code})` : ''}: {l.error.message ?? words(l.error.type)}</Notice>}
         <div className="grid cols-2">
@@ -35,6 +38,14 @@ function LogDetail(p: { id: string }) {
           <Card title="Body sent (secrets redacted)">{l.request ? <Json value={l.request} /> : <p className="muted" style={{ margin: 0 }}>No body.</p>}</Card>
         </div>
         {l.response !== null && l.response !== undefined && <Card title="Stripe's answer (secrets redacted)"><Json value={l.response} /></Card>}
+        {objectsIn(l.path).length > 0 && (
+          <Card title="Related">
+            <ul style={{ margin: 0, paddingLeft: 18 }}>
+              {objectsIn(l.path).map((id) => <li key={id}><a href={`#/logs?path=${encodeURIComponent(id)}`}>Every request about <span className="mono">{id}</span></a></li>)}
+              {l.connection && <li><a href={`#/connections/${l.connection}`}>The connection {label(l.connection)}</a></li>}
+            </ul>
+          </Card>
+        )}
       </div>
     </Page>
   )}</Loaded>;
@@ -45,8 +56,8 @@ export function Logs(p: { id?: string }) {
   const fromHash = new URLSearchParams(window.location.hash.split('?')[1] ?? '');
   const [connection, setConnection] = useState(fromHash.get('connection') ?? '');
   const [status, setStatus] = useState('');
-  const [path, setPath] = useState('');
-  const [pathFilter, setPathFilter] = useState('');
+  const [path, setPath] = useState(fromHash.get('path') ?? '');
+  const [pathFilter, setPathFilter] = useState(fromHash.get('path') ?? '');
   const stats = useAsync(() => api<{ buckets: { start: number; requests: number; errors: number }[] }>('GET', `/v1/logs/stats${qs({ hours: 24, connection })}`), [scope, connection]);
   const label = useConnectionLabels();
   const list = usePaged((after) => api<List<Log>>('GET', `/v1/logs${qs({ connection, status, path: pathFilter, limit: 20, starting_after: after })}`), [scope, connection, status, pathFilter]);

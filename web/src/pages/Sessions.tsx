@@ -2,7 +2,7 @@
 import { Fragment, useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
-import { ago, Badge, Card, Empty, Field, Loaded, Modal, Notice, Page, PagedTable, money, useAsync, usePaged, when } from '../ui';
+import { CopyId, ago, Badge, Card, Empty, Field, Loaded, Modal, Notice, Page, PagedTable, money, useAsync, usePaged, when } from '../ui';
 import { accountLabel, ConnectionFilter, useConnectionLabels, type Connection } from './Connections';
 
 interface TimelineEntry { at: number; kind: string; title: string; detail?: Record<string, unknown> }
@@ -123,7 +123,7 @@ function SessionDetail(p: { id: string }) {
     }
   };
   return <Loaded state={s}>{(d) => (
-    <Page title={d.mode === 'charge' ? money(d.amount, d.currency ?? 'usd') : 'Saved card'} subtitle={<><a href="#/sessions">Payment sessions</a> / {d.id}</>} actions={<><SessionStatus status={d.status} />{d.status === 'open' && <button className="danger" onClick={() => setCanceling(true)}>Cancel session</button>}</>}>
+    <Page title={d.mode === 'charge' ? money(d.amount, d.currency ?? 'usd') : 'Saved card'} subtitle={<><a href="#/sessions">Payment sessions</a> / <CopyId id={d.id} /></>} actions={<><SessionStatus status={d.status} />{d.status === 'open' && <button className="danger" onClick={() => setCanceling(true)}>Cancel session</button>}</>}>
       <div className="stack">
       {error && <Notice tone="bad">{error}</Notice>}
       {d.status === 'open' && d.failure && <Notice tone="bad">Last attempt failed: {d.failure.message}{d.failure.decline_code ? ` (${d.failure.decline_code})` : ''}. The payer can try again on the payment page.</Notice>}

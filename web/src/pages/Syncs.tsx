@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { api, qs, type List } from '../api';
 import { go, useShell } from '../App';
 import { Badge, Card, Empty, Notice, Page, Table, YAxis, money, niceMax, useAsync, when } from '../ui';
-import type { Connection } from './Connections';
+import { accountLabel, type Connection } from './Connections';
 
 interface SyncStatus { models: { model: string; status: string; synced: number; error: string | null; last_synced_at: number | null }[] }
 interface Revenue { rows: { month: string; product: string; currency: string; gross: number; refunds: number; net: number; count: number }[] }
@@ -105,6 +105,7 @@ export function Syncs() {
     const t = setTimeout(status.reload, 1500);
     return () => clearTimeout(t);
   }, [running, status]);
+  const overview = useAsync(() => Promise.all(list.map(async (c) => ({ c, s: await api<SyncStatus>('GET', `/v1/connections/${c.id}/sync`).catch(() => ({ models: [] })) }))), [connections.data, scope, running]);
   const start = () => api('POST', `/v1/connections/${connection}/sync`).then(status.reload, (e: Error) => setError(e.message));
   if (connections.data && list.length === 0) {
     return <Page title="Syncs & reports"><Card><Empty icon="↻" title="Nothing to sync yet" action={<button className="primary" onClick={() => go('connections')}>Connect Stripe</button>}>Connect a Stripe account, then sync its customers, payments and subscriptions here for fast local queries and reports.</Empty></Card></Page>;
@@ -112,7 +113,7 @@ export function Syncs() {
   const models = status.data?.models ?? [];
   return (
     <Page title="Syncs & reports" subtitle="Stripe data copied into PayBridge's database, kept current by events, and reported on with SQL." actions={<>
-      <select aria-label="Connection" value={connection} onChange={(e) => setConnection(e.target.value)}>{list.map((c) => <option key={c.id} value={c.id}>{c.account} ({c.id})</option>)}</select>
+      <select aria-label="Connection" value={connection} onChange={(e) => setConnection(e.target.value)}>{list.map((c) => <option key={c.id} value={c.id}>{accountLabel(c)} ({c.id})</option>)}</select>
       <button className="primary" disabled={!connection || running} onClick={start}>{running ? 'Syncing…' : models.length ? 'Catch up' : 'Start sync'}</button>
     </>}>
       <div className="stack">
@@ -129,6 +130,15 @@ export function Syncs() {
           )}
         </Card>
         {connection && models.length > 0 && <Reports connection={connection} syncing={!!running} />}
+        {list.length > 1 && overview.data && (
+          <Card title="Which connections are synced" flush>
+            <Table label="Sync overview" rows={overview.data} rowKey={(r) => r.c.id} onRow={(r) => setConnection(r.c.id)} columns={[
+              { label: 'Connection', render: (r) => <>{accountLabel(r.c)}<div className="small muted mono">{r.c.id}</div></> },
+              { label: 'Models', render: (r) => (r.s.models.length === 0 ? 'Not synced' : `${r.s.models.filter((m) => m.status === 'synced').length} of ${r.s.models.length} up to date${r.s.models.some((m) => m.status === 'skipped') ? `, ${r.s.models.filter((m) => m.status === 'skipped').length} not permitted` : ''}${r.s.models.some((m) => m.status === 'error') ? `, ${r.s.models.filter((m) => m.status === 'error').length} failed` : ''}`) },
+              { label: 'Last synced', render: (r) => when(Math.max(0, ...r.s.models.map((m) => m.last_synced_at ?? 0)) || null) },
+            ]} />
+          </Card>
+        )}
       </div>
     </Page>
   );
