@@ -19,8 +19,7 @@ export type Connection = typeof connections.$inferSelect;
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
 
 /** What a log entry keeps of Stripe's answer: its ids, and for a failure Stripe's error and the answer itself. */
-export function answerFields(answer: UpstreamAnswer) {
-  const error = stripeErrorOf(answer);
+export function answerFields(answer: UpstreamAnswer, error = stripeErrorOf(answer)) {
   return {
     status: answer.status || null, durationMs: Math.round(answer.durationMs), attempts: answer.attempts, stripeRequestId: answer.headers['request-id'] ?? null,
     idempotencyKey: answer.idempotencyKey ?? null, errorType: error?.type ?? null, errorCode: error?.code ?? null, errorMessage: error?.message ?? null,

@@ -93,7 +93,7 @@ export class OAuthConnections {
     const path = flow === 'oauth' ? '/oauth/token' : '/v1/oauth/token';
     const answer = await upstream.send({ method: 'POST', path, headers: { authorization: `Bearer ${platform.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
     const error = stripeErrorOf(answer);
-    this.rt.logs.record({ appId: app.appId, connectionId: conn?.id ?? null, mode: app.mode, method: 'POST', path, ...answerFields(answer), source: 'oauth', request: { grant_type: params.grant_type } });
+    this.rt.logs.record({ appId: app.appId, connectionId: conn?.id ?? null, mode: app.mode, method: 'POST', path, ...answerFields(answer, error), source: 'oauth', request: { grant_type: params.grant_type } });
     if (error) return { error };
     return { tokens: JSON.parse(answer.body.toString('utf8')) as { access_token: string; refresh_token: string; stripe_user_id: string; stripe_publishable_key?: string; scope?: string; livemode: boolean } };
   }

@@ -133,7 +133,7 @@ export class Proxy {
       });
     }
     this.rt.logs.record({
-      appId: app.appId, connectionId: conn.id, mode: conn.mode, method: req.method, path: req.path.split('?')[0], ...answerFields(answer), source,
+      appId: app.appId, connectionId: conn.id, mode: conn.mode, method: req.method, path: req.path.split('?')[0], ...answerFields(answer, error), source,
       request: req.body?.length ? { contentType: req.headers['content-type'], raw: req.body } : null,
     });
     void this.conns.observe(conn, answer).catch(() => undefined);

@@ -146,7 +146,7 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     const account = actingAccount(deps.store, deps.env.platform, grant.account, targetAccount(req.headers, grant.account, key.key), key.key);
     // Without a header, the key's account's default (a platform acting on a connected account uses its own, as Stripe does).
     const eventVersion = accountApiVersion(deps.store, account, deps.env.apiVersion);
-    const apiVersion = named ?? accountApiVersion(deps.store, grant.account, deps.env.apiVersion);
+    const apiVersion = named ?? (account === grant.account ? eventVersion : accountApiVersion(deps.store, grant.account, deps.env.apiVersion));
     headers['stripe-version'] = apiVersion;
     const params = validateParams(schema, input);
     refuseUnsupported(`${op.method} ${op.path}`, params);

@@ -23,14 +23,18 @@ export function setApiContext(next: Partial<typeof context>): void {
   Object.assign(context, next);
 }
 
-/** API messages that speak to a program, said for a person at the dashboard instead. */
-const FOR_A_PERSON: Record<string, (message: string) => string> = {
-  mode_mismatch: (m) => m.replace(/,? but the request used a (test|live) mode PayBridge key\. Use your pb_(test|live)_ key to connect (test|live) mode accounts\./, (_all, _was, want) => `, and you are in ${want === 'live' ? 'test' : 'live'} mode: switch to ${want === 'live' ? 'Live' : 'Test'} mode at the top of the page to add it.`),
+/** Errors whose API message speaks to a program, said for a person at the dashboard instead (by code, in its own words). */
+const FOR_A_PERSON: Record<string, () => string> = {
+  mode_mismatch: () => {
+    const other = context.mode === 'live' ? 'test' : 'live';
+    return `This is a ${other} mode Stripe key, and you are in ${context.mode} mode: switch to ${other === 'live' ? 'Live' : 'Test'} mode at the top of the page to add it.`;
+  },
 };
 
 /** What a failed request means, in words. */
 function describe(status: number, error: { message?: string; code?: string } | undefined): string {
-  if (error?.message) return error.code && FOR_A_PERSON[error.code] ? FOR_A_PERSON[error.code](error.message) : error.message;
+  if (error?.code && FOR_A_PERSON[error.code]) return FOR_A_PERSON[error.code]();
+  if (error?.message) return error.message;
   if (status === 0) return 'PayBridge could not be reached. Check that it is running.';
   if (status >= 500) return 'PayBridge ran into a problem. Try again in a moment.';
   return 'The request was not accepted.';
