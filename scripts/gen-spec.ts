@@ -95,10 +95,26 @@ const keysOut = new URL('../test/fixtures/stripe-object-keys.json', import.meta.
 writeFileSync(keysOut, JSON.stringify(keys, null, 1) + '\n');
 console.log(`wrote field lists of ${OBJECTS.length} objects to ${keysOut.pathname}`);
 
-// Objects newer than the fixtures (billing, checkout, webhooks, Connect)
-// take their contract from the stripe SDK's TypeScript types instead: every
-// field the type declares as always present.
+// Every served object also takes its contract from the stripe SDK's
+// TypeScript types (the current version's shape): every field the type
+// declares as always present. The fixtures above are older than the SDK.
 const SDK_TYPES: Record<string, [file: string, iface: string]> = {
+  customer: ['Customers', 'Customer'],
+  product: ['Products', 'Product'],
+  price: ['Prices', 'Price'],
+  coupon: ['Coupons', 'Coupon'],
+  payment_method: ['PaymentMethods', 'PaymentMethod'],
+  payment_intent: ['PaymentIntents', 'PaymentIntent'],
+  setup_intent: ['SetupIntents', 'SetupIntent'],
+  charge: ['Charges', 'Charge'],
+  refund: ['Refunds', 'Refund'],
+  balance_transaction: ['BalanceTransactions', 'BalanceTransaction'],
+  dispute: ['Disputes', 'Dispute'],
+  event: ['Events', 'EventBase'],
+  balance: ['Balance', 'Balance'],
+  token: ['Tokens', 'Token'],
+  plan: ['Plans', 'Plan'],
+  card: ['Cards', 'Card'],
   subscription: ['Subscriptions', 'Subscription'],
   subscription_item: ['SubscriptionItems', 'SubscriptionItem'],
   invoice: ['Invoices', 'Invoice'],

@@ -17,6 +17,7 @@ import type { Operation } from './engine/resource.js';
 import type { ParamSchema } from '../stripe/schema.js';
 import { validateParams } from './params/validate.js';
 import { refuseUnsupported } from './unsupported.js';
+import { requestForVersion } from './versions/requests.js';
 import type { Store } from './store/store.js';
 import { parseApiVersion } from '../stripe/versions.js';
 import { accountApiVersion, ctxSource } from './versions/account.js';
@@ -148,8 +149,9 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     const eventVersion = accountApiVersion(deps.store, account, deps.env.apiVersion);
     const apiVersion = named ?? (account === grant.account ? eventVersion : accountApiVersion(deps.store, grant.account, deps.env.apiVersion));
     headers['stripe-version'] = apiVersion;
-    const params = validateParams(schema, input);
-    refuseUnsupported(`${op.method} ${op.path}`, params);
+    const route = `${op.method} ${op.path}`;
+    const params = requestForVersion(route, validateParams(schema, input), apiVersion);
+    refuseUnsupported(route, params);
     let fingerprint = '';
     if (idempotencyKey) {
       if (idempotencyKey.length > 255) throw idempotencyError('Idempotency keys can be at most 255 characters long.');
@@ -170,7 +172,7 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     let commit = true;
     try {
       const expand = Array.isArray(params.expand) ? (params.expand as string[]).filter((e) => e !== 'total_count') : undefined;
-      const given = deps.onParamsRead ? tracedParams(params, `${op.method} ${op.path}`, deps.onParamsRead) : params;
+      const given = deps.onParamsRead ? tracedParams(params, route, deps.onParamsRead) : params;
       body = JSON.stringify(renderForVersion(deps.expander.expand(ctx, op.handle(ctx, given, req.params), expand), apiVersion, ctxSource(ctx)));
     } catch (e) {
       if (!(e instanceof StripeError) || e.status >= 500) throw e;

@@ -159,9 +159,10 @@ describe('account default versions and webhook endpoint versions', () => {
 
 it('documents every version change it applies in docs/api-versions.md', async () => {
   const { VERSION_CHANGES } = await import('../../src/sandbox/versions/index.js');
+  const { REQUEST_CHANGES } = await import('../../src/sandbox/versions/requests.js');
   const { readFileSync } = await import('node:fs');
   const doc = readFileSync(new URL('../../docs/api-versions.md', import.meta.url), 'utf8');
-  assert.deepEqual(VERSION_CHANGES.filter((c) => !doc.includes(`| ${c.version} |`) || !doc.includes(c.title)).map((c) => c.title), []);
+  assert.deepEqual([...VERSION_CHANGES, ...REQUEST_CHANGES].filter((c) => !doc.includes(`| ${c.version} |`) || !doc.includes(c.title)).map((c) => c.title), []);
 });
 
 it('creates a customer for every payment-mode Checkout Session before 2022-08-01, and only if required since', async () => {
@@ -171,4 +172,66 @@ it('creates a customer for every payment-mode Checkout Session before 2022-08-01
   assert.equal(old.json.customer_creation, 'always');
   const current = await h.http('POST', '/v1/checkout/sessions', { body });
   assert.equal(current.json.customer_creation, 'if_required');
+});
+
+describe('the changes of 2025-09-30.clover, 2026-03-25.dahlia and 2026-09-30.endive', () => {
+  it('refuses payment_method_types from 2026-09-30.endive on intents and Checkout, and takes allowed_payment_method_types', async () => {
+    for (const [path, body] of [
+      ['/v1/payment_intents', 'amount=1000&currency=usd&payment_method_types[]=card'],
+      ['/v1/setup_intents', 'payment_method_types[]=card'],
+      ['/v1/checkout/sessions', 'mode=setup&currency=usd&success_url=https://example.com&payment_method_types[]=card'],
+    ] as const) {
+      const refused = await h.http('POST', path, { body });
+      assert.equal(refused.status, 400, path);
+      assert.deepEqual([refused.json.error.code, refused.json.error.param], ['payment_method_types_no_longer_supported', 'payment_method_types'], path);
+      const older = await h.http('POST', path, { body, headers: { 'stripe-version': '2026-08-26.dahlia' } });
+      assert.equal(older.status, 200, `${path} before endive`);
+      assert.deepEqual(older.json.payment_method_types, ['card']);
+    }
+    const pi = await h.stripe.paymentIntents.create({ amount: 1000, currency: 'usd', allowed_payment_method_types: ['card', 'ideal'] } as Stripe.PaymentIntentCreateParams);
+    assert.deepEqual([pi.allowed_payment_method_types, pi.payment_method_types, pi.automatic_payment_methods], [['card', 'ideal'], ['card'], null]);
+    const clash = await stripeError(() => h.stripe.paymentIntents.create({ amount: 1000, currency: 'usd', allowed_payment_method_types: ['card'], automatic_payment_methods: { enabled: true } } as Stripe.PaymentIntentCreateParams));
+    assert.equal(clash.param, 'allowed_payment_method_types');
+    const none = await stripeError(() => h.stripe.setupIntents.create({ allowed_payment_method_types: ['ideal'] } as Stripe.SetupIntentCreateParams));
+    assert.equal(none.param, 'allowed_payment_method_types');
+    const session = await h.stripe.checkout.sessions.create({ mode: 'setup', currency: 'usd', success_url: 'https://example.com', allowed_payment_method_types: ['card'] } as Stripe.Checkout.SessionCreateParams);
+    assert.deepEqual([session.allowed_payment_method_types, session.payment_method_types], [['card'], ['card']]);
+  });
+
+  it('names Checkout ui_modes hosted_page, embedded_page and elements from 2026-03-25.dahlia, and hosted, embedded and custom before', async () => {
+    const body = (mode: string) => `mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=500&line_items[0][price_data][product_data][name]=Tee&line_items[0][quantity]=1&ui_mode=${mode}&return_url=https://example.com/back`;
+    const current = await h.http('POST', '/v1/checkout/sessions', { body: body('embedded_page') });
+    assert.equal(current.status, 200);
+    assert.equal(current.json.ui_mode, 'embedded_page');
+    const oldName = await h.http('POST', '/v1/checkout/sessions', { body: body('embedded') });
+    assert.equal(oldName.status, 400);
+    assert.equal(oldName.json.error.param, 'ui_mode');
+    const before = { 'stripe-version': '2025-09-30.clover' };
+    const old = await h.http('POST', '/v1/checkout/sessions', { body: body('embedded'), headers: before });
+    assert.equal(old.status, 200);
+    assert.equal(old.json.ui_mode, 'embedded');
+    assert.equal((await h.http('GET', `/v1/checkout/sessions/${current.json.id}`, { headers: before })).json.ui_mode, 'embedded');
+    assert.equal((await h.http('GET', `/v1/checkout/sessions/${old.json.id}`)).json.ui_mode, 'embedded_page');
+    assert.equal((await h.http('POST', '/v1/checkout/sessions', { body: body('embedded_page'), headers: before })).status, 400);
+  });
+
+  it('embeds a discount’s coupon before 2025-09-30.clover, and creates subscriptions in flexible billing mode from then', async () => {
+    const customer = await h.stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } } as Stripe.CustomerCreateParams);
+    const price = await h.stripe.prices.create({ currency: 'usd', unit_amount: 1200, recurring: { interval: 'month' }, product_data: { name: 'Clover' } });
+    const coupon = await h.stripe.coupons.create({ percent_off: 25, duration: 'forever' });
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], discounts: [{ coupon: coupon.id }], expand: ['discounts'] });
+    const discount = sub.discounts[0] as Stripe.Discount;
+    assert.deepEqual(discount.source, { coupon: coupon.id, type: 'coupon' });
+    assert.equal(sub.billing_mode.type, 'flexible');
+    const old = await pinned('2025-08-27.basil').subscriptions.retrieve(sub.id, { expand: ['discounts'] });
+    const oldDiscount = old.discounts[0] as any;
+    assert.equal(oldDiscount.source, undefined);
+    assert.equal(oldDiscount.coupon.id, coupon.id);
+    assert.equal(oldDiscount.coupon.percent_off, 25);
+    const classic = await pinned('2025-08-27.basil').subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    assert.equal(classic.billing_mode.type, 'classic');
+    const chosen = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], billing_mode: { type: 'classic' } });
+    assert.deepEqual(chosen.billing_mode.flexible, null);
+    assert.equal(chosen.billing_mode.type, 'classic');
+  });
 });

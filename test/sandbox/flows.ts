@@ -1,8 +1,12 @@
 /** A broad integration flow through the API, shared by the tests that look at everything the sandbox serves. */
 import type Stripe from 'stripe';
 
-/** Every object a 2023-08-16 integration meets, made through the API. */
-export async function objectsOfEveryKind(s: Stripe): Promise<[string, unknown][]> {
+/**
+ * Every object a 2023-08-16 integration meets, made through the API. Cards only: by `payment_method_types`
+ * before 2026-09-30.endive (`version`, the client's), by `allowed_payment_method_types` since.
+ */
+export async function objectsOfEveryKind(s: Stripe, version: string): Promise<[string, unknown][]> {
+  const cards = version < '2026-09-30' ? { payment_method_types: ['card'] } : { allowed_payment_method_types: ['card'] };
   const customer = await s.customers.create({ email: 'spec@example.com', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' }, tax_id_data: [{ type: 'eu_vat', value: 'DE123456789' }] });
   const product = await s.products.create({ name: 'Spec' });
   const price = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 1000 });
@@ -11,9 +15,9 @@ export async function objectsOfEveryKind(s: Stripe): Promise<[string, unknown][]
   const coupon = await s.coupons.create({ percent_off: 10 });
   const promotionCode = await s.promotionCodes.create({ coupon: coupon.id } as unknown as Stripe.PromotionCodeCreateParams);
   const pm = await s.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 1, exp_year: 2040, cvc: '314' } });
-  const disputed = await s.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_createDispute', confirm: true, payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams);
-  const pi = await s.paymentIntents.create({ amount: 20000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams);
-  const si = await s.setupIntents.create({ payment_method: 'pm_card_visa', payment_method_types: ['card'] } as Stripe.SetupIntentCreateParams);
+  const disputed = await s.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_createDispute', confirm: true, ...cards } as Stripe.PaymentIntentCreateParams);
+  const pi = await s.paymentIntents.create({ amount: 20000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, ...cards } as Stripe.PaymentIntentCreateParams);
+  const si = await s.setupIntents.create({ payment_method: 'pm_card_visa', ...cards } as Stripe.SetupIntentCreateParams);
   const charge = await s.charges.retrieve(pi.latest_charge as string);
   const refund = await s.refunds.create({ payment_intent: pi.id, amount: 100 });
   const txn = await s.balanceTransactions.retrieve(charge.balance_transaction as string);

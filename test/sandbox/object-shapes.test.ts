@@ -1,7 +1,8 @@
 /**
  * Contract: every object the sandbox returns carries every top-level field
- * of Stripe's current object shape (field lists taken from Stripe's own
- * fixtures by `npm run gen:spec`).
+ * of Stripe's current object shape: the fields of Stripe's own fixtures and
+ * every always-present field of the `stripe` package's TypeScript type
+ * (both lists taken by `npm run gen:spec`).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { it } from 'node:test';
 import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
 
 const KEYS = JSON.parse(readFileSync(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as Record<string, string[]>;
-/** Objects newer than the fixtures: every always-present field of the SDK's TypeScript type. */
+/** Every always-present field of the SDK's TypeScript type (the current version's shape). */
 const SDK_KEYS = JSON.parse(readFileSync(new URL('../fixtures/stripe-sdk-object-keys.json', import.meta.url), 'utf8')) as Record<string, string[]>;
 
 let h: Harness;
@@ -19,7 +20,9 @@ harnessPerFile((x) => (h = x));
 const INCLUDABLE: Record<string, string[]> = { charge: ['refunds'] };
 
 function missing(obj: Record<string, unknown>, type: string): string[] {
-  return (KEYS[type] ?? SDK_KEYS[type]).filter((k) => !(k in obj) && !INCLUDABLE[type]?.includes(k));
+  const keys = new Set([...(KEYS[type] ?? []), ...(SDK_KEYS[type] ?? [])]);
+  assert.ok(keys.size, `no field list for ${type}`);
+  return [...keys].filter((k) => !(k in obj) && !INCLUDABLE[type]?.includes(k));
 }
 
 it('returns objects with every field of Stripe’s shape', async () => {
@@ -54,8 +57,10 @@ it('returns objects with every field of Stripe’s shape', async () => {
   const payout = await s.payouts.create({ amount: 100, currency: 'usd' });
   const taxId = await s.customers.createTaxId(customer.id, { type: 'eu_vat', value: 'DE123456789' });
   const credit = await s.customers.createBalanceTransaction(customer.id, { amount: -100, currency: 'usd' });
+  const plan = await s.plans.create({ product: product.id, currency: 'usd', amount: 700, interval: 'month' });
+  const card = await s.customers.createSource(customer.id, { source: 'tok_visa' });
   const objects: Record<string, object> = {
-    tax_rate: taxRate, payout, tax_id: taxId, customer_balance_transaction: credit, line_item: invoice.lines.data[0],
+    plan, card, tax_rate: taxRate, payout, tax_id: taxId, customer_balance_transaction: credit, line_item: invoice.lines.data[0],
     customer, product, price, coupon, payment_method: pm, payment_intent: pi, setup_intent: si, charge, refund, balance_transaction: txn, dispute, event, balance, token,
     subscription, subscription_item: subscription.items.data[0], invoice, invoiceitem, promotion_code: promotionCode, 'test_helpers.test_clock': clock,
     webhook_endpoint: endpoint, 'checkout.session': session, payment_link: link,

@@ -60,7 +60,7 @@ const onTheWire = (obj: unknown): unknown => {
 it(`answers every object kind it serves in the shape of Stripe’s ${VERSION} spec`, async () => {
   const stripe = new Stripe('sk_test_openapi_conformance', { apiVersion: VERSION as Stripe.LatestApiVersion, host: '127.0.0.1', port: h.sandbox.port, protocol: 'http', maxNetworkRetries: 0, httpClient: Stripe.createFetchHttpClient(recordingFetch) });
   await fetch(`${h.sandbox.url}/_sandbox/api_version`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_version: VERSION }) });
-  const objects = await objectsOfEveryKind(stripe);
+  const objects = await objectsOfEveryKind(stripe, VERSION);
   const failures: string[] = [];
   const kinds = new Set<string>();
   for (const [kind, sdkObject] of objects) {

@@ -184,10 +184,12 @@ describe('the Unix socket door', () => {
 
 describe('parameters as older clients send them', () => {
   it('reads booleans case-insensitively (True/False from stripe-python before 2025 and stripe-dotnet)', async () => {
-    const pi = await h.http('POST', '/v1/payment_intents', { body: 'amount=1000&currency=usd&payment_method=pm_card_visa&confirm=True&payment_method_types[]=card' });
+    // Such clients pin an older API version, one that still takes payment_method_types.
+    const older = { 'stripe-version': '2022-11-15' };
+    const pi = await h.http('POST', '/v1/payment_intents', { body: 'amount=1000&currency=usd&payment_method=pm_card_visa&confirm=True&payment_method_types[]=card', headers: older });
     assert.equal(pi.status, 200, pi.text);
     assert.equal(pi.json.status, 'succeeded');
-    const manual = await h.http('POST', '/v1/payment_intents', { body: 'amount=1000&currency=usd&payment_method=pm_card_visa&confirm=TRUE&capture_method=manual&payment_method_types[]=card' });
+    const manual = await h.http('POST', '/v1/payment_intents', { body: 'amount=1000&currency=usd&payment_method=pm_card_visa&confirm=TRUE&capture_method=manual&payment_method_types[]=card', headers: older });
     assert.equal(manual.json.status, 'requires_capture');
     const off = await h.http('POST', '/v1/prices', { body: 'unit_amount=100&currency=usd&product_data[name]=x&active=False' });
     assert.equal(off.status, 200, off.text);

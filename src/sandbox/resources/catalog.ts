@@ -26,7 +26,8 @@ function createProduct(ctx: Ctx, p: Params): StripeObject {
     package_dimensions: p.package_dimensions ?? null,
     shippable: p.shippable ?? null,
     statement_descriptor: p.statement_descriptor ?? null,
-    tax_code: p.tax_code ?? null,
+    tax_code: p.tax_details?.tax_code ?? p.tax_code ?? null,
+    tax_details: taxDetails(p),
     type: 'service',
     unit_label: p.unit_label ?? null,
     updated: ctx.now(),
@@ -52,6 +53,12 @@ function updateProduct(ctx: Ctx, product: StripeObject, p: Params): StripeObject
   // `features` is the name before 2024-04-10; both set the same list.
   const { features, ...rest } = p;
   const previous = applyUpdate(next, features !== undefined && rest.marketing_features === undefined ? { ...rest, marketing_features: features } : rest);
+  if (p.tax_code !== undefined || p.tax_details !== undefined) {
+    // Either name sets both: they are one setting.
+    Object.assign(previous, { tax_code: product.tax_code, tax_details: product.tax_details });
+    next.tax_details = taxDetails({ tax_code: next.tax_code, ...p });
+    next.tax_code = next.tax_details?.tax_code ?? null;
+  }
   if (Object.keys(previous).length) next.updated = ctx.now();
   return saveUpdate(ctx, 'products', next, previous, 'product.updated');
 }
@@ -71,8 +78,23 @@ const productDeclaration = {
   listFilters: { active: bool('active'), shippable: bool('shippable'), url: (v: string) => (o: StripeObject) => o.url === v, ids: (ids: string[]) => (o: StripeObject) => ids.includes(o.id) },
 };
 
-/** The bundled spec (2023-08-16) knows only `features`; today's clients send `marketing_features`. */
-const MARKETING_FEATURES: Operation['specPatch'] = { add: { marketing_features: { t: 'a', z: 1, i: { t: 'o', p: { name: { t: 's' } }, r: ['name'] } } } };
+/** `tax_details` (2026-09-30.endive) holds the tax code beside a performance location; `tax_code` alone fills it too. */
+function taxDetails(p: Params): { performance_location: string | null; tax_code: string | null } | null {
+  const code = p.tax_details?.tax_code ?? p.tax_code;
+  if (!code && !p.tax_details) return null;
+  return { performance_location: p.tax_details?.performance_location ?? null, tax_code: code ?? null };
+}
+
+/**
+ * The bundled spec (2023-08-16) knows only `features`; today's clients send `marketing_features`, and
+ * `tax_details` since 2026-09-30.endive.
+ */
+const MARKETING_FEATURES: Operation['specPatch'] = {
+  add: {
+    marketing_features: { t: 'a', z: 1, i: { t: 'o', p: { name: { t: 's' } }, r: ['name'] } },
+    tax_details: { t: 'o', p: { tax_code: { t: 's' }, performance_location: { t: 's' } } },
+  },
+};
 
 export const products: Resource = {
   ...productDeclaration,

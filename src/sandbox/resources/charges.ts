@@ -199,6 +199,7 @@ function openDispute(ctx: Ctx, charge: StripeObject, reason: string): void {
     created: ctx.now(),
     currency: charge.currency,
     enhanced_eligibility_types: [],
+    intended_submission_method: null,
     evidence: Object.fromEntries(EVIDENCE_FIELDS.map((f) => [f, null])),
     evidence_details: { due_by: ctx.now() + 7 * DAY, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0 },
     is_charge_refundable: inquiry,

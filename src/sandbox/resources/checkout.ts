@@ -22,7 +22,7 @@ import { DISCOUNTS_PARAM, pageOf } from './billing/invoices.js';
 import { createSubscription } from './billing/subscriptions.js';
 import { createPrice } from './catalog.js';
 import { createCustomer } from './customers.js';
-import { confirm, createPaymentIntent } from './payment_intents.js';
+import { ALLOWED_TYPES_PARAM, allowedPaymentMethodTypes, confirm, createPaymentIntent } from './payment_intents.js';
 import { attachPaymentMethod, checkCard, createCardPaymentMethod } from './payment_methods.js';
 import { confirmSetup, createSetupIntent } from './setup_intents.js';
 
@@ -118,7 +118,8 @@ function buildLineItems(ctx: Ctx, input: Params[] | undefined, mode: string): Bu
 function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
   const mode = p.mode;
   if (!mode) throw invalidRequest('Missing required param: mode.', { param: 'mode', code: 'parameter_missing' });
-  if (!p.success_url && p.ui_mode !== 'embedded') throw invalidRequest('Missing required param: success_url.', { param: 'success_url', code: 'parameter_missing' });
+  // Embedded and Elements sessions end on the merchant's page (return_url), not a success page.
+  if (!p.success_url && (p.ui_mode ?? 'hosted_page') === 'hosted_page') throw invalidRequest('Missing required param: success_url.', { param: 'success_url', code: 'parameter_missing' });
   // The payer's browser is sent to these: http(s) only ({CHECKOUT_SESSION_ID} may stand in them), never javascript: or data:.
   for (const param of ['success_url', 'cancel_url', 'return_url'] as const) {
     if (p[param] !== undefined && !isBrowserUrl(p[param].replace(/\{CHECKOUT_SESSION_ID\}/g, 'cs'))) throw invalidRequest('Not a valid URL', { param, code: 'url_invalid' });
@@ -155,7 +156,7 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
     adaptive_pricing: { enabled: false },
     after_expiration: p.after_expiration ?? null,
     allow_promotion_codes: p.allow_promotion_codes ?? null,
-    allowed_payment_method_types: null,
+    allowed_payment_method_types: p.allowed_payment_method_types ?? null,
     amount_subtotal: mode === 'setup' ? null : subtotal,
     amount_total: mode === 'setup' ? null : subtotal - discount + taxed.exclusive,
     automatic_tax: { enabled: false, liability: null, provider: null, status: null },
@@ -193,7 +194,7 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
     payment_method_collection: mode === 'payment' ? null : p.payment_method_collection ?? 'always',
     payment_method_configuration_details: null,
     payment_method_options: {},
-    payment_method_types: p.payment_method_types ?? ['card'],
+    payment_method_types: allowedPaymentMethodTypes(p, ['payment_method_types', 'excluded_payment_method_types', 'payment_method_configuration']) ?? p.payment_method_types ?? ['card'],
     payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
     permissions: null,
     recovered_from: null,
@@ -208,7 +209,9 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
     success_url: p.success_url ?? null,
     total_details: mode === 'setup' ? null : { amount_discount: discount, amount_shipping: 0, amount_tax: taxed.exclusive + taxed.inclusive },
     ui_mode: p.ui_mode ?? 'hosted_page',
-    url: `${ctx.env.baseUrl}/c/pay/${id}`,
+    // Only a hosted page has a URL of its own; embedded and Elements sessions live on the merchant's page.
+    url: (p.ui_mode ?? 'hosted_page') === 'hosted_page' ? `${ctx.env.baseUrl}/c/pay/${id}` : null,
+    ...(p.return_url !== undefined && { return_url: p.return_url }),
     wallet_options: null,
   };
   ctx.put('checkout_sessions', session);
@@ -389,7 +392,7 @@ export const checkoutSessions: Resource = {
   ...sessionDeclaration,
   operations: [
     ...patchSpec(patchSpec(standardOperations(sessionDeclaration, { idParam: 'session', create: (ctx, p) => createSession(ctx, p), retrieve: false }),
-      'POST', '/v1/checkout/sessions', { add: { discounts: DISCOUNTS_PARAM, ui_mode: UI_MODE }, optional: ['success_url'] }),
+      'POST', '/v1/checkout/sessions', { add: { discounts: DISCOUNTS_PARAM, ui_mode: UI_MODE, allowed_payment_method_types: ALLOWED_TYPES_PARAM, return_url: { t: 's' } }, optional: ['success_url'] }),
     'GET', '/v1/checkout/sessions', { add: { status: { t: 's', e: ['complete', 'expired', 'open'] }, created: { t: 'x' } } }),
     {
       method: 'GET', path: '/v1/checkout/sessions/{session}', permission: 'checkout_sessions',

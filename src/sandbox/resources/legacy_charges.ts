@@ -30,7 +30,7 @@ export function cardSource(ctx: Ctx, pm: StripeObject, customer: string | null):
     address_city: null, address_country: null, address_line1: null, address_line1_check: null, address_line2: null, address_state: null, address_zip: null, address_zip_check: null,
     brand: brandName(c.brand), country: c.country, customer, cvc_check: c.checks?.cvc_check ?? null, dynamic_last4: null,
     exp_month: c.exp_month, exp_year: c.exp_year, fingerprint: c.fingerprint, funding: c.funding, last4: c.last4,
-    metadata: {}, name: pm.billing_details?.name ?? null, tokenization_method: null, wallet: null,
+    metadata: {}, name: pm.billing_details?.name ?? null, regulated_status: c.regulated_status ?? 'unregulated', tokenization_method: null, wallet: null,
   };
   ctx.put('cards', card);
   ctx.put(PAYMENT_METHOD_OF_CARD, { id: card.id, pm: pm.id });

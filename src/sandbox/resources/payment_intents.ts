@@ -32,10 +32,33 @@ const cardOptions = sharedBy((request_three_d_secure) => ({ card: { installments
 
 /**
  * Since 2023-08-16 an intent created without `payment_method_types` uses
- * automatic payment methods; before, it meant cards only.
+ * automatic payment methods; before, it meant cards only. A list of
+ * allowed types is not automatic either.
  */
 export const automaticByDefault = (ctx: Ctx, p: Params): boolean =>
-  !p.payment_method_types && (p.automatic_payment_methods !== undefined || !olderThan(ctx.request.apiVersion, '2023-08-16'));
+  !p.payment_method_types && !p.allowed_payment_method_types && (p.automatic_payment_methods !== undefined || !olderThan(ctx.request.apiVersion, '2023-08-16'));
+
+/** The payment method types the sandbox can take a payment with. */
+const MODELLED_TYPES = new Set(['card']);
+
+/**
+ * `allowed_payment_method_types` (PaymentIntents and SetupIntents since 2026-07-29.dahlia, Checkout since
+ * 2026-09-30.endive) filters to the compatible types without refusing the others, and excludes the other ways of
+ * choosing them. What is left shows as `payment_method_types`; nothing left is an error.
+ */
+export function allowedPaymentMethodTypes(p: Params, others: string[]): string[] | undefined {
+  const allowed: string[] | undefined = p.allowed_payment_method_types;
+  if (allowed === undefined) return undefined;
+  const clash = others.find((o) => p[o] !== undefined);
+  if (clash) throw invalidRequest(`You may only specify one of these parameters: allowed_payment_method_types, ${clash}.`, { param: 'allowed_payment_method_types' });
+  const compatible = allowed.filter((t) => MODELLED_TYPES.has(t));
+  if (!compatible.length) {
+    throw invalidRequest(`None of the allowed payment method types (${allowed.join(', ')}) can take this payment: the sandbox takes card payments.`, { param: 'allowed_payment_method_types', code: 'payment_intent_invalid_parameter' });
+  }
+  return compatible;
+}
+
+export const INTENT_TYPE_CHOICES = ['payment_method_types', 'excluded_payment_method_types', 'automatic_payment_methods', 'payment_method_configuration'];
 
 export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
   const currency = checkCurrency(p.currency);
@@ -48,6 +71,7 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
     throw invalidRequest('You may only specify `off_session` when `confirm=true`.', { param: 'off_session' });
   }
   if (p.return_url && !p.confirm) throw invalidRequest('You may only specify `return_url` when `confirm=true`.', { param: 'return_url' });
+  const allowedTypes = allowedPaymentMethodTypes(p, INTENT_TYPE_CHOICES);
   const id = newId('pi');
   const automatic = automaticByDefault(ctx, p);
   let pi: StripeObject = {
@@ -56,6 +80,7 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
     amount: p.amount,
     amount_capturable: 0,
     amount_details: NO_TIP,
+    allowed_payment_method_types: p.allowed_payment_method_types ?? null,
     amount_received: 0,
     application: null,
     application_fee_amount: p.application_fee_amount ?? null,
@@ -81,7 +106,8 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
     payment_method: null,
     payment_method_configuration_details: null,
     payment_method_options: cardOptions(p.payment_method_options?.card?.request_three_d_secure ?? 'automatic'),
-    payment_method_types: p.payment_method_types ?? CARD_ONLY,
+    payment_method_types: allowedTypes ?? p.payment_method_types ?? CARD_ONLY,
+    payment_record: null,
     processing: null,
     receipt_email: p.receipt_email ?? null,
     review: null,
@@ -114,7 +140,13 @@ function update(ctx: Ctx, pi: StripeObject, p: Params): StripeObject {
   const next = ctx.edit(pi);
   if (p.amount !== undefined) checkAmount(p.amount, p.currency ?? pi.currency);
   if (p.customer) ctx.require('customers', p.customer, 'customer', 'customer');
+  const allowedTypes = allowedPaymentMethodTypes(p, INTENT_TYPE_CHOICES);
   const previous = applyUpdate(next, p, ['payment_method']);
+  if (allowedTypes) {
+    previous.payment_method_types = pi.payment_method_types;
+    next.payment_method_types = allowedTypes;
+    next.automatic_payment_methods = null;
+  }
   if (p.payment_method) {
     previous.payment_method = pi.payment_method;
     next.payment_method = resolvePaymentMethod(ctx, p.payment_method, 'payment_method').id;
@@ -259,8 +291,11 @@ const declaration = {
   listFilters: { customer: equals('customer') },
 };
 
+/** Newer than the bundled spec (2026-07-29.dahlia). */
+export const ALLOWED_TYPES_PARAM = { t: 'a' as const, i: { t: 's' as const } };
 /** Stripe's spec lists the non-card types for payment_method_data; Stripe.js sends cards there too. */
-const CARD_DATA_PATCH: Operation['specPatch'] = { add: { payment_method_data: PAYMENT_METHOD_DATA } };
+const CARD_DATA_PATCH: Operation['specPatch'] = { add: { payment_method_data: PAYMENT_METHOD_DATA, allowed_payment_method_types: ALLOWED_TYPES_PARAM } };
+const UPDATE_PATCH: Operation['specPatch'] = { add: { allowed_payment_method_types: ALLOWED_TYPES_PARAM } };
 
 const action = (name: string, handle: Operation['handle']): Operation => ({
   method: 'POST', path: `/v1/payment_intents/{intent}/${name}`, permission: 'payment_intents', handle,
@@ -270,9 +305,12 @@ const load = (ctx: Ctx, path: Record<string, string>) => ctx.require('payment_in
 export const paymentIntents: Resource = {
   ...declaration,
   operations: clientSecretRoutes([
-    ...patchSpec(standardOperations(declaration, { idParam: 'intent', create: createPaymentIntent, update, search: true }), 'POST', '/v1/payment_intents', CARD_DATA_PATCH),
+    ...patchSpec(patchSpec(standardOperations(declaration, { idParam: 'intent', create: createPaymentIntent, update, search: true }), 'POST', '/v1/payment_intents', CARD_DATA_PATCH),
+      'POST', '/v1/payment_intents/{intent}', UPDATE_PATCH),
     { ...action('confirm', (ctx, p, path) => {
       let pi = load(ctx, path);
+      const allowedTypes = allowedPaymentMethodTypes(p, ['payment_method_types']);
+      if (allowedTypes) pi = { ...pi, allowed_payment_method_types: p.allowed_payment_method_types, payment_method_types: allowedTypes, automatic_payment_methods: null };
       if (p.receipt_email || p.setup_future_usage !== undefined || p.shipping) {
         pi = { ...pi, receipt_email: p.receipt_email ?? pi.receipt_email, setup_future_usage: p.setup_future_usage === '' ? null : p.setup_future_usage ?? pi.setup_future_usage };
       }

@@ -6,9 +6,9 @@ import { invalidRequest, StripeError, cardError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { setupSucceeded } from '../engine/hooks.js';
 import { newId, randomText } from '../../stripe/ids.js';
-import { clientSecretRoutes, applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
+import { clientSecretRoutes, applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/collection.js';
-import { AUTHENTICATED_FOR_OFF_SESSION, automaticByDefault } from './payment_intents.js';
+import { ALLOWED_TYPES_PARAM, AUTHENTICATED_FOR_OFF_SESSION, allowedPaymentMethodTypes, automaticByDefault, INTENT_TYPE_CHOICES } from './payment_intents.js';
 import { attachPaymentMethod, cardOf, resolvePaymentMethod } from './payment_methods.js';
 
 const unexpectedState = (si: StripeObject, message: string): StripeError =>
@@ -20,6 +20,7 @@ export function createSetupIntent(ctx: Ctx, p: Params): StripeObject {
   let si: StripeObject = {
     id,
     object: 'setup_intent',
+    allowed_payment_method_types: p.allowed_payment_method_types ?? null,
     application: null,
     automatic_payment_methods: !automaticByDefault(ctx, p) ? null : { allow_redirects: p.automatic_payment_methods?.allow_redirects ?? 'always', enabled: true },
     cancellation_reason: null,
@@ -40,7 +41,7 @@ export function createSetupIntent(ctx: Ctx, p: Params): StripeObject {
     payment_method: null,
     payment_method_configuration_details: null,
     payment_method_options: { card: { mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
-    payment_method_types: p.payment_method_types ?? ['card'],
+    payment_method_types: allowedPaymentMethodTypes(p, INTENT_TYPE_CHOICES) ?? p.payment_method_types ?? ['card'],
     single_use_mandate: null,
     status: 'requires_payment_method',
     usage: p.usage ?? 'off_session',
@@ -125,17 +126,24 @@ const declaration = {
 const action = (name: string, handle: Operation['handle']): Operation => ({
   method: 'POST', path: `/v1/setup_intents/{intent}/${name}`, permission: 'setup_intents', handle,
 });
+const ALLOWED_TYPES_PATCH: Operation['specPatch'] = { add: { allowed_payment_method_types: ALLOWED_TYPES_PARAM } };
 const load = (ctx: Ctx, path: Record<string, string>) => ctx.require('setup_intents', path.intent, 'setup_intent', 'intent');
 
 export const setupIntents: Resource = {
   ...declaration,
   operations: clientSecretRoutes([
-    ...standardOperations(declaration, {
+    ...patchSpec(patchSpec(standardOperations(declaration, {
       idParam: 'intent',
       create: createSetupIntent,
       update: (ctx, si, p) => {
         const next = ctx.edit(si);
+        const allowedTypes = allowedPaymentMethodTypes(p, INTENT_TYPE_CHOICES);
         const previous = applyUpdate(next, p, ['payment_method']);
+        if (allowedTypes) {
+          previous.payment_method_types = si.payment_method_types;
+          next.payment_method_types = allowedTypes;
+          next.automatic_payment_methods = null;
+        }
         if (p.payment_method) {
           previous.payment_method = si.payment_method;
           next.payment_method = resolvePaymentMethod(ctx, p.payment_method, 'payment_method').id;
@@ -143,7 +151,7 @@ export const setupIntents: Resource = {
         }
         return saveUpdate(ctx, 'setup_intents', next, previous, 'setup_intent.updated');
       },
-    }),
+    }), 'POST', '/v1/setup_intents', ALLOWED_TYPES_PATCH), 'POST', '/v1/setup_intents/{intent}', ALLOWED_TYPES_PATCH),
     action('confirm', (ctx, p, path) => confirmSetup(ctx, load(ctx, path), p)),
     action('cancel', (ctx, p, path) => {
       const si = load(ctx, path);

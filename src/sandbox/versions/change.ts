@@ -39,3 +39,8 @@ export function without(obj: StripeObject, ...keys: string[]): StripeObject {
   for (const k of keys) delete copy[k];
   return copy;
 }
+
+/** The Coupon an id names, embedded as versions before 2025-09-30.clover embed it (the id when it is gone). */
+export function embeddedCoupon(id: unknown, source: RenderSource): unknown {
+  return typeof id === 'string' ? source.get('coupons', id) ?? id : id ?? null;
+}

@@ -8,6 +8,8 @@
 import { CURRENT_API_VERSION, olderThan } from '../../stripe/versions.js';
 import type { StripeObject } from '../store/store.js';
 import type { RenderSource, VersionChange } from './change.js';
+import { checkoutUiMode } from './changes/2026-03-25-checkout-ui-mode.js';
+import { discountSource } from './changes/2025-09-30-discount-source.js';
 import { promotionCoupon } from './changes/2025-09-30-promotion-coupon.js';
 import { invoicePayments } from './changes/2025-03-31-invoice-payments.js';
 import { invoiceLinePricing } from './changes/2025-03-31-invoice-line-pricing.js';
@@ -23,7 +25,8 @@ export type { RenderSource, VersionChange } from './change.js';
 
 /** Newest first: the order they are undone in. */
 export const VERSION_CHANGES: readonly VersionChange[] = [
-  promotionCoupon,
+  checkoutUiMode,
+  promotionCoupon, discountSource,
   invoicePayments, invoiceLinePricing, subscriptionPeriods, intentInvoice, checkoutShippingDetails,
   productMarketingFeatures, invoiceRendering,
   chargeRefunds, intentCharges,

@@ -20,6 +20,7 @@ import { createPrice } from '../catalog.js';
 import { applyDiscounts, remainingDiscounts } from './discounts.js';
 import { addPendingItem, attemptPayment, DISCOUNTS_PARAM, draftInvoice, finalizeInvoice, pageOf, RETRY_DAYS, voidInvoice, type LineSpec } from './invoices.js';
 import { days, nextBoundary } from './time.js';
+import { olderThan } from '../../../stripe/versions.js';
 import { requireTaxRates } from '../tax_rates.js';
 
 /** Per-account sandbox settings (`POST /_sandbox/settings`). */
@@ -162,7 +163,7 @@ export function createSubscription(ctx: Ctx, p: Params): StripeObject {
     automatic_tax: { disabled_reason: null, enabled: false, liability: null },
     billing_cycle_anchor: anchor,
     billing_cycle_anchor_config: null,
-    billing_mode: { flexible: null, type: 'classic' },
+    billing_mode: billingMode(ctx, p.billing_mode),
     billing_schedules: [],
     billing_thresholds: null,
     cancel_at: p.cancel_at ?? null,
@@ -477,6 +478,16 @@ const withPlan = (method: string, path: string): Record<string, ParamSchema> => 
   const items = specSchema(method, path)?.p?.items;
   return items?.i ? { items: { ...items, i: { ...items.i, p: { ...items.i.p, plan: { t: 's', m: 5000 } } } } } : {};
 };
+/**
+ * A subscription's billing mode: flexible by default since 2025-09-30.clover, classic before. The sandbox computes
+ * prorations one way in both modes; the mode is recorded as Stripe records it.
+ */
+function billingMode(ctx: Ctx, given: Params | undefined): StripeObject['billing_mode'] {
+  const type = given?.type ?? (olderThan(ctx.request.apiVersion, '2025-09-30.clover') ? 'classic' : 'flexible');
+  if (type !== 'classic' && type !== 'flexible') throw invalidRequest(`Invalid billing_mode[type]: must be one of classic or flexible`, { param: 'billing_mode[type]', code: 'parameter_invalid_enum' });
+  return { flexible: type === 'flexible' ? { proration_discounts: given?.flexible?.proration_discounts ?? 'included' } : null, type, updated_at: ctx.now() };
+}
+
 const SUBSCRIPTION_PATCH = (path: string): Operation['specPatch'] => ({ add: { discounts: DISCOUNTS_PARAM, billing_mode: { t: 'x' }, ...withPlan('POST', path) } });
 
 const declaration = {

@@ -3,15 +3,14 @@
  * embedded) to `promotion.coupon` (its id, unexpanded), in a polymorphic
  * `promotion` hash.
  */
-import { without, type VersionChange } from '../change.js';
+import { embeddedCoupon, without, type VersionChange } from '../change.js';
 
 export const promotionCoupon: VersionChange = {
   version: '2025-09-30.clover',
   title: 'Promotion codes: `coupon` moved to `promotion.coupon`',
   objects: ['promotion_code'],
   down(code, source) {
-    const id = code.promotion?.coupon;
-    const coupon = typeof id === 'string' ? source.get('coupons', id) ?? id : id ?? null;
+    const coupon = embeddedCoupon(code.promotion?.coupon, source);
     return { ...without(code, 'promotion'), coupon };
   },
 };
