@@ -16,7 +16,7 @@ const PATH_PREFIXES = [
   '/v1/disputes', '/v1/coupons', '/v1/events', '/v1/tokens', '/v1/checkout/sessions',
   '/v1/payment_links', '/v1/subscriptions', '/v1/subscription_items', '/v1/invoices',
   '/v1/invoiceitems', '/v1/promotion_codes', '/v1/test_helpers/test_clocks', '/v1/webhook_endpoints',
-  '/v1/accounts', '/v1/plans', '/v1/tax_rates', '/v1/payouts',
+  '/v1/accounts', '/v1/plans', '/v1/tax_rates', '/v1/payouts', '/v1/radar/early_fraud_warnings',
 ];
 
 type Json = any;
@@ -115,6 +115,7 @@ const SDK_TYPES: Record<string, [file: string, iface: string]> = {
   token: ['Tokens', 'Token'],
   plan: ['Plans', 'Plan'],
   card: ['Cards', 'Card'],
+  'radar.early_fraud_warning': ['Radar/EarlyFraudWarnings', 'EarlyFraudWarning'],
   subscription: ['Subscriptions', 'Subscription'],
   subscription_item: ['SubscriptionItems', 'SubscriptionItem'],
   invoice: ['Invoices', 'Invoice'],

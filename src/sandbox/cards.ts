@@ -9,8 +9,11 @@ export type CardBehaviour =
   | { kind: 'decline'; code: string; decline_code: string; message: string; param?: string }
   /** Attaching works; every charge fails (pm_card_chargeCustomerFail). */
   | { kind: 'charge_fail' }
-  /** 3-D Secure on every on-session payment; off-session works after a setup (4000 0025 0000 3155). */
-  | { kind: 'three_ds'; always: boolean }
+  /**
+   * 3-D Secure on every on-session payment; off-session works after a setup (4000 0025 0000 3155) unless `always`.
+   * With `decline`, the payment is declined once authenticated (4000 0082 6000 3178).
+   */
+  | { kind: 'three_ds'; always: boolean; decline?: { code: string; decline_code: string; message: string } }
   | { kind: 'dispute'; reason: string }
   | { kind: 'available' };
 
@@ -24,6 +27,13 @@ export interface TestCard {
   risk?: 'elevated' | 'highest';
   /** Address and CVC check results the card reports (the checks test cards); the payment still succeeds. */
   checks?: { address_line1_check?: string; address_postal_code_check?: string; cvc_check?: string };
+  /**
+   * What happens to a refund after it is answered: `fails` — answered succeeded, then failed
+   * (`expired_or_canceled_card`) and the money returned; `pending` — answered pending, then succeeded.
+   */
+  refund?: 'fails' | 'pending';
+  /** The issuer reports the payment as fraud: an early fraud warning follows the charge (4000 0000 0000 5423). */
+  earlyFraudWarning?: boolean;
 }
 
 const DECLINED = 'Your card was declined.';
@@ -62,7 +72,15 @@ export const TEST_CARDS: TestCard[] = [
   card('36227206271667', 'diners'),
   card('3566002020360505', 'jcb'),
   card('6200000000000005', 'unionpay'),
+  card('6200000000000047', 'unionpay', undefined, 'debit'),
+  card('6205500000000000004', 'unionpay'),
+  card('6011981111111113', 'discover', undefined, 'debit'),
   card('4000000000000077', 'visa', { kind: 'available' }),
+  card('4000003720000278', 'visa', { kind: 'available' }, 'credit', 'IE'),
+  card('4000000000000093', 'visa'),
+  { ...card('4000000000005126', 'visa'), refund: 'fails' },
+  { ...card('4000000000007726', 'visa'), refund: 'pending' },
+  { ...card('4000000000005423', 'visa'), earlyFraudWarning: true },
   card('4000000000000002', 'visa', decline('generic_decline')),
   card('4000000000009995', 'visa', decline('insufficient_funds', 'Your card has insufficient funds.')),
   card('4000000000009987', 'visa', decline('lost_card')),
@@ -87,6 +105,7 @@ export const TEST_CARDS: TestCard[] = [
   card('4000002760003184', 'visa', { kind: 'three_ds', always: true }),
   card('4000000000003220', 'visa', { kind: 'three_ds', always: false }),
   card('4000000000003063', 'visa', { kind: 'three_ds', always: true }),
+  card('4000008260003178', 'visa', { kind: 'three_ds', always: true, decline: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } }),
   card('4000000000000259', 'visa', { kind: 'dispute', reason: 'fraudulent' }),
   card('4000000000002685', 'visa', { kind: 'dispute', reason: 'product_not_received' }),
   card('4000000000001976', 'visa', { kind: 'dispute', reason: 'general' }),
@@ -106,7 +125,15 @@ const SHORTCUTS: Record<string, string> = {
   diners: '3056930009020004',
   jcb: '3566002020360505',
   unionpay: '6200000000000005',
+  discover_debit: '6011981111111113',
+  unionpay_debit: '6200000000000047',
   bypassPending: '4000000000000077',
+  bypassPendingInternational: '4000003720000278',
+  domesticPricing: '4000000000000093',
+  refundFail: '4000000000005126',
+  pendingRefund: '4000000000007726',
+  createIssuerFraudRecord: '4000000000005423',
+  authenticationRequiredChargeDeclinedInsufficientFunds: '4000008260003178',
   avsFail: '4000000000000010',
   avsLine1Fail: '4000000000000028',
   avsZipFail: '4000000000000036',

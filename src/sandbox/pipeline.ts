@@ -52,6 +52,8 @@ export interface PipelineDeps {
   onParamsRead?: (route: string, read: Set<string>, enumerated: boolean) => void;
   /** Called after a request committed, with the webhook deliveries its events queued. */
   onCommit?: (account: string, deliveries: string[]) => void;
+  /** Where later work that failed is reported (the server's logger). */
+  log?: { warn(obj: object, msg: string): void };
 }
 
 const header = (h: PipelineRequest['headers'], name: string): string | undefined => {
@@ -70,6 +72,7 @@ export function transact<T>(deps: PipelineDeps, account: string, fn: (ctx: Ctx) 
   const commit = () => {
     deps.store.commit(account, ctx.changes());
     if (ctx.deliveries.length) deps.onCommit?.(account, ctx.deliveries);
+    runLater(deps, account, ctx.later);
   };
   try {
     const result = fn(ctx);
@@ -78,6 +81,26 @@ export function transact<T>(deps: PipelineDeps, account: string, fn: (ctx: Ctx) 
   } catch (e) {
     if (e instanceof StripeError && e.fields.commit) commit();
     throw e;
+  }
+}
+
+/** How long after answering Stripe's asynchronous outcomes (a refund failing, a pending refund settling) happen here. */
+export const LATER_MS = 50;
+
+/**
+ * Runs each piece of a committed request's later work in a transaction of its own, after the answer has gone: what
+ * the answer showed is what the caller saw first, and a later read sees what happened since. A failure of the work
+ * is logged and loses nothing else.
+ */
+function runLater(deps: PipelineDeps, account: string, work: ((ctx: Ctx) => void)[]): void {
+  for (const fn of work) {
+    setTimeout(() => {
+      try {
+        transact(deps, account, fn);
+      } catch (e) {
+        deps.log?.warn({ err: e }, 'sandbox: later work failed');
+      }
+    }, LATER_MS).unref();
   }
 }
 
@@ -184,6 +207,7 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     const answer = idempotencyKey ? { key: idempotencyKey, fingerprint, status, body, created: Date.now(), requestId } : undefined;
     deps.store.commit(account, commit ? ctx.changes() : [], answer);
     if (commit && ctx.deliveries.length) deps.onCommit?.(account, ctx.deliveries);
+    if (commit) runLater(deps, account, ctx.later);
     return { status, body, headers };
   } catch (e) {
     if (e instanceof StripeError) {

@@ -62,6 +62,7 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     onCommit: options.onCommit,
     onParamsRead: options.onParamsRead,
   };
+  deps.log = app.log;
 
   app.removeAllContentTypeParsers();
   // Stripe's API takes form-encoded bodies; JSON is accepted too, and anything else is read as a form.

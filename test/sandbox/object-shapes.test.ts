@@ -59,8 +59,14 @@ it('returns objects with every field of Stripe’s shape', async () => {
   const credit = await s.customers.createBalanceTransaction(customer.id, { amount: -100, currency: 'usd' });
   const plan = await s.plans.create({ product: product.id, currency: 'usd', amount: 700, interval: 'month' });
   const card = await s.customers.createSource(customer.id, { source: 'tok_visa' });
+  const warned = await s.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_createIssuerFraudRecord', confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+  let warnings = await s.radar.earlyFraudWarnings.list({ payment_intent: warned.id });
+  for (let i = 0; !warnings.data.length && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    warnings = await s.radar.earlyFraudWarnings.list({ payment_intent: warned.id });
+  }
   const objects: Record<string, object> = {
-    plan, card, tax_rate: taxRate, payout, tax_id: taxId, customer_balance_transaction: credit, line_item: invoice.lines.data[0],
+    plan, card, 'radar.early_fraud_warning': warnings.data[0], tax_rate: taxRate, payout, tax_id: taxId, customer_balance_transaction: credit, line_item: invoice.lines.data[0],
     customer, product, price, coupon, payment_method: pm, payment_intent: pi, setup_intent: si, charge, refund, balance_transaction: txn, dispute, event, balance, token,
     subscription, subscription_item: subscription.items.data[0], invoice, invoiceitem, promotion_code: promotionCode, 'test_helpers.test_clock': clock,
     webhook_endpoint: endpoint, 'checkout.session': session, payment_link: link,

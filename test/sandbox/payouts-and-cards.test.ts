@@ -103,3 +103,82 @@ describe('customer tax ids', () => {
     assert.equal(customer.sources!.data.length, 1);
   });
 });
+
+/** Waits for Stripe's asynchronous outcome of a test card: `read` until `done` holds (a second at most). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; ; i++) {
+    const value = await read();
+    if (done(value) || i === 50) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('test cards with outcomes after the answer', () => {
+  const pay = (pm: string, extra: Partial<Stripe.PaymentIntentCreateParams> = {}) =>
+    h.stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method: pm, confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, ...extra });
+  const eventsOf = async (type: string, id: string) => (await h.stripe.events.list({ type, limit: 20 })).data.filter((e) => (e.data.object as { id: string }).id === id);
+
+  it('answers a refund on 4000 0000 0000 5126 as succeeded, then fails it and gives the money back', async () => {
+    const before = await available();
+    const pi = await pay('pm_card_refundFail');
+    const refund = await h.stripe.refunds.create({ payment_intent: pi.id, amount: 1000 });
+    assert.equal(refund.status, 'succeeded');
+    const failed = await eventually(() => h.stripe.refunds.retrieve(refund.id), (r) => r.status === 'failed');
+    assert.deepEqual([failed.status, failed.failure_reason], ['failed', 'expired_or_canceled_card']);
+    const back = await h.stripe.balanceTransactions.retrieve(failed.failure_balance_transaction as string);
+    assert.deepEqual([back.type, back.amount], ['refund_failure', 1000]);
+    const charge = await h.stripe.charges.retrieve(pi.latest_charge as string);
+    assert.deepEqual([charge.amount_refunded, charge.refunded], [0, false]);
+    assert.equal((await eventsOf('refund.failed', refund.id)).length, 1);
+    assert.equal((await eventsOf('charge.refund.updated', refund.id)).length, 1);
+    // The charge's own transactions stay pending; the refund and its failure cancel out.
+    assert.equal(await available(), before);
+  });
+
+  it('answers a refund on 4000 0000 0000 7726 as pending, then succeeds it', async () => {
+    const pi = await pay('pm_card_pendingRefund');
+    const refund = await h.stripe.refunds.create({ payment_intent: pi.id });
+    assert.equal(refund.status, 'pending');
+    const done = await eventually(() => h.stripe.refunds.retrieve(refund.id), (r) => r.status === 'succeeded');
+    assert.equal(done.status, 'succeeded');
+    const updated = await eventsOf('charge.refund.updated', refund.id);
+    assert.equal(updated.length, 1);
+    assert.deepEqual(updated[0].data.previous_attributes, { status: 'pending' });
+  });
+
+  it('draws an early fraud warning after a charge on 4000 0000 0000 5423, no longer actionable once refunded', async () => {
+    const pi = await pay('pm_card_createIssuerFraudRecord');
+    const list = await eventually(() => h.stripe.radar.earlyFraudWarnings.list({ payment_intent: pi.id }), (l) => l.data.length > 0);
+    const warning = list.data[0];
+    assert.deepEqual([warning.object, warning.charge, warning.actionable, warning.fraud_type], ['radar.early_fraud_warning', pi.latest_charge, true, 'made_with_stolen_card']);
+    assert.match(warning.id, /^issfr_/);
+    assert.equal((await h.stripe.radar.earlyFraudWarnings.retrieve(warning.id)).id, warning.id);
+    assert.equal((await eventsOf('radar.early_fraud_warning.created', warning.id)).length, 1);
+    await h.stripe.refunds.create({ payment_intent: pi.id });
+    assert.equal((await h.stripe.radar.earlyFraudWarnings.retrieve(warning.id)).actionable, false);
+  });
+
+  it('asks 4000 0082 6000 3178 for 3-D Secure and declines it for insufficient funds once authenticated', async () => {
+    const pi = await h.stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method: 'pm_card_authenticationRequiredChargeDeclinedInsufficientFunds', confirm: true, return_url: 'https://example.com/back', automatic_payment_methods: { enabled: true } });
+    assert.equal(pi.status, 'requires_action');
+    const page = await fetch((pi.next_action!.redirect_to_url!.url as string), { redirect: 'manual' });
+    assert.equal(page.status, 200);
+    const approve = await fetch(`${h.sandbox.url}/_sandbox/3ds/${pi.id}/complete`, { method: 'POST', body: new URLSearchParams({ return_url: 'https://example.com/back' }), redirect: 'manual' });
+    assert.ok(approve.status < 400, String(approve.status));
+    const after = await h.stripe.paymentIntents.retrieve(pi.id);
+    assert.equal(after.status, 'requires_payment_method');
+    assert.equal(after.last_payment_error?.decline_code, 'insufficient_funds');
+  });
+
+  it('knows the other cards of the testing page: debit Discover and UnionPay, 19-digit UnionPay, domestic pricing, international bypass of pending', async () => {
+    for (const [number, brand, funding] of [['6011981111111113', 'discover', 'debit'], ['6200000000000047', 'unionpay', 'debit'], ['6205500000000000004', 'unionpay', 'credit'], ['4000000000000093', 'visa', 'credit']]) {
+      const pm = await h.stripe.paymentMethods.create({ type: 'card', card: { number, exp_month: 12, exp_year: 2040, cvc: '123' } });
+      assert.deepEqual([pm.card!.brand, pm.card!.funding], [brand, funding], number);
+    }
+    const before = await available();
+    const pi = await pay('pm_card_bypassPendingInternational');
+    const charge = await h.stripe.charges.retrieve(pi.latest_charge as string);
+    assert.equal(charge.payment_method_details!.card!.country, 'IE');
+    assert.ok((await available()) > before, 'funds available at once');
+  });
+});

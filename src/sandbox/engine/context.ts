@@ -49,6 +49,8 @@ export class Ctx {
   readonly events: StripeObject[] = [];
   /** Webhook deliveries this request's events queued. */
   readonly deliveries: string[] = [];
+  /** Work Stripe does some time after answering (a refund that fails later): each runs in its own transaction once this one committed. */
+  readonly later: ((ctx: Ctx) => void)[] = [];
   /** Objects an event of this request refers to: frozen from then on. */
   private emitted = new WeakSet<object>();
   private clock: number;

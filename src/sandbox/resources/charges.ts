@@ -4,6 +4,8 @@
  * never directly: the Charges API is legacy and the sandbox does not offer it.
  */
 import { legacyChargeOperations } from './legacy_charges.js';
+import { cardOf } from './payment_methods.js';
+import { earlyFraudWarningLater, settleEarlyFraudWarnings } from './early_fraud_warnings.js';
 import { invalidRequest } from '../../stripe/errors.js';
 import type { TestCard } from '../cards.js';
 import type { Ctx } from '../engine/context.js';
@@ -160,6 +162,7 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
   ctx.put('charges', charge);
   ctx.emit(failed ? 'charge.failed' : 'charge.succeeded', charge);
   if (!failed && r.capture && r.card.behaviour.kind === 'dispute') openDispute(ctx, charge, r.card.behaviour.reason);
+  if (!failed && r.card.earlyFraudWarning) earlyFraudWarningLater(ctx, charge);
   return charge;
 }
 
@@ -217,6 +220,7 @@ function openDispute(ctx: Ctx, charge: StripeObject, reason: string): void {
   }
   ctx.put('disputes', dispute);
   ctx.put('charges', { ...charge, disputed: true });
+  settleEarlyFraudWarnings(ctx, { ...charge, disputed: true });
   ctx.emit('charge.dispute.created', dispute);
 }
 
@@ -296,6 +300,8 @@ export function createRefund(ctx: Ctx, p: Params): StripeObject {
   }
   const id = newId('re');
   const txn = createBalanceTransaction(ctx, { amount: -amount, currency: charge.currency, fee: 0, type: 'refund', source: id, description: 'REFUND FOR CHARGE', availableNow: true });
+  const pm = charge.payment_method ? ctx.get('payment_methods', charge.payment_method) : undefined;
+  const outcome = pm ? cardOf(ctx, pm).refund : undefined;
   const refund: StripeObject = {
     id,
     object: 'refund',
@@ -313,15 +319,48 @@ export function createRefund(ctx: Ctx, p: Params): StripeObject {
     reason: p.reason ?? null,
     receipt_number: null,
     source_transfer_reversal: null,
-    status: 'succeeded',
+    status: outcome === 'pending' ? 'pending' : 'succeeded',
     transfer_reversal: null,
   };
   ctx.put('refunds', refund);
+  if (outcome) ctx.later.push((later) => settleRefund(later, id, outcome));
   const nextCharge = { ...charge, amount_refunded: charge.amount_refunded + amount, refunded: charge.amount_refunded + amount >= charge.amount };
   ctx.put('charges', nextCharge);
+  settleEarlyFraudWarnings(ctx, nextCharge);
   ctx.emit('refund.created', refund);
   ctx.emit('charge.refunded', nextCharge, { amount_refunded: charge.amount_refunded, refunded: charge.refunded });
   return refund;
+}
+
+/**
+ * What a refund test card does after the refund was answered (Stripe's refunds are asynchronous): a pending refund
+ * succeeds; a failing one fails with `expired_or_canceled_card`, its amount goes back to the balance (a
+ * `refund_failure` transaction) and off the charge's `amount_refunded`. Each change is a `charge.refund.updated`
+ * and `refund.updated` event, and a failure also `refund.failed`.
+ */
+function settleRefund(ctx: Ctx, id: string, outcome: 'fails' | 'pending'): void {
+  const refund = ctx.get('refunds', id);
+  if (!refund || refund.status === 'failed' || refund.status === 'canceled') return;
+  const previous = { status: refund.status };
+  const next = ctx.edit(refund);
+  if (outcome === 'pending') {
+    next.status = 'succeeded';
+  } else {
+    next.status = 'failed';
+    next.failure_reason = 'expired_or_canceled_card';
+    next.failure_balance_transaction = createBalanceTransaction(ctx, {
+      amount: refund.amount, currency: refund.currency, fee: 0, type: 'refund_failure', source: id, description: 'REFUND FAILURE', availableNow: true,
+    }).id;
+    const charge = ctx.get('charges', refund.charge);
+    if (charge) {
+      const amountRefunded = charge.amount_refunded - refund.amount;
+      ctx.put('charges', { ...charge, amount_refunded: amountRefunded, refunded: amountRefunded >= charge.amount });
+    }
+  }
+  ctx.put('refunds', next);
+  ctx.emit('charge.refund.updated', next, previous);
+  ctx.emit('refund.updated', next, previous);
+  if (next.status === 'failed') ctx.emit('refund.failed', next);
 }
 
 const disputeOf = (ctx: Ctx, chargeId: string) => {

@@ -24,13 +24,14 @@ import { checkoutSessions, paymentLinks } from './checkout.js';
 import { taxRates } from './tax_rates.js';
 import { payouts } from './payouts.js';
 import { taxIds } from './tax_ids.js';
+import { earlyFraudWarnings } from './early_fraud_warnings.js';
 import { accounts } from '../connect/accounts.js';
 
 export const RESOURCES: Resource[] = [
   customers, customerBalanceTransactions, cardSources, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
   promotionCodes, discounts, plans, subscriptions, subscriptionItems, { ...invoices, operations: [...previewOperations, ...invoices.operations] }, invoiceItems, invoicePayments, testClocks,
-  webhookEndpoints, checkoutSessions, paymentLinks, accounts, taxRates, payouts, taxIds,
+  webhookEndpoints, checkoutSessions, paymentLinks, accounts, taxRates, payouts, taxIds, earlyFraudWarnings,
 ];
 
 /** id prefix → collection, for expanding any id (`py_` charges share `ch_`'s collection). */

@@ -213,6 +213,7 @@ export function confirm(ctx: Ctx, current: StripeObject, o: ConfirmOptions): Str
     return pi;
   }
   if (behaviour.kind === 'decline') return decline(ctx, pi, pm, behaviour, false);
+  if (behaviour.kind === 'three_ds' && behaviour.decline) return decline(ctx, pi, pm, behaviour.decline, true);
   if (behaviour.kind === 'charge_fail') {
     return decline(ctx, pi, pm, { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' }, false);
   }
