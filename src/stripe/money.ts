@@ -23,8 +23,11 @@ export function checkCurrency(currency: unknown, param = 'currency'): string {
 }
 
 /** Throws Stripe's amount_too_small / amount_too_large errors. */
+/** The smallest amount Stripe charges in `currency` (its documented minimums; 50 of the minor unit otherwise). */
+export const minimumCharge = (currency: string): number => MINIMUMS[currency] ?? 50;
+
 export function checkAmount(amount: number, currency: string, param = 'amount'): void {
-  const min = MINIMUMS[currency] ?? 50;
+  const min = minimumCharge(currency);
   if (amount < min) {
     throw invalidRequest(`Amount must be at least ${formatAmount(min, currency)} ${currency}`, { param, code: 'amount_too_small' });
   }

@@ -190,3 +190,23 @@ describe('voiding an invoice that used credit', () => {
     assert.equal(txns.reduce((n, t) => n + t.amount, 0), after.balance);
   });
 });
+
+describe('invoices below the currency minimum', () => {
+  it('marks an invoice for less than Stripe charges paid without a charge, and adds its amount to the next invoice', async () => {
+    const customer = await h.stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } } as Stripe.CustomerCreateParams);
+    const price = await h.stripe.prices.create({ currency: 'usd', unit_amount: 30, recurring: { interval: 'month' }, product_data: { name: 'Thirty cents' } });
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], expand: ['latest_invoice'] });
+    const first = sub.latest_invoice as Stripe.Invoice;
+    assert.equal(sub.status, 'active');
+    assert.deepEqual([first.status, first.total, first.amount_due, first.amount_paid, first.starting_balance, first.ending_balance], ['paid', 30, 0, 0, 0, 30]);
+    assert.equal((await h.stripe.paymentIntents.list({ customer: customer.id })).data.length, 0, 'nothing was charged');
+    assert.equal(((await h.stripe.customers.retrieve(customer.id)) as Stripe.Customer).balance, 30);
+    const txns = await h.stripe.customers.listBalanceTransactions(customer.id);
+    assert.deepEqual(txns.data.map((t) => [t.type, t.amount, t.invoice]), [['invoice_too_small', 30, first.id]]);
+    await h.stripe.invoiceItems.create({ customer: customer.id, amount: 40, currency: 'usd' });
+    const next = await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+    const paid = await h.stripe.invoices.pay((await h.stripe.invoices.finalizeInvoice(next.id)).id);
+    assert.deepEqual([paid.status, paid.total, paid.starting_balance, paid.amount_due, paid.amount_paid, paid.ending_balance], ['paid', 40, 30, 70, 70, 0]);
+    assert.equal(((await h.stripe.customers.retrieve(customer.id)) as Stripe.Customer).balance, 0);
+  });
+});

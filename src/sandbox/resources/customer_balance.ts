@@ -16,7 +16,7 @@ import { paginate } from '../engine/list.js';
 import type { Params, Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/store.js';
 
-export type BalanceChange = 'initial' | 'adjustment' | 'applied_to_invoice' | 'unapplied_from_invoice';
+export type BalanceChange = 'initial' | 'adjustment' | 'applied_to_invoice' | 'unapplied_from_invoice' | 'invoice_too_small';
 
 /**
  * Moves `customer`'s balance by `amount` and records it; answers the customer as changed (not yet stored, so a

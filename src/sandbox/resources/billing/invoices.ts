@@ -10,6 +10,7 @@ import { invalidRequest, StripeError } from '../../../stripe/errors.js';
 import type { Ctx } from '../../engine/context.js';
 import { invoicePaid, invoicePaymentFailed, paymentSucceeded } from '../../engine/hooks.js';
 import { newId } from '../../../stripe/ids.js';
+import { minimumCharge } from '../../../stripe/money.js';
 import { listOf, paginate } from '../../engine/list.js';
 import { deleteObject, applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../../engine/resource.js';
 import type { ParamSchema } from '../../../stripe/schema.js';
@@ -284,13 +285,16 @@ export function finalizeInvoice(ctx: Ctx, current: StripeObject): StripeObject {
   inv.effective_at = now;
   // The customer's balance as it is now is applied before anything is charged: credit (negative) pays the invoice
   // as far as it goes, an amount owed (positive) is added to it; a credit left over stays on the customer.
+  // Below the currency's minimum charge Stripe charges nothing: the invoice is paid and what it asked for is owed on
+  // the next one (an `invoice_too_small` balance transaction).
   const starting = customer.balance ?? 0;
   const net = starting + inv.total;
+  const tooSmall = net > 0 && net < minimumCharge(inv.currency);
   inv.starting_balance = starting;
-  inv.ending_balance = net <= 0 ? net : 0;
+  inv.ending_balance = net <= 0 || tooSmall ? net : 0;
   inv = withTotals(ctx, inv);
   if (inv.ending_balance !== starting) {
-    const moved = changeBalance(ctx, customer, inv.ending_balance - starting, 'applied_to_invoice', { currency: inv.currency, invoice: inv.id });
+    const moved = changeBalance(ctx, customer, inv.ending_balance - starting, tooSmall ? 'invoice_too_small' : 'applied_to_invoice', { currency: inv.currency, invoice: inv.id });
     Object.assign(customer, { balance: moved.customer.balance, currency: moved.customer.currency });
     ctx.put('customers', customer);
   }
