@@ -235,3 +235,13 @@ describe('the changes of 2025-09-30.clover, 2026-03-25.dahlia and 2026-09-30.end
     assert.equal(chosen.billing_mode.type, 'classic');
   });
 });
+
+it('takes pending_invoice_items_behavior=include_and_require before 2024-04-10 as include, and refuses it since', async () => {
+  const old = pinned('2023-10-16');
+  const customer = await old.customers.create({ email: 'pending@example.com' });
+  await old.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+  const invoice = await old.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include_and_require' } as any);
+  assert.equal(invoice.total, 700);
+  const refused = await stripeError(() => h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include_and_require' } as any));
+  assert.equal(refused.param, 'pending_invoice_items_behavior');
+});

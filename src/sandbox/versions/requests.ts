@@ -31,7 +31,18 @@ interface RenamedValues {
   names: Record<string, string>;
 }
 
-export type RequestChange = RemovedParam | RenamedValues;
+/** A value the version stopped taking; before it, the value means what `values` maps it to. */
+interface RetiredValues {
+  kind: 'retired';
+  version: string;
+  title: string;
+  routes: string[];
+  param: string;
+  /** Retired value → the current value that does what it did. */
+  values: Record<string, string>;
+}
+
+export type RequestChange = RemovedParam | RenamedValues | RetiredValues;
 
 const INTENT_ROUTES = [
   'POST /v1/payment_intents', 'POST /v1/payment_intents/{intent}', 'POST /v1/payment_intents/{intent}/confirm',
@@ -57,6 +68,14 @@ export const REQUEST_CHANGES: readonly RequestChange[] = [
     param: 'ui_mode',
     names: { hosted: 'hosted_page', embedded: 'embedded_page', custom: 'elements' },
   },
+  {
+    kind: 'retired',
+    version: '2024-04-10',
+    title: 'Invoices: `pending_invoice_items_behavior=include_and_require` no longer taken (`include`)',
+    routes: ['POST /v1/invoices'],
+    param: 'pending_invoice_items_behavior',
+    values: { include_and_require: 'include' },
+  },
 ];
 
 const byRoute = new Map<string, RequestChange[]>();
@@ -79,6 +98,12 @@ export function requestForVersion(route: string, params: Record<string, unknown>
       continue;
     }
     if (typeof value !== 'string') continue;
+    if (change.kind === 'retired') {
+      if (!(value in change.values)) continue;
+      if (!before) throw invalidValue(change.param, value, version);
+      out = { ...out, [change.param]: change.values[value] };
+      continue;
+    }
     const renamed = change.names[value];
     const isNewName = Object.values(change.names).includes(value);
     if (before && renamed) out = { ...out, [change.param]: renamed };
