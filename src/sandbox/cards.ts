@@ -14,7 +14,8 @@ export type CardBehaviour =
    * With `decline`, the payment is declined once authenticated (4000 0082 6000 3178).
    */
   | { kind: 'three_ds'; always: boolean; decline?: { code: string; decline_code: string; message: string } }
-  | { kind: 'dispute'; reason: string }
+  /** Succeeds, then disputed; `eligibility` names the network programmes the dispute qualifies for. */
+  | { kind: 'dispute'; reason: string; eligibility?: 'visa_compelling_evidence_3' | 'visa_compliance' | 'mastercard_compliance' }
   | { kind: 'available' };
 
 export interface TestCard {
@@ -109,6 +110,10 @@ export const TEST_CARDS: TestCard[] = [
   card('4000000000000259', 'visa', { kind: 'dispute', reason: 'fraudulent' }),
   card('4000000000002685', 'visa', { kind: 'dispute', reason: 'product_not_received' }),
   card('4000000000001976', 'visa', { kind: 'dispute', reason: 'general' }),
+  card('4000000404000038', 'visa', { kind: 'dispute', reason: 'fraudulent', eligibility: 'visa_compelling_evidence_3' }),
+  card('4000008400000779', 'visa', { kind: 'dispute', reason: 'noncompliant', eligibility: 'visa_compliance' }),
+  card('5105008400000002', 'mastercard', { kind: 'dispute', reason: 'noncompliant', eligibility: 'mastercard_compliance' }),
+  card('4000000001000043', 'visa', { kind: 'dispute', reason: 'fraudulent' }),
 ];
 
 const BY_NUMBER = new Map(TEST_CARDS.map((c) => [c.number, c]));
@@ -167,6 +172,10 @@ const SHORTCUTS: Record<string, string> = {
   createDispute: '4000000000000259',
   createDisputeProductNotReceived: '4000000000002685',
   createDisputeInquiry: '4000000000001976',
+  createCe3EligibleDispute: '4000000404000038',
+  createComplianceDispute: '4000008400000779',
+  createMastercardComplianceDispute: '5105008400000002',
+  createAutoRepresentmentEligibleDispute: '4000000001000043',
 };
 
 /** The card number a `pm_card_*` or `tok_*` test token stands for. */

@@ -182,3 +182,34 @@ describe('test cards with outcomes after the answer', () => {
     assert.ok((await available()) > before, 'funds available at once');
   });
 });
+
+describe('the dispute test cards and test evidence', () => {
+  const disputed = async (pm: string) => {
+    const pi = await h.stripe.paymentIntents.create({ amount: 3000, currency: 'usd', payment_method: pm, confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    return (await h.stripe.disputes.list({ payment_intent: pi.id })).data[0];
+  };
+
+  it('opens disputes eligible for Visa Compelling Evidence 3.0, Visa and Mastercard compliance', async () => {
+    const ce3 = await disputed('pm_card_createCe3EligibleDispute');
+    assert.deepEqual([ce3.reason, ce3.enhanced_eligibility_types], ['fraudulent', ['visa_compelling_evidence_3']]);
+    assert.equal(ce3.evidence_details.enhanced_eligibility.visa_compelling_evidence_3?.status, 'requires_action');
+    const visa = await disputed('pm_card_createComplianceDispute');
+    assert.deepEqual([visa.reason, visa.enhanced_eligibility_types], ['noncompliant', ['visa_compliance']]);
+    const mastercard = await disputed('pm_card_createMastercardComplianceDispute');
+    assert.deepEqual([mastercard.reason, mastercard.enhanced_eligibility_types], ['noncompliant', ['mastercard_compliance']]);
+    assert.equal((await disputed('pm_card_createAutoRepresentmentEligibleDispute')).reason, 'fraudulent');
+  });
+
+  it('escalates an inquiry to a chargeback with escalate_inquiry_evidence, and gives a won chargeback’s funds back', async () => {
+    const before = await available();
+    const inquiry = await disputed('pm_card_createDisputeInquiry');
+    assert.equal(inquiry.status, 'warning_needs_response');
+    const escalated = await h.stripe.disputes.update(inquiry.id, { evidence: { uncategorized_text: 'escalate_inquiry_evidence' } });
+    assert.deepEqual([escalated.status, escalated.payment_method_details?.card?.case_type, escalated.balance_transactions.length], ['needs_response', 'chargeback', 1]);
+    assert.equal(await available(), before - 3000 - 1500, 'the chargeback withdrew the amount and the fee');
+    const won = await h.stripe.disputes.update(inquiry.id, { evidence: { uncategorized_text: 'winning_evidence' } });
+    assert.equal(won.status, 'won');
+    assert.deepEqual(won.balance_transactions.map((t) => [t.amount, t.fee, t.reporting_category]), [[-3000, 1500, 'dispute'], [3000, -1500, 'dispute_reversal']]);
+    assert.equal(await available(), before);
+  });
+});

@@ -18,7 +18,7 @@ import type { StripeObject } from '../store/collection.js';
 
 const DAY = 86400;
 
-export function createBalanceTransaction(ctx: Ctx, f: { amount: number; currency: string; fee: number; type: string; source: string; description?: string | null; availableNow?: boolean }): StripeObject {
+export function createBalanceTransaction(ctx: Ctx, f: { amount: number; currency: string; fee: number; type: string; source: string; description?: string | null; availableNow?: boolean; category?: string }): StripeObject {
   const txn: StripeObject = {
     id: newId('txn'),
     object: 'balance_transaction',
@@ -32,7 +32,7 @@ export function createBalanceTransaction(ctx: Ctx, f: { amount: number; currency
     fee: f.fee,
     fee_details: f.fee ? [{ amount: f.fee, application: null, currency: f.currency, description: 'Stripe processing fees', type: 'stripe_fee' }] : [],
     net: f.amount - f.fee,
-    reporting_category: f.type === 'adjustment' ? 'dispute' : f.type === 'payout_cancel' ? 'payout_reversal' : f.type,
+    reporting_category: f.category ?? (f.type === 'adjustment' ? 'dispute' : f.type === 'payout_cancel' ? 'payout_reversal' : f.type),
     source: f.source,
     status: f.availableNow ? 'available' : 'pending',
     type: f.type,
@@ -161,7 +161,7 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
   }
   ctx.put('charges', charge);
   ctx.emit(failed ? 'charge.failed' : 'charge.succeeded', charge);
-  if (!failed && r.capture && r.card.behaviour.kind === 'dispute') openDispute(ctx, charge, r.card.behaviour.reason);
+  if (!failed && r.capture && r.card.behaviour.kind === 'dispute') openDispute(ctx, charge, r.card.behaviour.reason, r.card.behaviour.eligibility);
   if (!failed && r.card.earlyFraudWarning) earlyFraudWarningLater(ctx, charge);
   return charge;
 }
@@ -190,7 +190,18 @@ export function releaseCharge(ctx: Ctx, charge: StripeObject): void {
   ctx.emit('charge.expired', next);
 }
 
-function openDispute(ctx: Ctx, charge: StripeObject, reason: string): void {
+/** What each network programme a dispute qualifies for reports at first. */
+const ELIGIBILITY: Record<string, object> = {
+  visa_compelling_evidence_3: { required_actions: ['missing_prior_undisputed_transactions'], status: 'requires_action' },
+  visa_compliance: { status: 'requires_fee_acknowledgement' },
+  mastercard_compliance: { status: 'requires_fee_acknowledgement' },
+};
+
+/** The chargeback's withdrawal: the disputed amount and Stripe's dispute fee leave the balance. */
+const withdrawal = (ctx: Ctx, charge: StripeObject, disputeId: string) =>
+  createBalanceTransaction(ctx, { amount: -charge.amount, currency: charge.currency, fee: 1500, type: 'adjustment', source: disputeId, description: `Chargeback withdrawal for ${charge.id}`, availableNow: true });
+
+function openDispute(ctx: Ctx, charge: StripeObject, reason: string, eligibility?: string): void {
   const inquiry = reason === 'general';
   const dispute: StripeObject = {
     id: newId('dp'),
@@ -201,10 +212,10 @@ function openDispute(ctx: Ctx, charge: StripeObject, reason: string): void {
     charge: charge.id,
     created: ctx.now(),
     currency: charge.currency,
-    enhanced_eligibility_types: [],
+    enhanced_eligibility_types: eligibility ? [eligibility] : [],
     intended_submission_method: null,
     evidence: Object.fromEntries(EVIDENCE_FIELDS.map((f) => [f, null])),
-    evidence_details: { due_by: ctx.now() + 7 * DAY, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0 },
+    evidence_details: { due_by: ctx.now() + 7 * DAY, enhanced_eligibility: eligibility ? { [eligibility]: ELIGIBILITY[eligibility] } : {}, has_evidence: false, past_due: false, submission_count: 0 },
     is_charge_refundable: inquiry,
     livemode: false,
     metadata: {},
@@ -213,11 +224,7 @@ function openDispute(ctx: Ctx, charge: StripeObject, reason: string): void {
     reason,
     status: inquiry ? 'warning_needs_response' : 'needs_response',
   };
-  if (!inquiry) {
-    dispute.balance_transactions = [
-      createBalanceTransaction(ctx, { amount: -charge.amount, currency: charge.currency, fee: 1500, type: 'adjustment', source: dispute.id, description: `Chargeback withdrawal for ${charge.id}`, availableNow: true }),
-    ];
-  }
+  if (!inquiry) dispute.balance_transactions = [withdrawal(ctx, charge, dispute.id)];
   ctx.put('disputes', dispute);
   ctx.put('charges', { ...charge, disputed: true });
   settleEarlyFraudWarnings(ctx, { ...charge, disputed: true });
@@ -404,12 +411,29 @@ function updateDispute(ctx: Ctx, dispute: StripeObject, p: Params): StripeObject
   if (p.submit !== false && p.evidence) {
     next.evidence_details = { ...next.evidence_details, submission_count: next.evidence_details.submission_count + 1 };
     previous.status = dispute.status;
-    // Stripe's test evidence: "winning_evidence" wins, "losing_evidence" loses.
+    // Stripe's test evidence: "winning_evidence" wins, "losing_evidence" loses (an inquiry closes), and
+    // "escalate_inquiry_evidence" turns an inquiry into a chargeback that withdraws the funds.
     const text = String(p.evidence.uncategorized_text ?? '');
-    next.status = text === 'winning_evidence' ? 'won' : text === 'losing_evidence' ? 'lost' : 'under_review';
+    const inquiry = dispute.status.startsWith('warning_');
+    if (text === 'escalate_inquiry_evidence' && inquiry) {
+      const charge = ctx.require('charges', dispute.charge, 'charge');
+      next.status = 'needs_response';
+      next.is_charge_refundable = false;
+      next.balance_transactions = [...dispute.balance_transactions, withdrawal(ctx, charge, dispute.id)];
+      next.payment_method_details = { ...dispute.payment_method_details, card: { ...dispute.payment_method_details.card, case_type: 'chargeback' } };
+      next.evidence_details = { ...next.evidence_details, submission_count: dispute.evidence_details.submission_count };
+    } else {
+      next.status = text === 'winning_evidence' ? (inquiry ? 'warning_closed' : 'won') : text === 'losing_evidence' ? (inquiry ? 'warning_closed' : 'lost') : inquiry ? 'warning_under_review' : 'under_review';
+    }
+    // A won chargeback gives back what it withdrew, the dispute fee included.
+    if (next.status === 'won' && dispute.balance_transactions.length) {
+      next.balance_transactions = [...dispute.balance_transactions, createBalanceTransaction(ctx, {
+        amount: dispute.amount, currency: dispute.currency, fee: -1500, type: 'adjustment', source: dispute.id, description: `Chargeback reversal for ${dispute.charge}`, availableNow: true, category: 'dispute_reversal',
+      })];
+    }
   }
   saveUpdate(ctx, 'disputes', next, previous, 'charge.dispute.updated');
-  if (next.status === 'won' || next.status === 'lost') ctx.emit('charge.dispute.closed', next);
+  if (['won', 'lost', 'warning_closed'].includes(next.status)) ctx.emit('charge.dispute.closed', next);
   return next;
 }
 
