@@ -107,6 +107,7 @@ export const TEST_CARDS: TestCard[] = [
   card('4000000000003220', 'visa', { kind: 'three_ds', always: false }),
   card('4000000000003063', 'visa', { kind: 'three_ds', always: true }),
   card('4000008260003178', 'visa', { kind: 'three_ds', always: true, decline: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } }),
+  card('4000008400001629', 'visa', { kind: 'three_ds', always: true, decline: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' } }),
   card('4000000000000259', 'visa', { kind: 'dispute', reason: 'fraudulent' }),
   card('4000000000002685', 'visa', { kind: 'dispute', reason: 'product_not_received' }),
   card('4000000000001976', 'visa', { kind: 'dispute', reason: 'general' }),

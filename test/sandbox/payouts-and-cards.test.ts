@@ -158,8 +158,12 @@ describe('test cards with outcomes after the answer', () => {
     assert.equal((await h.stripe.radar.earlyFraudWarnings.retrieve(warning.id)).actionable, false);
   });
 
-  it('asks 4000 0082 6000 3178 for 3-D Secure and declines it for insufficient funds once authenticated', async () => {
-    const pi = await h.stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method: 'pm_card_authenticationRequiredChargeDeclinedInsufficientFunds', confirm: true, return_url: 'https://example.com/back', automatic_payment_methods: { enabled: true } });
+  for (const [card, pm, declineCode] of [
+    ['4000 0082 6000 3178', 'pm_card_authenticationRequiredChargeDeclinedInsufficientFunds', 'insufficient_funds'],
+    ['4000 0084 0000 1629', '4000008400001629', 'generic_decline'],
+  ]) it(`asks ${card} for 3-D Secure and declines it (${declineCode}) once authenticated`, async () => {
+    const payment_method = pm.startsWith('pm_') ? pm : (await h.stripe.paymentMethods.create({ type: 'card', card: { number: pm, exp_month: 12, exp_year: 2040, cvc: '123' } })).id;
+    const pi = await h.stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method, confirm: true, return_url: 'https://example.com/back', automatic_payment_methods: { enabled: true } });
     assert.equal(pi.status, 'requires_action');
     const page = await fetch((pi.next_action!.redirect_to_url!.url as string), { redirect: 'manual' });
     assert.equal(page.status, 200);
@@ -167,7 +171,7 @@ describe('test cards with outcomes after the answer', () => {
     assert.ok(approve.status < 400, String(approve.status));
     const after = await h.stripe.paymentIntents.retrieve(pi.id);
     assert.equal(after.status, 'requires_payment_method');
-    assert.equal(after.last_payment_error?.decline_code, 'insufficient_funds');
+    assert.equal(after.last_payment_error?.decline_code, declineCode);
   });
 
   it('knows the other cards of the testing page: debit Discover and UnionPay, 19-digit UnionPay, domestic pricing, international bypass of pending', async () => {
