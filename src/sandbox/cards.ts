@@ -35,6 +35,8 @@ export interface TestCard {
   refund?: 'fails' | 'pending';
   /** The issuer reports the payment as fraud: an early fraud warning follows the charge (4000 0000 0000 5423). */
   earlyFraudWarning?: boolean;
+  /** A co-branded card's second network (Cartes Bancaires, eftpos Australia), beside its brand. */
+  coBrand?: string;
 }
 
 const DECLINED = 'Your card was declined.';
@@ -76,6 +78,11 @@ export const TEST_CARDS: TestCard[] = [
   card('6200000000000047', 'unionpay', undefined, 'debit'),
   card('6205500000000000004', 'unionpay'),
   card('6011981111111113', 'discover', undefined, 'debit'),
+  // Co-branded cards: both networks are available, the international brand is the card's brand.
+  { ...card('4000002500001001', 'visa', undefined, 'credit', 'FR'), coBrand: 'cartes_bancaires' },
+  { ...card('5555552500001001', 'mastercard', undefined, 'credit', 'FR'), coBrand: 'cartes_bancaires' },
+  { ...card('4000050360000001', 'visa', undefined, 'debit', 'AU'), coBrand: 'eftpos_au' },
+  { ...card('5555050360000080', 'mastercard', undefined, 'debit', 'AU'), coBrand: 'eftpos_au' },
   card('4000000000000077', 'visa', { kind: 'available' }),
   card('4000003720000278', 'visa', { kind: 'available' }, 'credit', 'IE'),
   card('4000000000000093', 'visa'),

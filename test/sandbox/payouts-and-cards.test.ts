@@ -174,10 +174,14 @@ describe('test cards with outcomes after the answer', () => {
     assert.equal(after.last_payment_error?.decline_code, declineCode);
   });
 
-  it('knows the other cards of the testing page: debit Discover and UnionPay, 19-digit UnionPay, domestic pricing, international bypass of pending', async () => {
+  it('knows the other cards of the testing page: debit Discover and UnionPay, 19-digit UnionPay, domestic pricing, co-branded Cartes Bancaires and eftpos, international bypass of pending', async () => {
     for (const [number, brand, funding] of [['6011981111111113', 'discover', 'debit'], ['6200000000000047', 'unionpay', 'debit'], ['6205500000000000004', 'unionpay', 'credit'], ['4000000000000093', 'visa', 'credit']]) {
       const pm = await h.stripe.paymentMethods.create({ type: 'card', card: { number, exp_month: 12, exp_year: 2040, cvc: '123' } });
       assert.deepEqual([pm.card!.brand, pm.card!.funding], [brand, funding], number);
+    }
+    for (const [number, networks, country] of [['4000002500001001', ['cartes_bancaires', 'visa'], 'FR'], ['5555552500001001', ['cartes_bancaires', 'mastercard'], 'FR'], ['4000050360000001', ['eftpos_au', 'visa'], 'AU'], ['5555050360000080', ['eftpos_au', 'mastercard'], 'AU']] as const) {
+      const pm = await h.stripe.paymentMethods.create({ type: 'card', card: { number, exp_month: 12, exp_year: 2040, cvc: '123' } });
+      assert.deepEqual([pm.card!.networks?.available, pm.card!.country], [networks, country], number);
     }
     const before = await available();
     const pi = await pay('pm_card_bypassPendingInternational');

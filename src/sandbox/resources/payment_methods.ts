@@ -52,7 +52,7 @@ export function checkCard(ctx: Ctx, card: CardInput, prefix = 'card'): { number:
 const CVC_PASSED = frozen({ address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' });
 const CVC_UNCHECKED = frozen({ address_line1_check: null, address_postal_code_check: null, cvc_check: null });
 const SUPPORTS_3DS = frozen({ supported: true });
-const networksOf = sharedBy((brand) => ({ available: [brand], preferred: null }));
+const networksOf = sharedBy((brands: string) => ({ available: brands.split(','), preferred: null }));
 
 /** The `card` hash of a payment method for a checked card. */
 export function cardDetails(info: TestCard, exp_month: number, exp_year: number, cvcGiven: boolean) {
@@ -67,7 +67,7 @@ export function cardDetails(info: TestCard, exp_month: number, exp_year: number,
     funding: info.funding,
     generated_from: null,
     last4: info.number.slice(-4),
-    networks: networksOf(info.brand),
+    networks: networksOf(info.coBrand ? `${info.coBrand},${info.brand}` : info.brand),
     regulated_status: 'unregulated',
     three_d_secure_usage: SUPPORTS_3DS,
     wallet: null,
