@@ -16,7 +16,7 @@ const port = (value: string): number => {
   return n;
 };
 
-async function runSandbox(options: { port: number; host: string; dataDir?: string; fsync?: boolean; log?: boolean; oauthTokenTtl?: number; rateLimit?: number }): Promise<void> {
+async function runSandbox(options: { port: number; host: string; dataDir?: string; fsync?: boolean; log?: boolean; oauthTokenTtl?: number; rateLimit?: number; latencyMs?: number; latencyJitterMs?: number; errorRate?: number }): Promise<void> {
   const { log, ...rest } = options;
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({ ...rest, logger: log });
@@ -35,6 +35,18 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
+const nonNegative = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number, at least 0');
+  return n;
+};
+
+const share = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+};
+
 const program = new Command()
   .name('paybridge')
   .description('Self-hosted Stripe integration gateway and offline Stripe-compatible sandbox')
@@ -50,7 +62,10 @@ program
   .option('--fsync', 'flush every write to disk (survives power loss; slower)')
   .option('--log', 'log requests')
   .option('--oauth-token-ttl <seconds>', 'lifetime of Stripe Apps OAuth access tokens', positiveInt, 3600)
-  .option('--rate-limit <n>', 'answer 429 above n requests per second per key, like Stripe', positiveInt)
+  .option('--rate-limit <n>', "answer 429 above n requests per second per account, like Stripe (25 is test mode's)", positiveInt)
+  .option('--latency-ms <ms>', 'hold every API answer this long, as Stripe takes a few hundred milliseconds', nonNegative)
+  .option('--latency-jitter-ms <ms>', 'vary the latency by up to this much either way', nonNegative)
+  .option('--error-rate <share>', 'answer this share of API requests (0 to 1) with a 500', share)
   .action(runSandbox);
 
 program

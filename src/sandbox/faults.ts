@@ -1,9 +1,8 @@
 /**
  * Failures on demand, for testing retry logic against the answers Stripe
  * gives under load: `POST /_sandbox/faults` queues 409 (`lock_timeout`),
- * 429 (`rate_limit`) or 5xx answers for the next matching requests, and
- * `--rate-limit N` makes the sandbox answer 429 above N requests per second
- * per key, as Stripe's rate limiter does.
+ * 429 (`rate_limit`) or 5xx answers for the next matching requests. (A
+ * steady rate limit, latency and error rate are Stripe's pace: pace.ts.)
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError, invalidRequest, StripeError } from '../stripe/errors.js';
@@ -31,9 +30,6 @@ function errorFor(status: number, retryAfter?: number): StripeError {
 
 export class Faults {
   private queue: Fault[] = [];
-  private buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(private readonly rateLimit?: number) {}
 
   /** The error to answer instead of running the request, if any. */
   check(req: FastifyRequest): StripeError | undefined {
@@ -46,20 +42,7 @@ export class Faults {
         return errorFor(fault.status, fault.retryAfter);
       }
     }
-    if (this.rateLimit && !this.take(`${req.headers.authorization ?? ''} ${req.headers['stripe-account'] ?? ''}`)) return errorFor(429);
     return undefined;
-  }
-
-  /** Token bucket per key: `rateLimit` requests a second, bursts up to the same number. */
-  private take(key: string): boolean {
-    const now = Date.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.rateLimit!, at: now };
-    bucket.tokens = Math.min(this.rateLimit!, bucket.tokens + ((now - bucket.at) / 1000) * this.rateLimit!);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
   }
 
   register(app: FastifyInstance): void {

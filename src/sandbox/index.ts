@@ -36,8 +36,12 @@ export interface SandboxOptions {
   webhooks?: WebhookOptions;
   /** Lifetime of Stripe Apps OAuth access tokens in seconds (default 3600; tests shorten it). */
   oauthTokenTtl?: number;
-  /** Answer 429 above this many requests per second per key, as Stripe's rate limiter does (off by default). */
+  /** Answer 429 above this many requests per second per account, as Stripe's rate limiter does (off by default). */
   rateLimit?: number;
+  /** Stripe's pace at start: latency (ms, ± jitter) and a share of requests answered 500; `POST /_sandbox/config` changes it later. */
+  latencyMs?: number;
+  latencyJitterMs?: number;
+  errorRate?: number;
   /** Also answer on this Unix socket: the embedding gateway's way in, cheaper per request than loopback TCP. */
   socketPath?: string;
   /** Seal the journal's lines with this key (32 bytes, base64): the embedding gateway keeps it in its vault. */
@@ -70,7 +74,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     baseUrl: '', apiVersion: Stripe.API_VERSION, platform: DEFAULT_ACCOUNT, oauthTokenTtl: options.oauthTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL,
     webhookTargets: (account, type) => webhooks.targets(account, type), urlPolicy, trustedOrigins,
   };
-  const app = buildSandboxServer({ store, env, logger: options.logger, rateLimit: options.rateLimit, onParamsRead: options.onParamsRead, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
+  const app = buildSandboxServer({ store, env, logger: options.logger, pace: { rate_limit: options.rateLimit, latency_ms: options.latencyMs, latency_jitter_ms: options.latencyJitterMs, error_rate: options.errorRate }, onParamsRead: options.onParamsRead, onCommit: (account, deliveries) => webhooks.onCommit(account, deliveries) });
   await app.listen({ port: options.port ?? 12111, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 12111;

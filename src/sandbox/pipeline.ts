@@ -18,6 +18,7 @@ import type { ParamSchema } from '../stripe/schema.js';
 import { validateParams } from './params/validate.js';
 import { refuseUnsupported } from './unsupported.js';
 import { requestForVersion } from './versions/requests.js';
+import type { Pace } from './pace.js';
 import type { Store } from './store/store.js';
 import { parseApiVersion } from '../stripe/versions.js';
 import { accountApiVersion, ctxSource } from './versions/account.js';
@@ -54,6 +55,8 @@ export interface PipelineDeps {
   onCommit?: (account: string, deliveries: string[]) => void;
   /** Where later work that failed is reported (the server's logger). */
   log?: { warn(obj: object, msg: string): void };
+  /** Stripe's pace (rate limit per account, injected errors), when set. */
+  pace?: Pace;
 }
 
 const header = (h: PipelineRequest['headers'], name: string): string | undefined => {
@@ -168,6 +171,8 @@ export function runOperation(deps: PipelineDeps, op: Operation, schema: ParamSch
     if (!grant) throw authenticationError(`Invalid API Key provided: ${maskKey(key.key)}`, 'api_key_invalid');
     if (grant.permissions) checkPermission(key.key, grant.account, grant.permissions, op);
     const account = actingAccount(deps.store, deps.env.platform, grant.account, targetAccount(req.headers, grant.account, key.key), key.key);
+    const refused = deps.pace?.admit(account);
+    if (refused) throw refused;
     // Without a header, the key's account's default (a platform acting on a connected account uses its own, as Stripe does).
     const eventVersion = accountApiVersion(deps.store, account, deps.env.apiVersion);
     const apiVersion = named ?? (account === grant.account ? eventVersion : accountApiVersion(deps.store, grant.account, deps.env.apiVersion));

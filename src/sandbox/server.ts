@@ -9,6 +9,7 @@ import type { SandboxEnv } from './engine/context.js';
 import { Expander } from './engine/expand.js';
 import { newId } from '../stripe/ids.js';
 import { Faults } from './faults.js';
+import { Pace, type PaceConfig } from './pace.js';
 import { parseForm } from './params/form.js';
 import { registerPages } from './pages/index.js';
 import { schemaFor } from './schemas.js';
@@ -26,8 +27,8 @@ export interface SandboxServerOptions {
   env: SandboxEnv;
   logger?: boolean;
   onCommit?: (account: string, deliveries: string[]) => void;
-  /** Answer 429 above this many requests per second per key (off by default). */
-  rateLimit?: number;
+  /** Stripe's pace: latency, a rate limit per account, injected errors (all off by default); changeable at run time. */
+  pace?: Partial<PaceConfig>;
   onParamsRead?: PipelineDeps['onParamsRead'];
 }
 
@@ -61,8 +62,10 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     expander: new Expander(COLLECTION_OF_PREFIX, VIRTUAL_EXPANSIONS),
     onCommit: options.onCommit,
     onParamsRead: options.onParamsRead,
+    pace: new Pace(options.pace),
   };
   deps.log = app.log;
+  const pace = deps.pace!;
 
   app.removeAllContentTypeParsers();
   // Stripe's API takes form-encoded bodies; JSON is accepted too, and anything else is read as a form.
@@ -80,8 +83,10 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
     done(null, parseForm(body as string));
   });
 
-  const faults = new Faults(options.rateLimit);
+  const faults = new Faults();
   faults.register(app);
+  app.get('/_sandbox/config', async () => ({ object: 'sandbox.config', ...pace.current }));
+  app.post<{ Body: Record<string, unknown> }>('/_sandbox/config', async (req) => ({ object: 'sandbox.config', ...pace.set(req.body ?? {}) }));
   app.addHook('onRequest', async (req, reply) => {
     const fault = faults.check(req);
     if (fault) return sendError(reply.headers(fault.fields.headers ?? {}), fault);
@@ -100,6 +105,8 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
           const query = (req as FastifyRequest & { formQuery?: Record<string, unknown> }).formQuery ?? {};
           const body = (req.body ?? {}) as Record<string, unknown>;
           const input = op.method === 'POST' ? { ...query, ...body } : query;
+          const wait = pace.delay();
+          if (wait) await new Promise((r) => setTimeout(r, wait));
           const answer = runOperation(deps, op, schema, { method: op.method, headers: req.headers, params: req.params as Record<string, string>, input });
           return reply.code(answer.status).headers(answer.headers).type('application/json').send(answer.body);
         },

@@ -42,19 +42,47 @@ describe('fault injection', () => {
   });
 });
 
-describe('rate limit', () => {
-  it('answers 429 above --rate-limit requests per second per key', async () => {
+describe('Stripe’s pace', () => {
+  it('answers 429 above --rate-limit requests per second per account, naming the limiter, and refills', async () => {
     const limited = await startHarness({ rateLimit: 5 });
     try {
+      const connected = (await limited.http('POST', '/v1/accounts', { body: 'type=custom&country=US' })).json.id;
+      await new Promise((r) => setTimeout(r, 1100));
       const statuses = await Promise.all(Array.from({ length: 12 }, () => limited.http('GET', '/v1/customers').then((r) => r.status)));
       assert.equal(statuses.filter((s) => s === 200).length, 5);
       assert.equal(statuses.filter((s) => s === 429).length, 7);
-      const other = await limited.http('GET', '/v1/customers', { key: 'sk_test_another_key' });
-      assert.equal(other.status, 200, 'each key has its own budget');
+      const refused = await limited.http('GET', '/v1/customers', { key: 'sk_test_another_key' });
+      assert.equal(refused.status, 429, 'another key of the same account shares its budget');
+      assert.equal(refused.json.error.code, 'rate_limit');
+      assert.equal(refused.headers.get('stripe-rate-limited-reason'), 'global-rate');
+      const other = await limited.http('GET', '/v1/customers', { headers: { 'stripe-account': connected } });
+      assert.equal(other.status, 200, 'a connected account has its own budget');
       await new Promise((r) => setTimeout(r, 450));
       assert.equal((await limited.http('GET', '/v1/customers')).status, 200, 'the budget refills');
     } finally {
       await limited.sandbox.close();
+    }
+  });
+
+  it('takes latency, jitter, a rate limit and an error rate at run time, and refuses bad settings', async () => {
+    const config = (body: object) => fetch(`${h.sandbox.url}/_sandbox/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      const set = await config({ latency_ms: 120, latency_jitter_ms: 20 });
+      assert.deepEqual(await set.json(), { object: 'sandbox.config', latency_ms: 120, latency_jitter_ms: 20, rate_limit: 0, error_rate: 0 });
+      const started = performance.now();
+      await Promise.all([h.stripe.customers.list(), h.stripe.customers.list()]);
+      const took = performance.now() - started;
+      assert.ok(took >= 95 && took < 400, `two answers in parallel took ${took.toFixed(0)} ms`);
+      await config({ latency_ms: 0, latency_jitter_ms: 0, error_rate: 1 });
+      const failed = await h.http('GET', '/v1/customers');
+      assert.deepEqual([failed.status, failed.json.error.type], [500, 'api_error']);
+      const bad = await config({ error_rate: 2 });
+      assert.equal(bad.status, 400);
+      assert.equal((await bad.json()).error.param, 'error_rate');
+      assert.equal((await config({ pace: 1 })).status, 400);
+      assert.equal((await (await fetch(`${h.sandbox.url}/_sandbox/config`)).json()).error_rate, 1, 'a refused change changes nothing');
+    } finally {
+      await config({ latency_ms: 0, latency_jitter_ms: 0, rate_limit: 0, error_rate: 0 });
     }
   });
 });
