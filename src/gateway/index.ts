@@ -78,7 +78,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const logs = new RequestLog(database.db, 200, database.copyCsv);
     const tracer = new Tracer(config.otelEndpoint);
     const rt: Runtime = {
-      config, db: database.db, vault, logs, tracer,
+      config, db: database.db, dbKind: database.kind, vault, logs, tracer,
       api: new Upstream(apiBase, retry, sandbox?.socketPath),
       // Its own client, closed on its own.
       connect: new Upstream(config.stripeConnectBase ?? apiBase, retry, config.stripeConnectBase ? undefined : sandbox?.socketPath),

@@ -12,7 +12,7 @@ import type { Queryable } from '../store/db.js';
 const tooMany = (message: string) => new StripeError(429, 'invalid_request_error', message, { code: 'rate_limit', headers: { 'retry-after': '1' } });
 
 /** Per-key token bucket; a request over the rate waits for its turn rather than failing, up to a limit. */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
   constructor(private readonly perSecond: number, private readonly maxWaitMs = 10_000) {}
 
@@ -32,6 +32,71 @@ export class RateLimiter {
       if (now - started > this.maxWaitMs) throw tooMany('Too many requests for this connection: PayBridge keeps each connection under Stripe\'s rate limit. Retry with backoff.');
       await new Promise((r) => setTimeout(r, Math.ceil(((1 - b.tokens) / this.perSecond) * 1000)));
     }
+  }
+}
+
+/** A limiter of calls per second per key: in this process, or shared by every instance. */
+export interface Limiter {
+  acquire(key: string): Promise<void>;
+}
+
+/**
+ * One rate limit for every instance on a shared PostgreSQL: a token bucket per key in `rate_buckets` (a second's
+ * worth at most), from which each instance leases a few tokens at a time — one round trip per lease, not per call.
+ * A lease not spent within a second is dropped, so no instance saves up more than the rate allows: together the
+ * instances stay under it.
+ */
+export class SharedRateLimiter implements Limiter {
+  private leases = new Map<string, { tokens: number; until: number }>();
+  private leasing = new Map<string, Promise<number>>();
+  private known = new Set<string>();
+  constructor(private readonly db: Queryable, private readonly perSecond: number, private readonly maxWaitMs = 10_000) {}
+
+  async acquire(key: string): Promise<void> {
+    if (!this.perSecond) return;
+    const started = Date.now();
+    for (;;) {
+      const lease = this.leases.get(key);
+      if (lease && lease.tokens >= 1 && Date.now() < lease.until) {
+        lease.tokens -= 1;
+        return;
+      }
+      // One lease request per key at a time; the calls waiting on it share what it brings.
+      let leasing = this.leasing.get(key);
+      if (!leasing) {
+        leasing = this.lease(key).finally(() => this.leasing.delete(key));
+        this.leasing.set(key, leasing);
+      }
+      const waitMs = await leasing;
+      if (!waitMs) continue;
+      if (Date.now() - started + waitMs > this.maxWaitMs) throw tooMany("Too many requests for this Stripe account: PayBridge keeps every instance together under Stripe's rate limit. Retry with backoff.");
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+
+  /** Takes up to a fifth of a second's tokens from the shared bucket; answers how long to wait when there were none. */
+  private async lease(key: string): Promise<number> {
+    const rate = this.perSecond;
+    const batch = Math.max(1, Math.floor(rate / 5));
+    if (!this.known.has(key)) {
+      await this.db.execute(sql`INSERT INTO rate_buckets (key, tokens) VALUES (${key}, ${rate}) ON CONFLICT (key) DO NOTHING`);
+      this.known.add(key);
+    }
+    const row = (await this.db.execute(sql`
+      WITH cur AS (SELECT LEAST(${rate}::float8, tokens + EXTRACT(EPOCH FROM clock_timestamp() - updated_at)::float8 * ${rate}) AS avail
+        FROM rate_buckets WHERE key = ${key} FOR UPDATE),
+      g AS (SELECT avail, LEAST(${batch}::float8, floor(avail)) AS granted FROM cur)
+      UPDATE rate_buckets SET tokens = g.avail - g.granted, updated_at = clock_timestamp() FROM g WHERE key = ${key}
+      RETURNING g.granted::float8 AS granted, g.avail::float8 AS avail`)).rows[0] as { granted: number; avail: number } | undefined;
+    if (!row) {
+      this.known.delete(key);
+      return 1;
+    }
+    if (row.granted >= 1) {
+      this.leases.set(key, { tokens: row.granted, until: Date.now() + 1000 });
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((1 - row.avail) / rate) * 1000));
   }
 }
 

@@ -27,6 +27,8 @@ export class NotAListError extends Error {}
 export interface ListPageScan {
   ids: string[];
   hasMore: boolean;
+  /** `created` of the page's last object (where a backfill of a created range has got to), if it has one. */
+  lastCreated?: number;
 }
 
 export function scanListPage(body: Buffer): ListPageScan {
@@ -40,6 +42,9 @@ export function scanListPage(body: Buffer): ListPageScan {
   let inData = false;
   let topKey = '';
   let idKey = false;
+  let createdKey = false;
+  let lastCreated: number | undefined;
+  let itemCreated: number | undefined;
   for (let i = 0; i < n; i++) {
     const c = body[i];
     if (c === QUOTE) {
@@ -56,7 +61,10 @@ export function scanListPage(body: Buffer): ListPageScan {
       if (depth === DATA && inData) throw new NotAListError('An element of the list page is not an object.');
       if (expectKey) {
         if (depth === LIST) topKey = body.toString('utf8', i + 1, end);
-        else if (depth === ITEM && inData) idKey = end - i === 3 && body[i + 1] === 0x69 && body[i + 2] === 0x64;
+        else if (depth === ITEM && inData) {
+          idKey = end - i === 3 && body[i + 1] === 0x69 && body[i + 2] === 0x64;
+          createdKey = end - i === 8 && body.toString('latin1', i + 1, end) === 'created';
+        }
         expectKey = false;
       } else if (depth === ITEM && inData && idKey) {
         ids.push(escaped ? JSON.parse(body.toString('utf8', i, end + 1)) : body.toString('utf8', i + 1, end));
@@ -71,18 +79,28 @@ export function scanListPage(body: Buffer): ListPageScan {
       else if (depth === ITEM && inData) {
         if (c !== OPEN_OBJECT) throw new NotAListError('An element of the list page is not an object.');
         items++;
+        itemCreated = undefined;
       }
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth === DATA) inData = false;
+      if (depth === ITEM && inData) lastCreated = itemCreated;
       depth--;
-      expectKey = idKey = false;
+      expectKey = idKey = createdKey = false;
       topKey = '';
     } else if (c === COMMA) {
       // Keys matter only at the depths of the list and its items, both objects: there a comma is always followed by a key.
       expectKey = true;
-      idKey = false;
+      idKey = createdKey = false;
     } else if (c > SPACE && c !== COLON) {
       if (depth === DATA && inData) throw new NotAListError('An element of the list page is not an object.');
+      if (depth === ITEM && inData && createdKey && !expectKey) {
+        let end = i;
+        while (end < n && ((body[end] >= 0x30 && body[end] <= 0x39) || body[end] === 0x2d)) end++;
+        itemCreated = end > i ? Number(body.toString('latin1', i, end)) : undefined;
+        createdKey = false;
+        i = Math.max(i, end - 1);
+        continue;
+      }
       if (depth === LIST && topKey === 'has_more' && !expectKey) {
         hasMore = c === T;
         topKey = '';
@@ -91,5 +109,5 @@ export function scanListPage(body: Buffer): ListPageScan {
   }
   if (depth !== 0 || !sawData) throw new NotAListError('The answer is not a Stripe list (no `data` array).');
   if (ids.length !== items) throw new NotAListError('An object of the list page has no id.');
-  return { ids, hasMore };
+  return { ids, hasMore, lastCreated };
 }

@@ -16,7 +16,7 @@ import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';
 import { answerFields, failIfUnusable, stripeErrorOf, type Connection, type Connections } from './connections.js';
 import { hintOf, newGatewayId, randomToken, sha256 } from './ids.js';
-import { ConcurrencyGate, countCreation, RateLimiter } from './limits.js';
+import { ConcurrencyGate, countCreation, RateLimiter, SharedRateLimiter, type Limiter } from './limits.js';
 import type { OAuthConnections } from './oauth.js';
 import { canonicalStripePath } from './paths.js';
 import type { Runtime } from './runtime.js';
@@ -45,13 +45,19 @@ interface ConnectionKey {
  */
 const FORWARDED = ['content-type', 'stripe-version', 'idempotency-key'];
 
+/** Whose rate limit a call spends: its Stripe account's (several connections may reach one account), per mode. */
+const limitKey = (conn: Connection): string => `${conn.mode}:${conn.accountId ?? conn.id}`;
+
 export class Proxy {
-  private limiters: Record<Mode, RateLimiter>;
+  private limiters: Record<Mode, Limiter>;
   private readonly perApp: ConcurrencyGate;
   private keyCache = new Map<string, { key: ConnectionKey | null; at: number }>();
 
   constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly oauth: OAuthConnections) {
-    this.limiters = { test: new RateLimiter(rt.config.rateLimit.test), live: new RateLimiter(rt.config.rateLimit.live) };
+    // Stripe limits each account, however many connections or instances call it: on a shared PostgreSQL the bucket
+    // is in the database; on embedded storage there is one instance, and it is in memory.
+    const limiter = (perSecond: number): Limiter => (rt.dbKind === 'postgres' ? new SharedRateLimiter(rt.db, perSecond) : new RateLimiter(perSecond));
+    this.limiters = { test: limiter(rt.config.rateLimit.test), live: limiter(rt.config.rateLimit.live) };
     this.perApp = new ConcurrencyGate(rt.config.appConcurrency);
   }
 
@@ -100,7 +106,7 @@ export class Proxy {
 
   private async forwardNow(app: AppKey, conn: Connection, req: ProxyRequest, source: string): Promise<UpstreamAnswer> {
     failIfUnusable(conn);
-    await this.limiters[conn.mode as Mode].acquire(conn.id);
+    await this.limiters[conn.mode as Mode].acquire(limitKey(conn));
     const headers: Record<string, string> = {};
     for (const name of FORWARDED) {
       const v = req.headers[name];

@@ -16,6 +16,8 @@ import type { Vault } from './vault.js';
 export interface Runtime {
   config: GatewayConfig;
   db: Db;
+  /** Which database: a shared PostgreSQL (several instances may use it) or this process's PGlite. */
+  dbKind: 'pglite' | 'postgres';
   vault: Vault;
   api: Upstream;
   connect: Upstream;

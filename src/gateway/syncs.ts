@@ -91,7 +91,32 @@ export function jsonbArrayOf(texts: Buffer[]): Buffer {
 interface Progress {
   cursor: string | null;
   count: number;
+  /** The range the pages belong to (its `hi`). */
+  range: number;
 }
+
+/** A `created` range of a model's backfill: [lo, hi), read from `cursor` on; the rest is what its reader knows. */
+interface Range {
+  lo: number;
+  hi: number;
+  cursor: string | null;
+  done: boolean;
+  /** `created` of the last object read: the range has got this far down. */
+  position?: number;
+  /** `created` of the first object read, for the step of the first probe. */
+  newest?: number;
+  more?: boolean;
+  pages?: number;
+}
+
+/** The upper bound of a model's first range: all of time (a bigint column, and a whole double). */
+const ALL_TIME = 2 ** 53 - 1;
+/** Ranges of one model read at the same time: enough to keep Stripe's rate limit busy at a few hundred ms a page. */
+const RANGES_AT_ONCE = 8;
+/** Pages a model's first range reads before the rest of its history is split into ranges: smaller models never are. */
+const PAGES_BEFORE_SPLIT = 2;
+/** How many times a page refused with 429 (after the upstream's own retries) is asked for again before the model fails. */
+const RATE_LIMITED_ATTEMPTS = 20;
 
 export class Syncs {
   private running = new Map<string, Promise<void>>();
@@ -123,8 +148,9 @@ export class Syncs {
   private async write(conn: Connection, model: string, source: { items: Version[] } | { pages: ListPage[]; version: number }, progress?: Progress) {
     // A backfill page also moves its model's cursor, in the same statement.
     const saveProgress = progress
-      ? sql`, progress AS (UPDATE sync_state SET cursor = ${progress.cursor}, synced = synced + ${progress.count}, locked_until = ${this.lease()}, updated_at = now()
-          WHERE connection_id = ${conn.id} AND model = ${model})`
+      ? sql`, progress AS (UPDATE sync_state SET synced = synced + ${progress.count}, locked_until = ${this.lease()}, updated_at = now()
+          WHERE connection_id = ${conn.id} AND model = ${model}),
+        range_progress AS (UPDATE sync_ranges SET cursor = ${progress.cursor} WHERE connection_id = ${conn.id} AND model = ${model} AND hi = ${progress.range})`
       : sql``;
     const rows = 'items' in source
       ? sql`SELECT ${conn.id}, ${model}, e->'o'->>'id', e->'o', (e->'o'->>'created')::bigint, (e->>'v')::bigint, (e->>'d')::boolean
@@ -279,6 +305,7 @@ export class Syncs {
     try {
       await this.running.get(connectionId);
       await this.rt.db.transaction(async (tx) => {
+        await tx.execute(sql`DELETE FROM sync_ranges WHERE connection_id = ${connectionId}`);
         await tx.execute(sql`DELETE FROM sync_state WHERE connection_id = ${connectionId}`);
         await tx.execute(sql`DELETE FROM records WHERE connection_id = ${connectionId}`);
       });
@@ -315,51 +342,40 @@ export class Syncs {
     if (left.models > 0 && left.n === 0) await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.completed', { connection: conn.id });
   }
 
-  /** One model's pages, from `cursor` on; the next page is read while the current one is written. */
+  /**
+   * One model's backfill, in `created` ranges read side by side. It starts as one range over all time, from the
+   * model's saved cursor; a model with more than a couple of pages is then split into ranges that cover the rest of
+   * its history (the range being read keeps its cursor and the newest part), and whenever a range is done the range
+   * with the most time left is split again, so the reads stay in parallel to the end. Each range's cursor is saved
+   * with the pages it wrote: a restart resumes every range where it stopped. Every range goes through the
+   * connection's rate limit, and a 429 slows the range down instead of failing it.
+   */
   private async backfillModel(app: AppKey, conn: Connection, model: string, cursor: string | null): Promise<void> {
     const base = MODELS[model].path;
     // A model the key is known not to read is skipped without asking Stripe (a restricted key's probed permissions).
     const needed = permissionFor('GET', base.split('?')[0])?.permission;
     const granted = (conn.permissions as Record<string, string> | null)?.[needed ?? ''];
     if (needed && granted === 'none') return this.skip(conn, model, needed);
-    const read = (after: string | null) => {
-      const fetchedAt = Math.floor(Date.now() / 1000);
-      const page: Promise<ListPage & { hasMore: boolean; fetchedAt: number }> = this.proxy
-        .requestBytes(app, conn, 'GET', `${base}${base.includes('?') ? '&' : '?'}limit=100${after ? `&starting_after=${after}` : ''}`, undefined, undefined, 'sync')
-        .then((body) => ({ ...scanListPage(body), body, fetchedAt }));
-      page.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-      return page;
-    };
-    // At most one write in flight per model, so pages are stored in order, each batch with the cursor after it.
-    let writing: Promise<void> = Promise.resolve();
     try {
-      let reading = read(cursor);
-      let batch: Awaited<ReturnType<typeof read>>[] = [];
-      for (;;) {
-        const page = await reading;
-        if (this.stopping || this.dropping.has(conn.id)) {
-          // A clean stop hands the model back at once; a restart resumes from the saved cursor.
-          await writing;
-          await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = NULL WHERE connection_id = ${conn.id} AND model = ${model}`);
-          return;
-        }
-        const last = page.ids.at(-1) ?? cursor;
-        if (page.hasMore) reading = read(last);
-        batch.push(page);
-        cursor = last;
-        if (batch.length < PAGES_PER_WRITE && page.hasMore) continue;
-        // The next pages are read while these are written: the slower of the two sets the pace, not their sum.
-        const pages = batch;
-        batch = [];
-        await writing;
-        writing = this.upsertPages(conn, model, pages, pages[0].fetchedAt, { cursor: last, count: pages.reduce((n, p) => n + p.ids.length, 0) });
-        writing.catch(() => undefined); // awaited before the next write or at the end; this only keeps it from going unhandled meanwhile
-        if (!page.hasMore) break;
+      let ranges = (await this.rt.db.execute(sql`SELECT lo::float8 AS lo, hi::float8 AS hi, cursor, done FROM sync_ranges WHERE connection_id = ${conn.id} AND model = ${model} ORDER BY hi`)).rows as unknown as Range[];
+      if (!ranges.some((r) => !r.done)) {
+        await this.rt.db.execute(sql`DELETE FROM sync_ranges WHERE connection_id = ${conn.id} AND model = ${model}`);
+        ranges = [{ lo: 0, hi: ALL_TIME, cursor, done: false }];
+        await this.rt.db.execute(sql`INSERT INTO sync_ranges (connection_id, model, lo, hi, cursor) VALUES (${conn.id}, ${model}, 0, ${ALL_TIME}, ${cursor})`);
       }
-      await writing;
-      await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', locked_until = NULL, finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+      const finished = await this.readRanges(app, conn, model, ranges.filter((r) => !r.done));
+      if (!finished) {
+        // A clean stop hands the model back at once; a restart resumes every range from its saved cursor.
+        await this.rt.db.execute(sql`UPDATE sync_state SET locked_until = NULL WHERE connection_id = ${conn.id} AND model = ${model}`);
+        return;
+      }
+      // The oldest object read stays the model's cursor, as a backfill read in one range leaves it.
+      // Ranges may read a few objects twice (a page in flight when its range was split): the count is the records'.
+      await this.rt.db.execute(sql`UPDATE sync_state SET status = 'synced', cursor = COALESCE((SELECT cursor FROM sync_ranges WHERE connection_id = ${conn.id} AND model = ${model} AND lo = 0), cursor),
+        synced = (SELECT count(*) FROM records WHERE connection_id = ${conn.id} AND model = ${model})::int,
+        locked_until = NULL, finished_at = now(), updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
+      await this.rt.db.execute(sql`DELETE FROM sync_ranges WHERE connection_id = ${conn.id} AND model = ${model}`);
     } catch (e) {
-      await writing.catch(() => undefined); // its cursor must not land after the error below
       if (e instanceof SyncGone) return; // the connection was deleted meanwhile, its records with it
       // Stripe refusing the key's permission is not a failure to alert on: the model is skipped, and says why.
       if (e instanceof StripeError && e.status === 403 && e.type === 'permission_error') return this.skip(conn, model, needed ?? model);
@@ -367,6 +383,157 @@ export class Syncs {
       await this.rt.db.execute(sql`UPDATE sync_state SET status = 'error', error = ${message}, locked_until = NULL, updated_at = now() WHERE connection_id = ${conn.id} AND model = ${model}`);
       await emitGatewayEvent(this.rt, conn.appId, conn.mode, 'sync.failed', { connection: conn.id, model, error: message });
       await this.alert(conn, model, message);
+    }
+  }
+
+  /** Reads `open` ranges side by side, splitting as places free up; answers whether all were read (false: stopped). */
+  private async readRanges(app: AppKey, conn: Connection, model: string, open: Range[]): Promise<boolean> {
+    const queue = [...open];
+    const active = new Set<Range>();
+    const running = new Set<Promise<void>>();
+    let failure: unknown;
+    let stopped = false;
+    let floor: number | undefined;
+    let wake: () => void = () => undefined;
+    const woken = () => new Promise<void>((resolve) => (wake = resolve));
+    let nudge = woken();
+    const start = (range: Range) => {
+      active.add(range);
+      const run: Promise<void> = this.readRange(app, conn, model, range, () => wake())
+        .then((outcome) => {
+          if (outcome === 'stopped') stopped = true;
+        })
+        .catch((e) => {
+          failure ??= e;
+        })
+        .finally(() => {
+          active.delete(range);
+          running.delete(run);
+          wake();
+        });
+      running.add(run);
+    };
+    for (;;) {
+      while (queue.length && running.size < RANGES_AT_ONCE && failure === undefined && !stopped) start(queue.shift()!);
+      if (!running.size) break;
+      await Promise.race([nudge, ...running]);
+      nudge = woken();
+      if (failure !== undefined || stopped) continue;
+      if (running.size >= RANGES_AT_ONCE || queue.length) continue;
+      // A free place: the range with the most time left gives part of it to a new range.
+      const candidates = [...active].filter((r) => r.more && r.position !== undefined && (r.hi !== ALL_TIME || r.pages! >= PAGES_BEFORE_SPLIT));
+      const widest = candidates.sort((a, b) => b.position! - Math.max(b.lo, floor ?? 0) - (a.position! - Math.max(a.lo, floor ?? 0)))[0];
+      if (!widest) continue;
+      if (widest.hi === ALL_TIME && widest.lo === 0 && floor === undefined) floor = await this.oldestBound(app, conn, model, widest);
+      const pieces = widest.hi === ALL_TIME && widest.lo === 0 ? RANGES_AT_ONCE - running.size + 1 : 2;
+      queue.push(...(await this.split(conn, model, widest, Math.max(widest.lo, floor ?? 0), pieces)));
+    }
+    await Promise.allSettled(running);
+    if (failure !== undefined) throw failure;
+    return !stopped && !this.stopping && !this.dropping.has(conn.id);
+  }
+
+  /**
+   * Splits the part of `range` not yet read (`lo` up to where it has got to) into `pieces`: the range keeps the
+   * newest part and its cursor, the others are new ranges with no cursor. The lowest new range starts where `range`
+   * did (objects older than `from` are still covered); `from` only places the cuts.
+   */
+  private async split(conn: Connection, model: string, range: Range, from: number, pieces: number): Promise<Range[]> {
+    const top = range.position!;
+    const cuts: number[] = [];
+    for (let i = 1; i < pieces; i++) {
+      const cut = Math.floor(from + ((top - from) * i) / pieces);
+      if (cut > (cuts.at(-1) ?? range.lo) && cut <= top) cuts.push(cut);
+    }
+    if (!cuts.length) return [];
+    const bounds = [range.lo, ...cuts];
+    const added = bounds.slice(0, -1).map((lo, i) => ({ lo, hi: bounds[i + 1], cursor: null, done: false }) as Range);
+    await this.rt.db.transaction(async (tx) => {
+      await tx.execute(sql`UPDATE sync_ranges SET lo = ${cuts.at(-1)!} WHERE connection_id = ${conn.id} AND model = ${model} AND hi = ${range.hi}`);
+      for (const r of added) await tx.execute(sql`INSERT INTO sync_ranges (connection_id, model, lo, hi) VALUES (${conn.id}, ${model}, ${r.lo}, ${r.hi}) ON CONFLICT DO NOTHING`);
+    });
+    range.lo = cuts.at(-1)!;
+    return added;
+  }
+
+  /**
+   * A lower bound of the model's oldest `created`, below where `range` has got to: steps back twice as far each
+   * time until nothing is older (a few requests; Stripe's lists cannot be read oldest first).
+   */
+  private async oldestBound(app: AppKey, conn: Connection, model: string, range: Range): Promise<number> {
+    const top = range.position!;
+    let step = Math.max(1, (range.newest ?? top) - top);
+    for (let t = top - step; t > 0; step *= 2, t = top - step) {
+      const page = await this.readPage(app, conn, model, { lo: 0, hi: t, cursor: null, done: false }, null, 1);
+      if (!page.ids.length) return t;
+    }
+    return 0;
+  }
+
+  /** One list page of a range (`limit` objects after `after`), waiting out 429s with a growing pause. */
+  private async readPage(app: AppKey, conn: Connection, model: string, range: Range, after: string | null, limit = 100): Promise<ListPage & { hasMore: boolean; fetchedAt: number; lastCreated?: number }> {
+    const base = MODELS[model].path;
+    const filter = `${range.lo > 0 ? `&created[gte]=${range.lo}` : ''}${range.hi < ALL_TIME ? `&created[lt]=${range.hi}` : ''}`;
+    const path = `${base}${base.includes('?') ? '&' : '?'}limit=${limit}${filter}${after ? `&starting_after=${after}` : ''}`;
+    for (let attempt = 0; ; attempt++) {
+      const fetchedAt = Math.floor(Date.now() / 1000);
+      try {
+        const body = await this.proxy.requestBytes(app, conn, 'GET', path, undefined, undefined, 'sync');
+        return { ...scanListPage(body), body, fetchedAt };
+      } catch (e) {
+        // The upstream already retried a few times; a storm of 429s only slows the range down.
+        if (!(e instanceof StripeError && e.status === 429) || attempt >= RATE_LIMITED_ATTEMPTS || this.stopping || this.dropping.has(conn.id)) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+
+  /** A range's pages from its cursor on; the next page is read while the current ones are written. */
+  private async readRange(app: AppKey, conn: Connection, model: string, range: Range, onPage: () => void): Promise<'done' | 'stopped'> {
+    const read = (after: string | null) => {
+      const page = this.readPage(app, conn, model, range, after);
+      page.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      return page;
+    };
+    // At most one write in flight per range, so its pages are stored in order, each batch with the cursor after it.
+    let writing: Promise<void> = Promise.resolve();
+    let cursor = range.cursor;
+    range.pages = 0;
+    range.more = true;
+    try {
+      let reading = read(cursor);
+      let batch: Awaited<ReturnType<typeof read>>[] = [];
+      for (;;) {
+        const page = await reading;
+        if (this.stopping || this.dropping.has(conn.id)) {
+          await writing;
+          return 'stopped';
+        }
+        const last = page.ids.at(-1) ?? cursor;
+        if (page.hasMore) reading = read(last);
+        range.more = page.hasMore;
+        range.pages += 1;
+        if (range.pages === 1) range.newest ??= page.fetchedAt;
+        if (page.lastCreated !== undefined) range.position = page.lastCreated;
+        batch.push(page);
+        cursor = last;
+        onPage();
+        if (batch.length < PAGES_PER_WRITE && page.hasMore && range.pages > PAGES_BEFORE_SPLIT) continue;
+        // The next pages are read while these are written: the slower of the two sets the pace, not their sum.
+        const pages = batch;
+        batch = [];
+        await writing;
+        writing = this.upsertPages(conn, model, pages, pages[0].fetchedAt, { cursor: last, count: pages.reduce((n, p) => n + p.ids.length, 0), range: range.hi });
+        writing.catch(() => undefined); // awaited before the next write or at the end; this only keeps it from going unhandled meanwhile
+        if (!page.hasMore) break;
+      }
+      await writing;
+      await this.rt.db.execute(sql`UPDATE sync_ranges SET done = true, cursor = ${cursor} WHERE connection_id = ${conn.id} AND model = ${model} AND hi = ${range.hi}`);
+      range.done = true;
+      return 'done';
+    } catch (e) {
+      await writing.catch(() => undefined); // its cursor must not land after the error
+      throw e;
     }
   }
 
@@ -391,11 +558,14 @@ export class Syncs {
 
   async status(app: AppKey, connectionId: string) {
     const conn = await this.conns.require(app, connectionId);
-    const rows = (await this.rt.db.execute(sql`SELECT model, status, synced, error, started_at, finished_at FROM sync_state WHERE connection_id = ${conn.id} ORDER BY model`)).rows as Record<string, any>[];
+    const rows = (await this.rt.db.execute(sql`SELECT model, status, synced, error, started_at, finished_at,
+        (SELECT count(*) FROM sync_ranges r WHERE r.connection_id = s.connection_id AND r.model = s.model AND NOT r.done)::int AS ranges
+      FROM sync_state s WHERE connection_id = ${conn.id} ORDER BY model`)).rows as Record<string, any>[];
     const seconds = (t: unknown) => (t ? Math.floor(new Date(t as string).getTime() / 1000) : null);
     return {
       object: 'sync', connection: conn.id,
-      models: rows.map((r) => ({ model: r.model, status: r.status, synced: r.synced, error: r.error ?? null, last_synced_at: r.status === 'synced' ? seconds(r.finished_at) : null })),
+      // `ranges`: how many created ranges of the model are still being read (a large model's backfill reads several at once).
+      models: rows.map((r) => ({ model: r.model, status: r.status, synced: r.synced, ranges: r.ranges, error: r.error ?? null, last_synced_at: r.status === 'synced' ? seconds(r.finished_at) : null })),
     };
   }
 

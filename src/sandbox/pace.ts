@@ -31,18 +31,20 @@ const LIMITS: Record<keyof PaceConfig, [min: number, max: number]> = {
 export class Pace {
   private config: PaceConfig;
   private buckets = new Map<string, { tokens: number; at: number }>();
+  /** Requests refused by the rate limit since the pace was last set: what a bench or a test reads to count 429s. */
+  private refused = 0;
 
   constructor(initial: Partial<PaceConfig> = {}) {
     this.config = { latency_ms: 0, latency_jitter_ms: 0, rate_limit: 0, error_rate: 0 };
     this.set(initial);
   }
 
-  get current(): PaceConfig {
-    return { ...this.config };
+  get current(): PaceConfig & { rate_limited: number } {
+    return { ...this.config, rate_limited: this.refused };
   }
 
   /** Changes the given settings (numbers, or numeric strings as a form sends them); refuses the whole change on any bad one. */
-  set(change: Record<string, unknown>): PaceConfig {
+  set(change: Record<string, unknown>): PaceConfig & { rate_limited: number } {
     const next = { ...this.config };
     for (const [name, raw] of Object.entries(change)) {
       if (raw === undefined) continue;
@@ -54,6 +56,7 @@ export class Pace {
     }
     if (next.rate_limit !== this.config.rate_limit) this.buckets.clear();
     this.config = next;
+    this.refused = 0;
     return this.current;
   }
 
@@ -77,6 +80,7 @@ export class Pace {
       bucket.at = now;
       this.buckets.set(account, bucket);
       if (bucket.tokens < 1) {
+        this.refused++;
         // Stripe names which limiter refused; it documents no Retry-After for rate limits.
         return invalidRequest(RATE_LIMITED, { code: 'rate_limit', headers: { 'stripe-rate-limited-reason': 'global-rate' } }, 429);
       }

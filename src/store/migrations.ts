@@ -183,4 +183,17 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       ALTER TABLE connections ADD COLUMN default_for_sessions boolean NOT NULL DEFAULT false
     `,
   },
+  {
+    // Issue 22: one rate limit per Stripe account shared by every instance (a token bucket per key); a large model's
+    // backfill in several created ranges, each with its own cursor; where polling Stripe's events has got to.
+    id: '0015_stripe_pace',
+    sql: `
+      CREATE TABLE rate_buckets (key text PRIMARY KEY, tokens double precision NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+      CREATE TABLE sync_ranges (
+        connection_id text NOT NULL, model text NOT NULL, lo bigint NOT NULL, hi bigint NOT NULL,
+        cursor text, done boolean NOT NULL DEFAULT false, PRIMARY KEY (connection_id, model, hi)
+      );
+      ALTER TABLE connections ADD COLUMN events_polled_to jsonb
+    `,
+  },
 ];

@@ -94,7 +94,7 @@ for (const backend of list) {
       }
     });
 
-    it('resumes a backfill killed halfway: every record once, none missing', async () => {
+    it('resumes a backfill killed halfway, every created range where it stopped: every record once, none missing', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'paybridge-crash-backfill-'));
       dirs.push(dir);
       // Five requests a second makes the backfill slow enough to be caught in the middle.
@@ -106,11 +106,20 @@ for (const backend of list) {
       try {
         const stripe = new Stripe('sk_test_crash_backfill', { host: '127.0.0.1', port: pb.ports.sandboxPort, protocol: 'http' });
         const made: string[] = [];
-        for (let i = 0; i < 60; i++) made.push(...(await Promise.all(Array.from({ length: 25 }, (_, j) => stripe.customers.create({ email: `bulk${i * 25 + j}@example.com` }).then((c) => c.id)))));
+        // Spread over a few seconds, so the customers' created times leave room for several ranges.
+        for (let i = 0; i < 60; i++) {
+          made.push(...(await Promise.all(Array.from({ length: 25 }, (_, j) => stripe.customers.create({ email: `bulk${i * 25 + j}@example.com` }).then((c) => c.id)))));
+          await new Promise((r) => setTimeout(r, 70));
+        }
         const conn = await call('POST', '/v1/connections', 'secret_key=sk_test_crash_backfill');
         await call('POST', `/v1/connections/${conn.id}/sync`);
         const customersSynced = async () => ((await call('GET', `/v1/connections/${conn.id}/sync`)).models as { model: string; synced: number }[]).find((m) => m.model === 'customers')!.synced;
-        await eventually(async () => assert.ok((await customersSynced()) >= 300), 30_000);
+        await eventually(async () => {
+          const synced = await customersSynced();
+          assert.ok(synced >= 300, `customers synced: ${synced}`);
+        }, 30_000);
+        const reading = ((await call('GET', `/v1/connections/${conn.id}/sync`)).models as { model: string; ranges: number }[]).find((m) => m.model === 'customers')!;
+        assert.ok(reading.ranges >= 2, `the customers are read in several created ranges at once (${reading.ranges})`);
         await killHard(pb);
 
         pb = await startPaybridge(dir, environment, pb.ports);

@@ -26,6 +26,9 @@ function page(): { object: string; data: unknown[]; has_more: boolean; url: stri
   const data = Array.from({ length: Math.floor(random() * 6) }, (_, i) => {
     const id = random() < 0.1 ? `cus_${i}\\"odd"é` : `cus_${Math.floor(random() * 1e9)}`;
     const rest = Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, (_, k) => [pick(['object', 'metadata', 'refunds', 'has_more', `f${k}`]), value(1)]));
+    // `created` at the top of most objects (and nested ones elsewhere, which must not count).
+    if (random() < 0.8) rest.created = Math.floor(random() * 2e9);
+    if (random() < 0.3) rest.nested = { created: 7, data: [{ created: 9 }] };
     // Stripe puts `id` first; the scanner must not depend on it.
     return random() < 0.5 ? { id, ...rest } : { ...rest, id };
   });
@@ -39,7 +42,8 @@ it('agrees with JSON.parse on generated list pages, compact and pretty-printed',
     const text = JSON.stringify(p, null, pick([undefined, 2, '\t']));
     const scanned = scanListPage(Buffer.from(text));
     const parsed = JSON.parse(text);
-    assert.deepEqual(scanned, { ids: parsed.data.map((o: { id: string }) => o.id), hasMore: parsed.has_more }, text);
+    const last = parsed.data.at(-1) as { created?: number } | undefined;
+    assert.deepEqual(scanned, { ids: parsed.data.map((o: { id: string }) => o.id), hasMore: parsed.has_more, lastCreated: last?.created }, text);
   }
 });
 

@@ -125,3 +125,39 @@ it('deletes a connection on one instance while another backfills it: no record i
   const events = (await a.api('GET', '/v1/gateway_events?limit=100')).json.data.filter((e: { type: string; data: { connection?: string } }) => e.data.connection === conn);
   assert.deepEqual(events.filter((e: { type: string }) => e.type.startsWith('sync.')), [], 'neither sync.completed nor sync.failed');
 });
+
+it('keeps two instances together under one Stripe account’s rate limit', { skip }, async () => {
+  const pace = (body: object) => fetch(`${sandbox.url}/_sandbox/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+  // Two more instances on the same database, each allowed 9 calls a second per account: together still 9, under the sandbox's 10.
+  const limited = { ...env, PAYBRIDGE_RATE_LIMIT_TEST: '9' };
+  const [c, d] = await Promise.all([startGatewayHarness({ env: limited }), startGatewayHarness({ env: limited })]);
+  try {
+    const key = a.key || b.key;
+    // Two connections (two keys) to one account: Stripe counts them together, and so must PayBridge.
+    const one = (await a.api('POST', '/v1/connections', { secret_key: 'sk_test_limit_one' })).json;
+    const two = (await a.api('POST', '/v1/connections', { secret_key: 'sk_test_limit_two' })).json;
+    assert.equal(one.account, two.account);
+    await pace({ rate_limit: 10 });
+    await new Promise((r) => setTimeout(r, 1100));
+    const until = Date.now() + 3000;
+    let answered = 0;
+    const hammer = async (gw: GatewayHarness, conn: string) => {
+      while (Date.now() < until) {
+        const res = await fetch(`${gw.gw.url}/proxy/${conn}/v1/customers?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+        await res.arrayBuffer();
+        if (res.status === 200) answered++;
+      }
+    };
+    const started = Date.now();
+    await Promise.all([...Array.from({ length: 6 }, () => hammer(c, one.id)), ...Array.from({ length: 6 }, () => hammer(d, two.id))]);
+    const seconds = (Date.now() - started) / 1000;
+    const after = await fetch(`${sandbox.url}/_sandbox/config`).then((r) => r.json());
+    assert.equal(after.rate_limited, 0, 'the sandbox refused none of their calls');
+    assert.ok(answered <= 10 * seconds + 10, `${answered} calls in ${seconds.toFixed(1)} s stay within 10 a second (and a second's burst)`);
+    assert.ok(answered >= 6 * seconds, `${answered} calls in ${seconds.toFixed(1)} s: the shared budget is used, not starved`);
+  } finally {
+    await pace({ rate_limit: 0 });
+    await c.close();
+    await d.close();
+  }
+});

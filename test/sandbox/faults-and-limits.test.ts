@@ -68,7 +68,7 @@ describe('Stripe’s pace', () => {
     const config = (body: object) => fetch(`${h.sandbox.url}/_sandbox/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     try {
       const set = await config({ latency_ms: 120, latency_jitter_ms: 20 });
-      assert.deepEqual(await set.json(), { object: 'sandbox.config', latency_ms: 120, latency_jitter_ms: 20, rate_limit: 0, error_rate: 0 });
+      assert.deepEqual(await set.json(), { object: 'sandbox.config', latency_ms: 120, latency_jitter_ms: 20, rate_limit: 0, error_rate: 0, rate_limited: 0 });
       const started = performance.now();
       await Promise.all([h.stripe.customers.list(), h.stripe.customers.list()]);
       const took = performance.now() - started;
