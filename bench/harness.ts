@@ -79,10 +79,10 @@ export function rssMiB(pid: number): number {
  * A database of its own for one bench run on the PostgreSQL that `DATABASE_URL` names (or undefined without it),
  * dropped by `drop()`: a run that shared the named database would leave its tables, and its vault, to the next.
  */
-export async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+export async function scratchDatabase(suffix = ''): Promise<{ url: string; drop(): Promise<void> } | undefined> {
   const admin = process.env.DATABASE_URL;
   if (!admin) return undefined;
-  const name = `pb_bench_${process.pid}`;
+  const name = `pb_bench_${process.pid}${suffix}`;
   const run = async (statement: string) => {
     const client = new pg.Client({ connectionString: admin });
     await client.connect();

@@ -4,7 +4,9 @@
  * through the proxy (the raw paginated list throughput), then a backfill of
  * the same data into the database. The sandbox is seeded before the connection exists, so no
  * webhook traffic runs during the measurement.
- * Usage: npm run bench:sync [-- --customers 10000 --payments 20000 --rounds 3]; DATABASE_URL=postgres://… to measure on PostgreSQL
+ * Then the rows at Stripe's pace (bench/sync-pace.ts).
+ * Usage: npm run bench:sync [-- --customers 10000 --payments 20000 --rounds 3 --pace-charges 100000 --pace-only];
+ * DATABASE_URL=postgres://… to measure on PostgreSQL (and to run the two-instance row)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,11 +15,15 @@ import { sql } from 'drizzle-orm';
 import { loadConfig, startGateway } from '../src/gateway/index.js';
 import { jsonbArrayOf, MODELS } from '../src/gateway/syncs.js';
 import { busyShare, cpuTimes, median, scratchDatabase } from './harness.js';
+import { stripePaceRows } from './sync-pace.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback;
 const customers = arg('customers', 10_000);
 const payments = arg('payments', 20_000);
 const roundCount = arg('rounds', 3);
+/** Charges of the Stripe-pace rows (0 skips them). */
+const paceCharges = process.argv.includes('--pace-charges') ? Number(process.argv[process.argv.indexOf('--pace-charges') + 1]) : 100_000;
+const paceOnly = process.argv.includes('--pace-only');
 
 async function seed(url: string, path: string, body: string, count: number): Promise<void> {
   let next = 0;
@@ -141,4 +147,5 @@ async function main() {
   }
 }
 
-await main();
+if (!paceOnly) await main();
+if (paceCharges > 0) await stripePaceRows(paceCharges);

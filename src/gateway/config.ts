@@ -45,6 +45,8 @@ export interface GatewayConfig {
   webhookSecrets: string[];
   /** How long a claimed job (a webhook delivery, a Stripe event, a backfill) stays with the instance that claimed it before another may take it over. */
   leaseSeconds: number;
+  /** How often connections without a webhook endpoint read Stripe's events (ms; 0 turns polling off). */
+  eventsPollMs: number;
   /** Where sync errors are posted when a connection names no alert URL (Slack-compatible incoming webhook). */
   alertWebhookUrl?: string;
   otelEndpoint?: string;
@@ -89,6 +91,7 @@ const Env = z.object({
   PAYBRIDGE_RATE_LIMIT_LIVE: count('PAYBRIDGE_RATE_LIMIT_LIVE').optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
   PAYBRIDGE_LEASE_SECONDS: count('PAYBRIDGE_LEASE_SECONDS').min(1, 'PAYBRIDGE_LEASE_SECONDS must be at least 1').optional(),
+  PAYBRIDGE_EVENTS_POLL_MS: count('PAYBRIDGE_EVENTS_POLL_MS').optional(),
   PAYBRIDGE_ALERT_WEBHOOK_URL: url('PAYBRIDGE_ALERT_WEBHOOK_URL').optional(),
   PAYBRIDGE_ALLOW_PRIVATE_URLS: z.enum(URL_POLICIES as [UrlPolicy, ...UrlPolicy[]], { error: 'PAYBRIDGE_ALLOW_PRIVATE_URLS must be none, loopback or private' }).optional(),
   PAYBRIDGE_RETENTION_DAYS: count('PAYBRIDGE_RETENTION_DAYS').optional(),
@@ -137,6 +140,7 @@ export function loadConfig(flags: { port?: number; host?: string; dataDir?: stri
     appWebhookMaxAgeMs: 3 * 24 * 3600 * 1000,
     webhookSecrets: e.STRIPE_WEBHOOK_SECRET?.split(',').map((x) => x.trim()) ?? [],
     leaseSeconds: e.PAYBRIDGE_LEASE_SECONDS ?? 60,
+    eventsPollMs: e.PAYBRIDGE_EVENTS_POLL_MS ?? 1000,
     alertWebhookUrl: e.PAYBRIDGE_ALERT_WEBHOOK_URL,
     otelEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     // On a laptop the embedded default delivers to local servers; a deployment reaches only public addresses unless told.

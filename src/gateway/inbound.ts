@@ -65,7 +65,19 @@ export class StripeEventsIn {
     const row = { id: `${event.id}:${connection?.id ?? 'platform'}`, connectionId: connection?.id ?? null, eventId: event.id, eventType: event.type, payload };
     return new Promise((resolve, reject) => {
       this.waiting.push({ row, resolve, reject });
-      if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = undefined));
+      this.kick();
+    });
+  }
+
+  /**
+   * Starts a flush unless one runs. An event stored after a flush's last batch but before it is marked done would
+   * otherwise wait for the next store to be flushed: the finished flush looks again.
+   */
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      if (this.waiting.length) this.kick();
     });
   }
 

@@ -29,6 +29,7 @@ import { Actions } from './actions.js';
 import { AppWebhooks } from './app_webhooks.js';
 import { Syncs } from './syncs.js';
 import { StripeEventsIn } from './inbound.js';
+import { EventPoller } from './event-poll.js';
 import type { AppKey } from './apps.js';
 import type { Connection } from './connections.js';
 import type { Runtime } from './runtime.js';
@@ -95,6 +96,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const sessions = new PaymentSessions(rt, connections, proxy);
     const syncs = new Syncs(rt, connections, proxy);
     const inbound = new StripeEventsIn(rt, connections, sessions, syncs);
+    const poller = new EventPoller(rt, connections, proxy, inbound);
     const retention = new Retention(database.db, config.retentionDays);
     const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions, actions: new Actions(rt, connections, proxy), appWebhooks, syncs, inbound, retention };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
@@ -114,6 +116,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const adminPassword = (await admin.ensurePassword(config.adminPassword))?.generated;
     appWebhooks.start();
     inbound.start();
+    poller.start();
     syncs.startResuming();
     retention.start();
     return {
@@ -122,6 +125,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       close: async () => {
         retention.stop();
         await appWebhooks.stop();
+        await poller.stop();
         await inbound.stop();
         await syncs.stop();
         await app.close();

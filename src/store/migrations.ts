@@ -193,7 +193,8 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
         connection_id text NOT NULL, model text NOT NULL, lo bigint NOT NULL, hi bigint NOT NULL,
         cursor text, done boolean NOT NULL DEFAULT false, PRIMARY KEY (connection_id, model, hi)
       );
-      ALTER TABLE connections ADD COLUMN events_polled_to jsonb
+      ALTER TABLE connections ADD COLUMN events_cursor jsonb;
+      ALTER TABLE connections ADD COLUMN events_polled_until timestamptz
     `,
   },
 ];

@@ -58,6 +58,10 @@ export const connections = pgTable('connections', {
   webhookSecretId: text('webhook_secret_id'),
   /** A Slack-compatible incoming-webhook URL told about sync errors. */
   syncAlertUrl: text('sync_alert_url'),
+  /** Where polling Stripe's events has got to (connections Stripe cannot send events to): `{created, ids}`. */
+  eventsCursor: jsonb('events_cursor'),
+  /** The instance polling this connection's events holds it until then. */
+  eventsPolledUntil: timestamp('events_polled_until', { withTimezone: true }),
   refreshSecretId: text('refresh_secret_id'),
   accessExpiresAt: timestamp('access_expires_at', { withTimezone: true }),
   /** active | revoked | expired | refresh_failed */
