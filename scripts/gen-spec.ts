@@ -187,3 +187,41 @@ const defs = Object.fromEntries([...needed].sort().map((n) => [n, toJsonSchema(s
 const schemaOut = new URL('../test/fixtures/stripe-openapi-2023-08-16-schemas.json', import.meta.url);
 writeFileSync(schemaOut, JSON.stringify({ served: SERVED, $defs: defs }) + '\n');
 console.log(`wrote ${needed.size} response schemas (for ${SERVED.length} served objects) to ${schemaOut.pathname}`);
+
+// The whole API as a catalogue for the MCP server's generic tools (stripe_api_search, stripe_api_details,
+// stripe_api_read, stripe_api_write): every operation by Stripe's own id, with its method, path, a one-line
+// summary and its top-level parameters (name, where, type, whether required, a short description).
+const plain = (html: unknown, max: number) => {
+  const text = String(html ?? '').replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, ' ').replace(/\s+/g, ' ').trim();
+  const first = /^(.+?[.!?])(\s|$)/.exec(text)?.[1] ?? text;
+  return first.length > max ? `${first.slice(0, max - 1)}…` : first;
+};
+const typeOf = (s: Json): string => {
+  if (!s) return 'any';
+  if (s.anyOf) return s.anyOf.map(typeOf).filter((t: string, i: number, a: string[]) => a.indexOf(t) === i).join(' | ');
+  if (s.enum) return s.enum.map((e: unknown) => JSON.stringify(e)).join(' | ');
+  if (s.type === 'array') return `${typeOf(s.items)}[]`;
+  return s.type ?? 'object';
+};
+const catalog: Json[] = [];
+for (const [path, item] of Object.entries<Json>(spec.paths)) {
+  if (!path.startsWith('/v1/')) continue;
+  for (const method of ['get', 'post', 'delete']) {
+    const op = item[method];
+    if (!op?.operationId) continue;
+    const params: Json[] = [];
+    for (const p of op.parameters ?? []) {
+      if (p.name === 'expand') continue;
+      params.push({ name: p.name, in: p.in, type: typeOf(p.schema), required: !!p.required, description: plain(p.description, 100) });
+    }
+    const body = op.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+    for (const [name, s] of Object.entries<Json>(body?.properties ?? {})) {
+      if (name === 'expand') continue;
+      params.push({ name, in: 'body', type: typeOf(s), required: (body.required ?? []).includes(name), description: plain(s.description, 100) });
+    }
+    catalog.push({ id: op.operationId, method: method.toUpperCase(), path, summary: plain(op.summary ?? op.description, 160), params });
+  }
+}
+const catalogOut = new URL('../src/stripe/spec/api-catalog.json', import.meta.url);
+writeFileSync(catalogOut, JSON.stringify(catalog) + '\n');
+console.log(`wrote ${catalog.length} operations of the whole API to ${catalogOut.pathname}`);

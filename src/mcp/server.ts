@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { TOOLS, ToolFailure, type Caller, type Tool } from './tools.js';
+import { API_TOOLS, apiNeeds } from './api-tools.js';
 
 export type Permissions = Record<string, 'read' | 'write' | 'none'>;
 
@@ -32,15 +33,43 @@ export function allows(policy: Policy, resource: string, level: 'read' | 'write'
   return grants(policy.permissions, resource, level) && grants(policy.allowlist, resource, level);
 }
 
-/** The resources and levels a call needs (search depends on what it searches). */
-function needs(tool: Tool, args: Record<string, any>): [string, 'read' | 'write'][] {
+/**
+ * The resources and levels a call needs (search depends on what it searches, a generic call on its operation), or
+ * the route a generic call names when the restricted-key table does not know it.
+ */
+function needs(tool: Tool, args: Record<string, any>): [string, 'read' | 'write'][] | { unknown: string } {
   if (tool.name === 'search') return [[args.resource, 'read']];
   if (tool.name === 'revenue_report') return [['charges', 'read'], ['checkout_sessions', 'read']];
+  if (tool.permission === 'none' || tool.permission === 'any') return apiNeeds(tool, args) ?? [];
   return [[tool.permission, tool.level]];
 }
 
+/** Whether the credentials allow any call at `level` (a generic tool is offered when some operation is allowed). */
+const allowsAny = (policy: Policy, level: 'read' | 'write') =>
+  (!policy.permissions || Object.values(policy.permissions).some((g) => g === 'write' || g === level)) &&
+  (!policy.allowlist || Object.values(policy.allowlist).some((g) => g === 'write' || g === level));
+
+export const ALL_TOOLS: Tool[] = [...TOOLS, ...API_TOOLS];
+
+/** Why the credentials may not make this call, or undefined when they may. */
+function refusalOf(tool: Tool, needed: ReturnType<typeof needs>, policy: Policy): string | undefined {
+  if ('unknown' in needed) {
+    // Unrestricted keys may call anything Stripe has; restricted ones only what the permission table can check.
+    if (!policy.permissions && !policy.allowlist) return undefined;
+    return `Refused: PayBridge does not know which permission ${needed.unknown} needs, so these restricted credentials may not call it. Nothing was sent to Stripe.`;
+  }
+  const missing = needed.find(([resource, level]) => !allows(policy, resource, level));
+  return missing && `Refused: ${tool.name} needs ${missing[0]}: ${missing[1]}, which these credentials do not allow. Nothing was sent to Stripe.`;
+}
+
 export function offered(policy: Policy): Tool[] {
-  return TOOLS.filter((t) => (t.name === 'search' ? SEARCHABLE.some((r) => allows(policy, r, 'read')) : t.name === 'revenue_report' ? allows(policy, 'charges', 'read') : allows(policy, t.permission, t.level)));
+  return ALL_TOOLS.filter((t) => {
+    if (t.permission === 'none') return true;
+    if (t.permission === 'any') return allowsAny(policy, t.level);
+    if (t.name === 'search') return SEARCHABLE.some((r) => allows(policy, r, 'read'));
+    if (t.name === 'revenue_report') return allows(policy, 'charges', 'read');
+    return allows(policy, t.permission, t.level);
+  });
 }
 
 /** `customers.read,payment_intents.write` → permissions. */
@@ -71,13 +100,27 @@ export function buildMcpServer(caller: (tool: string) => Caller, policy: Policy,
   const server = new McpServer({ name: 'paybridge-stripe', version: '0.1.0' });
   for (const tool of offered(policy)) {
     const input = tool.creates ? { ...tool.input, idempotency_key: z.string().max(255).optional().describe('Repeat this key to make a retried call safe; derived from the call when absent') } : tool.input;
-    server.registerTool(tool.name, { description: tool.description, inputSchema: input }, async (raw: Record<string, any>) => {
+    const annotations = {
+      readOnlyHint: tool.level === 'read',
+      destructiveHint: tool.level === 'write' && !!tool.destructive,
+      // Reads, and creations under an idempotency key, can be repeated without doing anything twice.
+      idempotentHint: tool.level === 'read' || !!tool.creates,
+      openWorldHint: !tool.local,
+    };
+    server.registerTool(tool.name, { description: tool.description, inputSchema: input, annotations }, async (raw: Record<string, any>) => {
       const { idempotency_key: given, ...args } = raw;
-      const refused = needs(tool, args).find(([resource, level]) => !allows(policy, resource, level));
-      if (refused) {
-        const text = `Refused: ${tool.name} needs ${refused[0]}: ${refused[1]}, which these credentials do not allow. Nothing was sent to Stripe.`;
+      let needed: ReturnType<typeof needs>;
+      try {
+        needed = needs(tool, args);
+      } catch (e) {
+        const text = e instanceof ToolFailure ? e.message : (e as Error).message;
         onCall?.({ tool: tool.name, args, ok: false, error: text });
         return { isError: true, content: [{ type: 'text' as const, text }] };
+      }
+      const refusal = refusalOf(tool, needed, policy);
+      if (refusal) {
+        onCall?.({ tool: tool.name, args, ok: false, error: refusal });
+        return { isError: true, content: [{ type: 'text' as const, text: refusal }] };
       }
       try {
         const key = tool.creates ? given ?? derivedKey(tool.name, args) : undefined;

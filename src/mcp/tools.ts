@@ -29,6 +29,10 @@ export interface Tool {
   level: 'read' | 'write';
   /** Creating tools take an idempotency key (or get one derived from the call). */
   creates?: boolean;
+  /** Answers from PayBridge's own catalogue, calling nothing (the generic tools' search and details). */
+  local?: boolean;
+  /** Deletes, cancels or otherwise undoes something (MCP's destructiveHint). */
+  destructive?: boolean;
   input: z.ZodRawShape;
   run(stripe: Caller, args: Record<string, any>, idempotencyKey?: string): Promise<unknown>;
 }
@@ -55,9 +59,15 @@ export const TOOLS: Tool[] = [
     input: { name: z.string().describe('The name of the product'), description: z.string().optional() },
     run: (s, a, key) => s.call('POST', '/v1/products', clean(a), key) },
   { name: 'list_products', description: 'Fetch a list of products from Stripe.', permission: 'products', level: 'read', input: listOf(), run: list('/v1/products') },
-  { name: 'create_price', description: 'Create a one-time price for a product in Stripe.', permission: 'prices', level: 'write', creates: true,
-    input: { product: id('product'), unit_amount: amount, currency },
-    run: (s, a, key) => s.call('POST', '/v1/prices', { ...a, currency: a.currency.toLowerCase() }, key) },
+  { name: 'create_price', description: 'Create a price for a product in Stripe: one-time, or recurring (every interval_count intervals) for subscriptions.', permission: 'prices', level: 'write', creates: true,
+    input: {
+      product: id('product'), unit_amount: amount, currency,
+      recurring: z.object({
+        interval: z.enum(['day', 'week', 'month', 'year']).describe('How often it bills'),
+        interval_count: z.number().int().min(1).max(365).optional().describe('Every how many intervals (default 1)'),
+      }).optional().describe('Makes the price recurring, for create_subscription; leave out for a one-time price'),
+    },
+    run: (s, a, key) => s.call('POST', '/v1/prices', clean({ ...a, currency: a.currency.toLowerCase() }), key) },
   { name: 'list_prices', description: 'Fetch a list of prices, optionally for one product.', permission: 'prices', level: 'read',
     input: listOf({ product: id('product').optional() }), run: list('/v1/prices') },
   { name: 'create_payment_link', description: 'Create a payment link for a price (a URL customers can pay at).', permission: 'payment_links', level: 'write', creates: true,
@@ -75,7 +85,7 @@ export const TOOLS: Tool[] = [
     input: { invoice: id('invoice') }, run: (s, a) => s.call('POST', `/v1/invoices/${encodeURIComponent(a.invoice)}/finalize`) },
   { name: 'retrieve_balance', description: 'Retrieve the balance: available and pending amounts per currency.', permission: 'balance', level: 'read',
     input: {}, run: (s) => s.call('GET', '/v1/balance') },
-  { name: 'create_refund', description: 'Refund a payment intent, fully or partly.', permission: 'refunds', level: 'write', creates: true,
+  { name: 'create_refund', description: 'Refund a payment intent, fully or partly.', permission: 'refunds', level: 'write', creates: true, destructive: true,
     input: { payment_intent: id('payment intent'), amount: amount.optional().describe('Amount to refund in minor units (default: all)') },
     run: (s, a, key) => s.call('POST', '/v1/refunds', clean(a), key) },
   { name: 'list_payment_intents', description: 'Fetch a list of payment intents, optionally for one customer.', permission: 'payment_intents', level: 'read',
@@ -83,7 +93,7 @@ export const TOOLS: Tool[] = [
   { name: 'list_subscriptions', description: 'Fetch a list of subscriptions, optionally by customer, price or status.', permission: 'subscriptions', level: 'read',
     input: listOf({ customer: id('customer').optional(), price: id('price').optional(), status: z.string().optional().describe('e.g. active, past_due, canceled, all') }),
     run: list('/v1/subscriptions') },
-  { name: 'cancel_subscription', description: 'Cancel a subscription now.', permission: 'subscriptions', level: 'write',
+  { name: 'cancel_subscription', description: 'Cancel a subscription now.', permission: 'subscriptions', level: 'write', destructive: true,
     input: { subscription: id('subscription') }, run: (s, a) => s.call('DELETE', `/v1/subscriptions/${encodeURIComponent(a.subscription)}`) },
   { name: 'update_subscription', description: 'Change a subscription: its items (price or quantity) and how to prorate.', permission: 'subscriptions', level: 'write',
     input: {

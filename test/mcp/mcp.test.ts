@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ALL_TOOLS } from '../../src/mcp/server.js';
 import { TOOLS } from '../../src/mcp/tools.js';
 import { harnessPerFile, type Harness } from '../helpers.js';
 import { startGatewayHarness, type GatewayHarness } from '../gateway/harness.js';
@@ -40,7 +41,7 @@ describe('paybridge mcp over stdio, straight to the sandbox', () => {
 
   it('lists every tool, with input schemas', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS.map((t) => t.name).sort());
+    assert.deepEqual(tools.map((t) => t.name).sort(), ALL_TOOLS.map((t) => t.name).sort());
     const pi = tools.find((t) => t.name === 'create_payment_intent')!;
     assert.ok(pi.description!.length > 20);
     assert.deepEqual((pi.inputSchema as { required?: string[] }).required?.sort(), ['amount', 'currency']);
@@ -103,6 +104,40 @@ describe('paybridge mcp over stdio, straight to the sandbox', () => {
     assert.deepEqual([...seen].sort(), TOOLS.map((t) => t.name).sort(), 'every tool was run');
   });
 
+  it('reaches operations no specific tool covers through the generic tools, by Stripe’s operation ids (issue 21)', async () => {
+    const found = (await call('stripe_api_search', { query: 'create a tax rate' })).operations.map((o: { operation_id: string }) => o.operation_id);
+    assert.ok(found.includes('PostTaxRates'), found.join(', '));
+    const details = await call('stripe_api_details', { stripe_api_operation_id: 'PostTaxRates' });
+    assert.deepEqual([details.method, details.path], ['POST', '/v1/tax_rates']);
+    assert.ok(details.parameters.some((p: { name: string; required: boolean }) => p.name === 'display_name' && p.required));
+    const rate = await call('stripe_api_write', { stripe_api_operation_id: 'PostTaxRates', parameters: { display_name: 'VAT', percentage: 20, inclusive: false } });
+    assert.equal(rate.object, 'tax_rate');
+    assert.equal((await call('stripe_api_read', { stripe_api_operation_id: 'GetTaxRatesTaxRate', parameters: { tax_rate: rate.id } })).id, rate.id);
+    await call('stripe_api_write', { stripe_api_operation_id: 'PostTaxRates', parameters: { display_name: 'GST', percentage: 10, inclusive: true } });
+    const first = await call('stripe_api_read', { stripe_api_operation_id: 'GetTaxRates', parameters: { limit: 1 } });
+    assert.deepEqual([first.data.length, first.has_more], [1, true]);
+    const next = await call('stripe_api_read', { stripe_api_operation_id: 'GetTaxRates', parameters: { limit: 1, starting_after: first.data[0].id } });
+    assert.notEqual(next.data[0].id, first.data[0].id, 'starting_after pages on');
+    const wrongDoor = (await client.callTool({ name: 'stripe_api_read', arguments: { stripe_api_operation_id: 'PostTaxRates', parameters: { display_name: 'x', percentage: 1, inclusive: false } } })) as Result;
+    assert.equal(wrongDoor.isError, true);
+    assert.match(wrongDoor.content[0].text, /stripe_api_write/);
+    const unknown = (await client.callTool({ name: 'stripe_api_read', arguments: { stripe_api_operation_id: 'GetBananas' } })) as Result;
+    assert.match(unknown.content[0].text, /No Stripe API operation is called 'GetBananas'/);
+    // A recurring price from the specific tool, then a subscription on it: create_subscription works from scratch.
+    const product = await call('create_product', { name: 'Agent plan' });
+    const monthly = await call('create_price', { product: product.id, unit_amount: 900, currency: 'usd', recurring: { interval: 'month' } });
+    assert.equal(monthly.recurring.interval, 'month');
+    const customer = await call('create_customer', { name: 'Plan customer', email: 'plan@example.com' });
+    const sub = await call('create_subscription', { customer: customer.id, items: [{ price: monthly.id }], payment_behavior: 'default_incomplete' });
+    assert.equal(sub.items.data[0].price.id, monthly.id);
+    const tools = (await client.listTools()).tools;
+    const hints = (name: string) => tools.find((t) => t.name === name)!.annotations;
+    assert.equal(hints('stripe_api_read')?.readOnlyHint, true);
+    assert.equal(hints('stripe_api_search')?.openWorldHint, false);
+    assert.equal(hints('cancel_subscription')?.destructiveHint, true);
+    assert.equal(hints('create_customer')?.idempotentHint, true);
+  });
+
   it('makes a repeated create_payment_intent charge once, and reports a decline as a tool error', async () => {
     const args = { amount: 4321, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, description: 'retried by an agent' };
     const first = await call('create_payment_intent', args);
@@ -127,7 +162,7 @@ describe('least privilege', () => {
     const client = await stdioClient(['--api-key', rk.secret, '--stripe-base', h.sandbox.url]);
     try {
       const names = (await client.listTools()).tools.map((t) => t.name).sort();
-      assert.deepEqual(names, ['create_customer', 'list_customers', 'list_products', 'search']);
+      assert.deepEqual(names, ['create_customer', 'list_customers', 'list_products', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
       const hidden = (await client.callTool({ name: 'create_payment_intent', arguments: { amount: 100, currency: 'usd' } })) as Result;
       assert.equal(hidden.isError, true);
       const before = (await h.stripe.events.list({ limit: 1 })).data[0]?.id;
@@ -138,9 +173,26 @@ describe('least privilege', () => {
     } finally {
       await client.close();
     }
+    // Through the generic tools too: a read-only key reads, may not write, and may not call what the table cannot check.
+    const readOnly = await fetch(`${h.sandbox.url}/_sandbox/restricted_keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissions: { tax_rates: 'read' } }) }).then((r) => r.json());
+    const reader = await stdioClient(['--api-key', readOnly.secret, '--stripe-base', h.sandbox.url]);
+    try {
+      const read = (await reader.callTool({ name: 'stripe_api_read', arguments: { stripe_api_operation_id: 'GetTaxRates', parameters: { limit: 3 } } })) as Result;
+      assert.notEqual(read.isError, true, read.content[0].text);
+      assert.ok(!(await reader.listTools()).tools.some((t) => t.name === 'stripe_api_write'), 'no write tool for a read-only key');
+      const before = (await h.stripe.taxRates.list({ limit: 100 })).data.length;
+      const write = (await reader.callTool({ name: 'stripe_api_write', arguments: { stripe_api_operation_id: 'PostTaxRates', parameters: { display_name: 'No', percentage: 5, inclusive: false } } })) as Result;
+      assert.equal(write.isError, true);
+      assert.equal((await h.stripe.taxRates.list({ limit: 100 })).data.length, before, 'nothing was written');
+      const unchecked = (await reader.callTool({ name: 'stripe_api_read', arguments: { stripe_api_operation_id: 'GetSubscriptionSchedules' } })) as Result;
+      assert.equal(unchecked.isError, true);
+      assert.match(unchecked.content[0].text, /does not know which permission GET \/v1\/subscription_schedules needs/);
+    } finally {
+      await reader.close();
+    }
     const narrowed = await stdioClient(['--api-key', rk.secret, '--stripe-base', h.sandbox.url, '--tools', 'customers.read']);
     try {
-      assert.deepEqual((await narrowed.listTools()).tools.map((t) => t.name).sort(), ['list_customers', 'search']);
+      assert.deepEqual((await narrowed.listTools()).tools.map((t) => t.name).sort(), ['list_customers', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search']);
     } finally {
       await narrowed.close();
     }
@@ -159,7 +211,7 @@ describe('MCP over HTTP at the gateway', () => {
     const client = new Client({ name: 'paybridge-http-test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${g.gw.url}/mcp?connection=${conn.id}`), { requestInit: { headers: { authorization: `Bearer ${g.key}` } } }));
     try {
-      assert.equal((await client.listTools()).tools.length, TOOLS.length);
+      assert.equal((await client.listTools()).tools.length, ALL_TOOLS.length);
       const r = (await client.callTool({ name: 'create_customer', arguments: { name: 'Via HTTP', email: 'http-agent@example.com' } })) as Result;
       assert.notEqual(r.isError, true, r.content[0].text);
       assert.match(json(r).id, /^cus_/);
@@ -236,7 +288,7 @@ describe('MCP over HTTP at the gateway', () => {
       env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: g.key } as Record<string, string>,
     }));
     try {
-      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['create_customer', 'list_customers', 'search']);
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['create_customer', 'list_customers', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
       const r = (await client.callTool({ name: 'create_customer', arguments: { name: 'Through the gateway' } })) as Result;
       assert.notEqual(r.isError, true, r.content[0].text);
     } finally {
@@ -251,7 +303,7 @@ describe('MCP over HTTP at the gateway', () => {
     const ckey = (await g.api('POST', `/v1/connections/${full.id}/keys`, { permissions: { customers: 'read', payment_intents: 'write' } })).json.secret;
     const viaKey = await stdioClient(['--api-key', ckey, '--stripe-base', g.gw.url]);
     try {
-      assert.deepEqual((await viaKey.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search']);
+      assert.deepEqual((await viaKey.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
     } finally {
       await viaKey.close();
     }
@@ -264,7 +316,7 @@ describe('MCP over HTTP at the gateway', () => {
         env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: ckey } as Record<string, string>,
       }));
       try {
-        assert.deepEqual((await agent.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search'], args.join(' '));
+        assert.deepEqual((await agent.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write'], args.join(' '));
         const listed = (await agent.callTool({ name: 'list_customers', arguments: { limit: 1 } })) as Result;
         assert.notEqual(listed.isError, true, listed.content[0].text);
       } finally {
