@@ -78,6 +78,26 @@ export function searchOperations(query: string, limit = 10): ApiOperation[] {
 const operationId = z.string().min(3).max(200).describe("Stripe's operation id, e.g. GetCustomers or PostPaymentIntentsIntentConfirm (find one with stripe_api_search)");
 const parameters = z.record(z.string(), z.unknown()).optional().describe("The operation's parameters: path parameters by name (e.g. customer), then query or body parameters as Stripe takes them, nested objects included");
 
+/** An object's id prefix → the operation that retrieves it (Stripe's ids say what they are). */
+const RETRIEVE_BY_PREFIX: Record<string, string> = {
+  cus: 'GetCustomersCustomer', pi: 'GetPaymentIntentsIntent', ch: 'GetChargesCharge', py: 'GetChargesCharge', re: 'GetRefundsRefund',
+  in: 'GetInvoicesInvoice', sub: 'GetSubscriptionsSubscriptionExposedId', si: 'GetSubscriptionItemsItem', prod: 'GetProductsId',
+  price: 'GetPricesPrice', plan: 'GetPlansPlan', pm: 'GetPaymentMethodsPaymentMethod', seti: 'GetSetupIntentsIntent',
+  cs: 'GetCheckoutSessionsSession', dp: 'GetDisputesDispute', du: 'GetDisputesDispute', txr: 'GetTaxRatesTaxRate', po: 'GetPayoutsPayout',
+  promo: 'GetPromotionCodesPromotionCode', evt: 'GetEventsId', ii: 'GetInvoiceitemsInvoiceitem', plink: 'GetPaymentLinksPaymentLink',
+  txn: 'GetBalanceTransactionsId', acct: 'GetAccountsAccount',
+};
+
+/** The generic read that retrieves the object `id` names. */
+function retrieval(id: unknown): { stripe_api_operation_id: string; parameters: Record<string, unknown> } {
+  const prefix = typeof id === 'string' ? /^([a-z]+)_/.exec(id)?.[1] : undefined;
+  const opId = prefix && RETRIEVE_BY_PREFIX[prefix];
+  if (!opId) throw new ToolFailure(`Cannot tell what '${String(id).slice(0, 60)}' is from its prefix; known: ${Object.keys(RETRIEVE_BY_PREFIX).map((p) => `${p}_`).join(', ')}. Use stripe_api_read with an operation id instead.`, 'resource_unknown');
+  const op = operation(opId);
+  const name = /\{(\w+)\}/.exec(op.path)![1];
+  return { stripe_api_operation_id: opId, parameters: { [name]: id } };
+}
+
 const describeOp = (op: ApiOperation) => ({ operation_id: op.id, method: op.method, path: op.path, summary: op.summary });
 
 /** Runs `op` with `args.parameters`: GET parameters as the query, POST parameters as the form body. */
@@ -101,6 +121,12 @@ export const API_TOOLS: Tool[] = [
       const op = operation(a.stripe_api_operation_id);
       return { ...describeOp(op), parameters: op.params };
     },
+  },
+  {
+    name: 'fetch_stripe_resources', description: 'Retrieve Stripe objects by their ids (cus_…, pi_…, ch_…, in_…, sub_…, prod_…, price_…, and more), whatever their kind.',
+    permission: 'any', level: 'read', fetches: true,
+    input: { ids: z.array(z.string().min(3).max(255)).min(1).max(20).describe('The objects\' ids') },
+    run: async (s, a) => ({ objects: await Promise.all((a.ids as string[]).map((id) => call(s, operation(retrieval(id).stripe_api_operation_id), retrieval(id)))) }),
   },
   {
     name: 'stripe_api_read', description: 'Call any GET operation of the Stripe API by its operation id (lists take limit and starting_after).',
@@ -130,9 +156,14 @@ export const API_TOOLS: Tool[] = [
  */
 export function apiNeeds(tool: Tool, args: Record<string, any>): [string, 'read' | 'write'][] | { unknown: string } | null {
   if (tool.local) return null;
-  const op = operation(args.stripe_api_operation_id);
-  const { path } = pathOf(op, args.parameters ?? {});
-  const needed = permissionOf(op, path);
-  if (!needed) return { unknown: `${op.method} ${op.path}` };
-  return [[needed.permission, needed.level]];
+  const calls = tool.fetches ? (args.ids as string[]).map(retrieval) : [args as { stripe_api_operation_id: string; parameters?: Record<string, unknown> }];
+  const out: [string, 'read' | 'write'][] = [];
+  for (const c of calls) {
+    const op = operation(c.stripe_api_operation_id);
+    const { path } = pathOf(op, c.parameters ?? {});
+    const needed = permissionOf(op, path);
+    if (!needed) return { unknown: `${op.method} ${op.path}` };
+    out.push([needed.permission, needed.level]);
+  }
+  return out;
 }

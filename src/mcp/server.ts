@@ -38,7 +38,7 @@ export function allows(policy: Policy, resource: string, level: 'read' | 'write'
  * the route a generic call names when the restricted-key table does not know it.
  */
 function needs(tool: Tool, args: Record<string, any>): [string, 'read' | 'write'][] | { unknown: string } {
-  if (tool.name === 'search') return [[args.resource, 'read']];
+  if (tool.permission === 'search') return [[args.resource, 'read']];
   if (tool.name === 'revenue_report') return [['charges', 'read'], ['checkout_sessions', 'read']];
   if (tool.permission === 'none' || tool.permission === 'any') return apiNeeds(tool, args) ?? [];
   return [[tool.permission, tool.level]];
@@ -66,7 +66,7 @@ export function offered(policy: Policy): Tool[] {
   return ALL_TOOLS.filter((t) => {
     if (t.permission === 'none') return true;
     if (t.permission === 'any') return allowsAny(policy, t.level);
-    if (t.name === 'search') return SEARCHABLE.some((r) => allows(policy, r, 'read'));
+    if (t.permission === 'search') return SEARCHABLE.some((r) => allows(policy, r, 'read'));
     if (t.name === 'revenue_report') return allows(policy, 'charges', 'read');
     return allows(policy, t.permission, t.level);
   });

@@ -33,6 +33,8 @@ export interface Tool {
   local?: boolean;
   /** Deletes, cancels or otherwise undoes something (MCP's destructiveHint). */
   destructive?: boolean;
+  /** Retrieves objects by their ids (fetch_stripe_resources): each id's kind decides the permission. */
+  fetches?: boolean;
   input: z.ZodRawShape;
   run(stripe: Caller, args: Record<string, any>, idempotencyKey?: string): Promise<unknown>;
 }
@@ -133,9 +135,9 @@ export const TOOLS: Tool[] = [
       trial_period_days: z.number().int().positive().optional(), default_payment_method: z.string().optional(),
       payment_behavior: z.enum(['allow_incomplete', 'default_incomplete', 'error_if_incomplete']).optional() },
     run: (s, a, key) => s.call('POST', '/v1/subscriptions', clean(a), key) },
-  { name: 'search', description: "Search Stripe objects with Stripe's query language, e.g. email:'a@b.com' or metadata['order']:'42' or status:'succeeded' AND amount>1000.", permission: 'search', level: 'read',
-    input: { resource: z.enum(['customers', 'payment_intents', 'charges', 'products', 'prices', 'subscriptions', 'invoices']), query: z.string(), limit },
-    run: (s, a) => s.call('GET', `/v1/${a.resource}/search`, clean({ query: a.query, limit: a.limit })) },
+  searchTool('search', "Search Stripe objects with Stripe's query language, e.g. email:'a@b.com' or metadata['order']:'42' or status:'succeeded' AND amount>1000."),
+  // The same under the name Stripe's hosted server gives it.
+  searchTool('search_stripe_resources', "Search Stripe objects with Stripe's query language (as the tool of that name on Stripe's hosted server), e.g. email:'a@b.com' or status:'succeeded' AND amount>1000."),
   { name: 'list_charges', description: 'Fetch a list of charges, optionally for one customer or payment intent.', permission: 'charges', level: 'read',
     input: listOf({ customer: id('customer').optional(), payment_intent: id('payment intent').optional() }), run: list('/v1/charges') },
   { name: 'list_refunds', description: 'Fetch a list of refunds, optionally for one payment intent.', permission: 'refunds', level: 'read',
@@ -149,6 +151,15 @@ export const TOOLS: Tool[] = [
     input: { hours: z.number().int().min(1).max(24 * 90).optional().describe('How far back (default 24)') },
     run: async (s, a) => (await s.report?.('failed_payments', { hours: a.hours ?? 24 })) ?? failedPayments(s, a.hours ?? 24) },
 ];
+
+/** Search with Stripe's query language; the resource searched decides the permission. */
+function searchTool(name: string, description: string): Tool {
+  return {
+    name, description, permission: 'search', level: 'read',
+    input: { resource: z.enum(['customers', 'payment_intents', 'charges', 'products', 'prices', 'subscriptions', 'invoices']), query: z.string(), limit },
+    run: (s, a) => s.call('GET', `/v1/${a.resource}/search`, clean({ query: a.query, limit: a.limit })),
+  };
+}
 
 /** Every page of a list (up to `max` objects). */
 async function all(s: Caller, path: string, params: Record<string, unknown>, max = 5000): Promise<any[]> {

@@ -93,6 +93,7 @@ describe('paybridge mcp over stdio, straight to the sandbox', () => {
     assert.match((await run('create_checkout_session', { mode: 'payment', success_url: 'https://example.com/ok', line_items: [{ price: price.id, quantity: 1 }] })).url, /\/c\/pay\/cs_test_/);
     assert.equal((await run('create_setup_intent', { customer: customer.id })).object, 'setup_intent');
     assert.equal((await run('search', { resource: 'customers', query: "email:'agent@example.com'" })).data[0].id, customer.id);
+    assert.equal((await run('search_stripe_resources', { resource: 'customers', query: "email:'agent@example.com'" })).data[0].id, customer.id);
     assert.ok((await run('list_events', { type: 'customer.created', limit: 5 })).data.length >= 1);
     await client.callTool({ name: 'create_payment_intent', arguments: { amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', confirm: true } });
     const report = await run('revenue_report', { months: 1 });
@@ -121,6 +122,8 @@ describe('paybridge mcp over stdio, straight to the sandbox', () => {
     const wrongDoor = (await client.callTool({ name: 'stripe_api_read', arguments: { stripe_api_operation_id: 'PostTaxRates', parameters: { display_name: 'x', percentage: 1, inclusive: false } } })) as Result;
     assert.equal(wrongDoor.isError, true);
     assert.match(wrongDoor.content[0].text, /stripe_api_write/);
+    const fetched = (await call('fetch_stripe_resources', { ids: [rate.id] })).objects;
+    assert.deepEqual(fetched.map((o: { id: string; object: string }) => [o.id, o.object]), [[rate.id, 'tax_rate']]);
     const unknown = (await client.callTool({ name: 'stripe_api_read', arguments: { stripe_api_operation_id: 'GetBananas' } })) as Result;
     assert.match(unknown.content[0].text, /No Stripe API operation is called 'GetBananas'/);
     // A recurring price from the specific tool, then a subscription on it: create_subscription works from scratch.
@@ -162,7 +165,7 @@ describe('least privilege', () => {
     const client = await stdioClient(['--api-key', rk.secret, '--stripe-base', h.sandbox.url]);
     try {
       const names = (await client.listTools()).tools.map((t) => t.name).sort();
-      assert.deepEqual(names, ['create_customer', 'list_customers', 'list_products', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
+      assert.deepEqual(names, ['create_customer', 'fetch_stripe_resources', 'list_customers', 'list_products', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
       const hidden = (await client.callTool({ name: 'create_payment_intent', arguments: { amount: 100, currency: 'usd' } })) as Result;
       assert.equal(hidden.isError, true);
       const before = (await h.stripe.events.list({ limit: 1 })).data[0]?.id;
@@ -192,7 +195,7 @@ describe('least privilege', () => {
     }
     const narrowed = await stdioClient(['--api-key', rk.secret, '--stripe-base', h.sandbox.url, '--tools', 'customers.read']);
     try {
-      assert.deepEqual((await narrowed.listTools()).tools.map((t) => t.name).sort(), ['list_customers', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search']);
+      assert.deepEqual((await narrowed.listTools()).tools.map((t) => t.name).sort(), ['fetch_stripe_resources', 'list_customers', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search']);
     } finally {
       await narrowed.close();
     }
@@ -288,7 +291,7 @@ describe('MCP over HTTP at the gateway', () => {
       env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: g.key } as Record<string, string>,
     }));
     try {
-      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['create_customer', 'list_customers', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['create_customer', 'fetch_stripe_resources', 'list_customers', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
       const r = (await client.callTool({ name: 'create_customer', arguments: { name: 'Through the gateway' } })) as Result;
       assert.notEqual(r.isError, true, r.content[0].text);
     } finally {
@@ -303,7 +306,7 @@ describe('MCP over HTTP at the gateway', () => {
     const ckey = (await g.api('POST', `/v1/connections/${full.id}/keys`, { permissions: { customers: 'read', payment_intents: 'write' } })).json.secret;
     const viaKey = await stdioClient(['--api-key', ckey, '--stripe-base', g.gw.url]);
     try {
-      assert.deepEqual((await viaKey.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
+      assert.deepEqual((await viaKey.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'fetch_stripe_resources', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
     } finally {
       await viaKey.close();
     }
@@ -316,7 +319,7 @@ describe('MCP over HTTP at the gateway', () => {
         env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: ckey } as Record<string, string>,
       }));
       try {
-        assert.deepEqual((await agent.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write'], args.join(' '));
+        assert.deepEqual((await agent.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'fetch_stripe_resources', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write'], args.join(' '));
         const listed = (await agent.callTool({ name: 'list_customers', arguments: { limit: 1 } })) as Result;
         assert.notEqual(listed.isError, true, listed.content[0].text);
       } finally {
