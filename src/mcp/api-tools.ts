@@ -29,11 +29,10 @@ export function apiCatalog(): ApiOperation[] {
   return catalog;
 }
 
-const byId = () => new Map(apiCatalog().map((op) => [op.id, op]));
 let index: Map<string, ApiOperation> | undefined;
 
 export function operation(id: string): ApiOperation {
-  index ??= byId();
+  index ??= new Map(apiCatalog().map((op) => [op.id, op]));
   const op = index.get(id);
   if (!op) throw new ToolFailure(`No Stripe API operation is called '${id}'. Find one with stripe_api_search (ids look like GetCustomers or PostPaymentIntents).`, 'operation_unknown');
   return op;
@@ -126,7 +125,12 @@ export const API_TOOLS: Tool[] = [
     name: 'fetch_stripe_resources', description: 'Retrieve Stripe objects by their ids (cus_…, pi_…, ch_…, in_…, sub_…, prod_…, price_…, and more), whatever their kind.',
     permission: 'any', level: 'read', fetches: true,
     input: { ids: z.array(z.string().min(3).max(255)).min(1).max(20).describe('The objects\' ids') },
-    run: async (s, a) => ({ objects: await Promise.all((a.ids as string[]).map((id) => call(s, operation(retrieval(id).stripe_api_operation_id), retrieval(id)))) }),
+    run: async (s, a) => ({
+      objects: await Promise.all((a.ids as string[]).map((id) => {
+        const read = retrieval(id);
+        return call(s, operation(read.stripe_api_operation_id), read);
+      })),
+    }),
   },
   {
     name: 'stripe_api_read', description: 'Call any GET operation of the Stripe API by its operation id (lists take limit and starting_after).',
