@@ -105,10 +105,15 @@ export class Connections {
     return conn;
   }
 
-  async list(app: AppKey) {
+  /** The app's connections in the key's mode, newest first. */
+  async loadAll(app: AppKey): Promise<Connection[]> {
     const rows = await this.rt.db.select().from(connections)
       .where(and(eq(connections.appId, app.appId), eq(connections.mode, app.mode), isNull(connections.deletedAt)));
-    return { object: 'list', url: '/v1/connections', has_more: false, data: rows.reverse().map((c) => connectionView(c, this.rt.publicUrl)) };
+    return rows.reverse();
+  }
+
+  async list(app: AppKey) {
+    return { object: 'list', url: '/v1/connections', has_more: false, data: (await this.loadAll(app)).map((c) => connectionView(c, this.rt.publicUrl)) };
   }
 
   /** `POST /v1/connections {secret_key}`: verify the key with Stripe, learn its account and permissions, then keep it. */

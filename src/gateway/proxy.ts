@@ -160,6 +160,11 @@ export class Proxy {
 
   /** As `request`, answering the bytes Stripe sent (a backfill hands them to the database as they came). */
   async requestBytes(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<Buffer> {
+    return (await this.requestAnswer(app, conn, method, path, params, idempotencyKey, source)).body;
+  }
+
+  /** As `request`, answering Stripe's whole answer (its headers say, e.g., whether it replayed an idempotent call). */
+  async requestAnswer(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<UpstreamAnswer> {
     const encoded = params && Object.keys(params).length ? qs.stringify(params, { arrayFormat: 'indices' }) : '';
     if (method !== 'POST' && encoded) path += `${path.includes('?') ? '&' : '?'}${encoded}`;
     const body = method === 'POST' && encoded ? Buffer.from(encoded) : undefined;
@@ -171,7 +176,7 @@ export class Proxy {
       const { type, message, code, decline_code, param, doc_url, ...extra } = e;
       throw new StripeError(answer.status, type ?? 'api_error', message ?? `Stripe answered HTTP ${answer.status}`, { code, decline_code, param, doc_url, extra });
     }
-    return answer.body;
+    return answer;
   }
 
   async createKey(app: AppKey, connectionId: string, p: { permissions?: unknown }): Promise<Record<string, unknown>> {

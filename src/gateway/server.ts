@@ -27,9 +27,9 @@ import { verifyStripeEvent, type StripeEventsIn } from './inbound.js';
 import { getGatewayEvent, listGatewayEvents } from './runtime.js';
 import { sessionView, type PaymentSessions } from './sessions.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { inProcessCredentials } from '../mcp/callers.js';
-import { buildMcpServer, type Permissions } from '../mcp/server.js';
-import { ToolFailure } from '../mcp/tools.js';
+import { inProcessTarget } from '../mcp/callers.js';
+import { buildMcpServer, type Permissions, type Target as McpTarget } from '../mcp/server.js';
+import { ToolFailure, markReplayed } from '../mcp/tools.js';
 import type { Retention } from './retention.js';
 import type { Runtime } from './runtime.js';
 import type { UpstreamAnswer } from './upstream.js';
@@ -342,53 +342,62 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     // Where endpoints registered by earlier versions point.
     raw.post<{ Params: { id: string } }>('/webhooks/connections/:id', connectionEndpoint);
 
+    const toolFailure = (e: unknown) => {
+      throw e instanceof StripeError ? new ToolFailure(e.message, e.fields.code, e.fields.decline_code) : e;
+    };
+    const replayedOf = (answer: { headers: Record<string, string> }) => answer.headers['idempotent-replayed'] === 'true';
+
     /** MCP tools for a connection key: its connection, only its permissions, each call checked and logged as the key's. */
-    const connectionKeyTools = async (req: FastifyRequest) => {
+    const connectionKeyTools = async (req: FastifyRequest): Promise<McpTarget[]> => {
       const secret = bearer(req.headers.authorization);
       const grant = await s.proxy.connectionKeyGrant(secret);
       if (!grant) throw new StripeError(401, 'invalid_request_error', 'Invalid connection key.', { code: 'api_key_invalid' });
-      return inProcessCredentials(async (tool, method, path, params, idempotency) => {
+      const conn = await s.connections.load(grant.connectionId);
+      return [inProcessTarget(async (tool, method, path, params, idempotency) => {
         const encoded = params && Object.keys(params).length ? qs.stringify(params, { arrayFormat: 'indices' }) : '';
         const read = method === 'GET' || method === 'DELETE';
         const headers: Record<string, string> = { 'paybridge-mcp-tool': tool, 'content-type': 'application/x-www-form-urlencoded' };
         if (idempotency) headers['idempotency-key'] = idempotency;
-        let answer;
-        try {
-          answer = await s.proxy.forConnectionKey(secret, { method, path: read && encoded ? `${path}?${encoded}` : path, headers, body: read ? undefined : Buffer.from(encoded) });
-        } catch (e) {
-          throw e instanceof StripeError ? new ToolFailure(e.message, e.fields.code, e.fields.decline_code) : e;
-        }
+        const answer = await s.proxy.forConnectionKey(secret, { method, path: read && encoded ? `${path}?${encoded}` : path, headers, body: read ? undefined : Buffer.from(encoded) }).catch(toolFailure);
         const body = JSON.parse(answer.body.toString('utf8') || '{}');
         if (answer.status >= 400) throw new ToolFailure(body.error?.message ?? `Stripe answered ${answer.status}`, body.error?.code, body.error?.decline_code);
-        return body;
-      }, grant.permissions as Permissions);
+        return markReplayed(body, replayedOf(answer));
+      }, { permissions: grant.permissions as Permissions, connection: grant.connectionId, account: conn?.accountId ?? null, name: conn?.accountName ?? null, livemode: conn?.mode === 'live' })];
     };
 
-    /** MCP tools for an app key, bound to the connection the request names. */
-    const appKeyTools = async (req: FastifyRequest<{ Querystring: { connection?: string } }>) => {
-        const key = await auth(req);
-        const connectionId = req.query.connection ?? (req.headers['paybridge-connection'] as string | undefined);
-        if (!connectionId) throw invalidRequest('Name the connection the tools act on: /mcp?connection=conn_…', { param: 'connection', code: 'parameter_missing' });
-        const conn = await s.connections.require(key, connectionId);
-        return inProcessCredentials(
-          (tool, method, path, params, idempotency) => s.proxy.request(key, conn, method, path, params, idempotency, `mcp:${tool}`).catch((e) => {
-            throw e instanceof StripeError ? new ToolFailure(e.message, e.fields.code, e.fields.decline_code) : e;
-          }),
-          (conn.permissions as Permissions | null) ?? undefined,
-          async (name, params) => {
-            const sync = await s.syncs.status(key, conn.id);
-            if (sync.models.find((m) => m.model === 'charges')?.status !== 'synced') return undefined;
-            const report = name === 'revenue' ? await s.syncs.revenue(key, conn.id) : await s.syncs.failedPayments(key, conn.id, params.hours ?? 24);
-            return { source: 'synced records', ...report };
-          },
-        );
+    /** One of an app's connections as an MCP target: the in-process proxy, reports from synced records once synced. */
+    const appConnectionTarget = (key: AppKey, conn: Connection): McpTarget => inProcessTarget(
+      async (tool, method, path, params, idempotency) => {
+        const answer = await s.proxy.requestAnswer(key, conn, method, path, params, idempotency, `mcp:${tool}`).catch(toolFailure);
+        return markReplayed(JSON.parse(answer.body.toString('utf8') || '{}'), replayedOf(answer));
+      },
+      { permissions: (conn.permissions as Permissions | null) ?? undefined, connection: conn.id, account: conn.accountId, name: conn.accountName ?? null, livemode: conn.mode === 'live' },
+      async (name, params) => {
+        const sync = await s.syncs.status(key, conn.id);
+        if (sync.models.find((m) => m.model === (name === 'subscriptions' ? 'subscriptions' : 'charges'))?.status !== 'synced') return undefined;
+        const report = name === 'revenue' ? await s.syncs.revenue(key, conn.id)
+          : name === 'subscriptions' ? await s.syncs.subscriptions(key, conn.id)
+          : await s.syncs.failedPayments(key, conn.id, params.hours ?? 24);
+        return { source: 'synced records', ...report };
+      },
+    );
+
+    /**
+     * MCP tools for an app key: bound to the connection the request names (`?connection=` or a PayBridge-Connection
+     * header), or, naming none, to the app: every usable connection, each tool taking `connection`.
+     */
+    const appKeyTools = async (req: FastifyRequest<{ Querystring: { connection?: string } }>): Promise<{ targets: McpTarget[]; appBound: boolean }> => {
+      const key = await auth(req);
+      const connectionId = req.query.connection ?? (req.headers['paybridge-connection'] as string | undefined);
+      if (connectionId) return { targets: [appConnectionTarget(key, await s.connections.require(key, connectionId))], appBound: false };
+      const all = await s.connections.loadAll(key);
+      return { targets: all.filter((c) => c.status !== 'revoked').map((c) => appConnectionTarget(key, c)), appBound: true };
     };
 
-    // MCP over Streamable HTTP: with a connection key (its connection, its permissions), or with an app key bound to one of the
-    // app's connections (`?connection=` or a PayBridge-Connection header).
+    // MCP over Streamable HTTP: with a connection key (its connection, its permissions), or with an app key.
     raw.post<{ Querystring: { connection?: string } }>('/mcp', async (req, reply) => {
-      const credentials = /^pbk_(test|live)_/.test(bearer(req.headers.authorization)) ? await connectionKeyTools(req) : await appKeyTools(req);
-      const server = buildMcpServer(credentials.caller, { permissions: credentials.permissions });
+      const { targets, appBound } = /^pbk_(test|live)_/.test(bearer(req.headers.authorization)) ? { targets: await connectionKeyTools(req), appBound: false } : await appKeyTools(req);
+      const server = buildMcpServer(targets, { appBound });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       await server.connect(transport);
       // The MCP transport writes the answer itself, past Fastify's onSend hook: the same headers, set on the socket's answer.

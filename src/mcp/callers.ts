@@ -1,14 +1,15 @@
 /**
  * How tools reach Stripe: directly with a key (the sandbox or real Stripe),
- * or through a running gateway's proxy for one connection, which then keeps
- * the credentials, retries and logs each call under the tool's name.
+ * or through a running gateway's proxy for one connection (or for each of an
+ * app's connections), which then keeps the credentials, retries and logs
+ * each call under the tool's name.
  */
 import qs from 'qs';
 import { probePermissions } from '../gateway/probe.js';
-import type { Permissions } from './server.js';
-import { ToolFailure, type Caller } from './tools.js';
+import type { Permissions, Target } from './server.js';
+import { ToolFailure, markReplayed, type Caller } from './tools.js';
 
-type Send = (method: string, path: string, params: Record<string, unknown> | undefined, headers: Record<string, string>) => Promise<{ status: number; json: any }>;
+type Send = (method: string, path: string, params: Record<string, unknown> | undefined, headers: Record<string, string>) => Promise<{ status: number; json: any; replayed: boolean }>;
 
 /** Form-encodes POST bodies and GET queries, as Stripe's API takes them. */
 function httpSender(base: string, authorization: string, extraHeaders: Record<string, string> = {}): Send {
@@ -27,7 +28,7 @@ function httpSender(base: string, authorization: string, extraHeaders: Record<st
     } catch {
       json = { error: { message: text.slice(0, 200) || `HTTP ${res.status}` } };
     }
-    return { status: res.status, json };
+    return { status: res.status, json, replayed: res.headers.get('idempotent-replayed') === 'true' };
   };
 }
 
@@ -38,16 +39,17 @@ function caller(send: Send, toolHeader?: string, report?: Caller['report']): Cal
       const headers: Record<string, string> = {};
       if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
       if (toolHeader) headers['paybridge-mcp-tool'] = toolHeader;
-      const { status, json } = await send(method, path, params, headers);
+      const { status, json, replayed } = await send(method, path, params, headers);
       if (status >= 400) throw new ToolFailure(json?.error?.message ?? `Stripe answered HTTP ${status}`, json?.error?.code, json?.error?.decline_code);
-      return json;
+      return markReplayed(json, replayed);
     },
   };
 }
 
 export interface Credentials {
-  caller: (tool: string) => Caller;
-  permissions?: Permissions;
+  /** One target, or — bound to an app — each of the app's connections. */
+  targets: Target[];
+  appBound?: boolean;
   describe: string;
 }
 
@@ -59,7 +61,24 @@ export async function directCredentials(o: { apiKey: string; stripeBase: string;
   const headers: Record<string, string> = o.stripeAccount ? { 'stripe-account': o.stripeAccount } : {};
   const send = httpSender(o.stripeBase.replace(/\/$/, ''), `Bearer ${o.apiKey}`, headers);
   const permissions = /^(rk|pbk)_/.test(o.apiKey) ? await probePermissions(async (method, path) => (await send(method, path, undefined, {})).status) : undefined;
-  return { caller: () => caller(send), permissions, describe: `${o.apiKey.slice(0, 8)}… at ${o.stripeBase}` };
+  const livemode = /_live_/.test(o.apiKey);
+  return { targets: [{ caller: () => caller(send), permissions, account: o.stripeAccount, livemode }], describe: `${o.apiKey.slice(0, 8)}… at ${o.stripeBase}` };
+}
+
+type ConnectionView = { id: string; account: string | null; account_name: string | null; livemode: boolean; permissions: Permissions | null; status: string };
+
+/** A gateway connection as a target: calls through the gateway's proxy, reports from its synced records once synced. */
+function gatewayTarget(base: string, appKey: string, conn: ConnectionView): Target {
+  const send = httpSender(`${base}/proxy/${encodeURIComponent(conn.id)}`, `Bearer ${appKey}`);
+  const gateway = httpSender(base, `Bearer ${appKey}`);
+  const report: Caller['report'] = async (name, params) => {
+    const sync = await gateway('GET', `/v1/connections/${encodeURIComponent(conn.id)}/sync`, undefined, {});
+    const model = name === 'subscriptions' ? 'subscriptions' : 'charges';
+    if (sync.json?.models?.find((m: { model: string }) => m.model === model)?.status !== 'synced') return undefined;
+    const answer = await gateway('GET', `/v1/reports/${name}`, { connection: conn.id, ...params }, {});
+    return answer.status === 200 ? { source: 'synced records', ...answer.json } : undefined;
+  };
+  return { caller: (tool) => caller(send, tool, report), permissions: conn.permissions ?? undefined, connection: conn.id, account: conn.account, name: conn.account_name, livemode: conn.livemode };
 }
 
 /** `--connection conn_…`: through a running gateway, with the app key; the connection's known permissions apply. */
@@ -68,23 +87,23 @@ export async function gatewayCredentials(o: { gatewayUrl: string; appKey: string
   const res = await fetch(`${base}/v1/connections/${encodeURIComponent(o.connection)}`, { headers: { authorization: `Bearer ${o.appKey}` } });
   const conn = await res.json();
   if (!res.ok) throw new Error(`PayBridge did not give connection ${o.connection}: ${conn?.error?.message ?? res.status}`);
-  const send = httpSender(`${base}/proxy/${encodeURIComponent(o.connection)}`, `Bearer ${o.appKey}`);
-  const gateway = httpSender(base, `Bearer ${o.appKey}`);
-  // Reports come from the gateway's synced records once the charges are synced.
-  const report: Caller['report'] = async (name, params) => {
-    const sync = await gateway('GET', `/v1/connections/${encodeURIComponent(o.connection)}/sync`, undefined, {});
-    if (sync.json?.models?.find((m: { model: string }) => m.model === 'charges')?.status !== 'synced') return undefined;
-    const answer = await gateway('GET', `/v1/reports/${name}`, { connection: o.connection, ...params }, {});
-    return answer.status === 200 ? { source: 'synced records', ...answer.json } : undefined;
-  };
-  return { caller: (tool) => caller(send, tool, report), permissions: conn.permissions ?? undefined, describe: `connection ${o.connection} via ${base}` };
+  return { targets: [gatewayTarget(base, o.appKey, conn)], describe: `connection ${o.connection} via ${base}` };
+}
+
+/** An app key without `--connection`: every usable connection of the app, each tool taking `connection`. */
+export async function gatewayAppCredentials(o: { gatewayUrl: string; appKey: string }): Promise<Credentials> {
+  const base = o.gatewayUrl.replace(/\/$/, '');
+  const res = await fetch(`${base}/v1/connections`, { headers: { authorization: `Bearer ${o.appKey}` } });
+  const list = await res.json();
+  if (!res.ok) throw new Error(`PayBridge did not list the app's connections: ${list?.error?.message ?? res.status}`);
+  const usable = (list.data as ConnectionView[]).filter((c) => c.status !== 'revoked');
+  return { targets: usable.map((c) => gatewayTarget(base, o.appKey, c)), appBound: true, describe: `the app's ${usable.length} connections via ${base}` };
 }
 
 /** For the gateway's own `/mcp`: calls go through the in-process proxy. */
-export function inProcessCredentials(call: (tool: string, method: string, path: string, params: Record<string, unknown> | undefined, idempotencyKey?: string) => Promise<any>, permissions?: Permissions, report?: Caller['report']): Credentials {
-  return {
-    caller: (tool) => ({ call: (method, path, params, key) => call(tool, method, path, params, key), report }),
-    permissions,
-    describe: 'in-process',
-  };
+export function inProcessTarget(
+  call: (tool: string, method: string, path: string, params: Record<string, unknown> | undefined, idempotencyKey?: string) => Promise<any>,
+  about: Omit<Target, 'caller'>, report?: Caller['report'],
+): Target {
+  return { caller: (tool) => ({ call: (method, path, params, key) => call(tool, method, path, params, key), report }), ...about };
 }

@@ -13,7 +13,16 @@ export interface Caller {
    * A report computed by SQL over the gateway's synced records, when the
    * connection is synced; undefined means "crawl the API instead".
    */
-  report?(name: 'revenue' | 'failed_payments', params: Record<string, number>): Promise<any | undefined>;
+  report?(name: 'revenue' | 'failed_payments' | 'subscriptions', params: Record<string, number>): Promise<any | undefined>;
+}
+
+/** Set (not enumerable, not serialised) on an answer Stripe replayed for a repeated idempotency key. */
+export const REPLAYED = Symbol('paybridge.replayed');
+
+/** Marks `json` as Stripe's replay of an earlier call when its answer said so (`Idempotent-Replayed: true`). */
+export function markReplayed<T>(json: T, replayed: boolean): T {
+  if (replayed && json && typeof json === 'object') Object.defineProperty(json, REPLAYED, { value: true, enumerable: false });
+  return json;
 }
 
 export class ToolFailure extends Error {
@@ -150,7 +159,79 @@ export const TOOLS: Tool[] = [
   { name: 'failed_payments', description: 'Failed payments of the last `hours` hours, with customer and decline reason, for dunning.', permission: 'charges', level: 'read',
     input: { hours: z.number().int().min(1).max(24 * 90).optional().describe('How far back (default 24)') },
     run: async (s, a) => (await s.report?.('failed_payments', { hours: a.hours ?? 24 })) ?? failedPayments(s, a.hours ?? 24) },
+  // The hosted server's report tool, one shape whichever source answers it.
+  { name: 'stripe_report', description: "A business report for the account: `revenue` (gross, refunds and net by month, product and currency over `months`), `mrr_and_churn` (monthly recurring revenue per currency, live subscriptions, churn over the last 30 days) or `failed_payments` (over the last `hours`, with the customer and decline reason). From PayBridge's synced records when the account is synced, else read from the API.",
+    permission: 'report', level: 'read',
+    input: {
+      report: z.enum(['revenue', 'mrr_and_churn', 'failed_payments']),
+      months: z.number().int().min(1).max(24).optional().describe('revenue: how many months, this one included (default 3)'),
+      hours: z.number().int().min(1).max(24 * 90).optional().describe('failed_payments: how far back (default 24)'),
+    },
+    run: (s, a) => stripeReport(s, a as ReportArgs) },
 ];
+
+type ReportArgs = { report: 'revenue' | 'mrr_and_churn' | 'failed_payments'; months?: number; hours?: number };
+
+/** The first month (YYYY-MM) of a window of `months` months ending with this one. */
+function firstMonth(months: number): string {
+  const d = new Date();
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() - (months - 1));
+  return d.toISOString().slice(0, 7);
+}
+
+async function stripeReport(s: Caller, a: ReportArgs) {
+  const head = (source: string) => ({ object: 'report', report: a.report, source });
+  if (a.report === 'revenue') {
+    const months = a.months ?? 3;
+    const synced = await s.report?.('revenue', { months });
+    const rows: { month: string }[] = synced?.rows ?? (await revenueReport(s, months)).rows;
+    const from = firstMonth(months);
+    return { ...head(synced ? 'synced records' : 'stripe api'), months, rows: rows.filter((r) => r.month >= from) };
+  }
+  if (a.report === 'failed_payments') {
+    const hours = a.hours ?? 24;
+    const synced = await s.report?.('failed_payments', { hours });
+    if (synced) return { ...head('synced records'), hours, rows: synced.rows };
+    const since = Math.floor(Date.now() / 1000) - hours * 3600;
+    const failed = (await all(s, '/v1/charges', { created: { gte: since } })).filter((c) => c.status === 'failed');
+    return {
+      ...head('stripe api'), hours,
+      rows: failed.map((c) => ({
+        charge: c.id, customer: c.customer, customer_email: c.billing_details?.email ?? c.receipt_email ?? null, customer_name: c.billing_details?.name ?? null,
+        amount: c.amount, currency: c.currency, failure_code: c.failure_code, decline_reason: c.outcome?.reason ?? null, message: c.failure_message, created: c.created,
+      })),
+    };
+  }
+  const synced = await s.report?.('subscriptions', {});
+  if (synced) return { ...head('synced records'), mrr: synced.mrr, active: synced.active, churned_30d: synced.churned_30d, churn_rate_30d: synced.churn_rate_30d };
+  return { ...head('stripe api'), ...mrrAndChurn(await all(s, '/v1/subscriptions', { status: 'all' })) };
+}
+
+const LIVE = new Set(['active', 'trialing', 'past_due']);
+const PER_MONTH: Record<string, number> = { day: 365 / 12, week: 52 / 12, month: 1, year: 1 / 12 };
+
+/** MRR per currency (each price normalised to a month), live subscriptions, and churn over the last 30 days; as the synced report computes them. */
+function mrrAndChurn(subscriptions: any[]) {
+  const since = Math.floor(Date.now() / 1000) - 30 * DAY;
+  const byCurrency = new Map<string, { mrr: number; subscriptions: Set<string> }>();
+  for (const sub of subscriptions.filter((x) => LIVE.has(x.status))) {
+    for (const item of sub.items?.data ?? []) {
+      const price = item.price;
+      if (!price?.recurring) continue;
+      const row = byCurrency.get(price.currency) ?? { mrr: 0, subscriptions: new Set<string>() };
+      row.mrr += ((price.unit_amount ?? 0) * (item.quantity ?? 1) * (PER_MONTH[price.recurring.interval] ?? 1)) / (price.recurring.interval_count ?? 1);
+      row.subscriptions.add(sub.id);
+      byCurrency.set(price.currency, row);
+    }
+  }
+  const live = subscriptions.filter((x) => LIVE.has(x.status)).length;
+  const churned = subscriptions.filter((x) => x.status === 'canceled' && (x.canceled_at ?? 0) >= since).length;
+  return {
+    mrr: [...byCurrency].sort(([a], [b]) => a.localeCompare(b)).map(([currency, r]) => ({ currency, mrr: Math.round(r.mrr), subscriptions: r.subscriptions.size })),
+    active: live, churned_30d: churned, churn_rate_30d: live + churned ? Math.round((churned / (live + churned)) * 10_000) / 10_000 : 0,
+  };
+}
 
 /** Search with Stripe's query language; the resource searched decides the permission. */
 function searchTool(name: string, description: string): Tool {

@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ALL_TOOLS } from '../../src/mcp/server.js';
 import { TOOLS } from '../../src/mcp/tools.js';
 import { harnessPerFile, type Harness } from '../helpers.js';
-import { startGatewayHarness, type GatewayHarness } from '../gateway/harness.js';
+import { anotherApp, startGatewayHarness, type GatewayHarness } from '../gateway/harness.js';
 
 const BIN = new URL('../../bin/paybridge.mjs', import.meta.url).pathname;
 let h: Harness;
@@ -23,8 +23,9 @@ async function stdioClient(args: string[]): Promise<Client> {
   return client;
 }
 
-type Result = { isError?: boolean; content: { type: string; text: string }[] };
-const json = (r: Result) => JSON.parse(r.content[0].text);
+type Result = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: Record<string, unknown> };
+/** The tool's answer: its last text (a replayed create says so in a text before it). */
+const json = (r: Result) => JSON.parse(r.content.at(-1)!.text);
 
 describe('paybridge mcp over stdio, straight to the sandbox', () => {
   let client: Client;
@@ -102,6 +103,15 @@ describe('paybridge mcp over stdio, straight to the sandbox', () => {
     const failed = await run('failed_payments', { hours: 1 });
     assert.ok(failed.failed.some((f: { failure_code: string }) => f.failure_code === 'card_declined'));
     seen.add('failed_payments');
+    // stripe_report (issue 21): the same reports in one shape, read from the API when nothing is synced.
+    const revenue = await run('stripe_report', { report: 'revenue', months: 1 });
+    assert.deepEqual([revenue.object, revenue.report, revenue.source], ['report', 'revenue', 'stripe api']);
+    assert.equal(revenue.rows.find((r: { product: string }) => r.product === 'agent order').net, 2500);
+    const mrr = await run('stripe_report', { report: 'mrr_and_churn' });
+    assert.ok(mrr.churned_30d >= 1, 'the cancelled subscription counts as churn');
+    assert.equal(typeof mrr.churn_rate_30d, 'number');
+    const dunning = await run('stripe_report', { report: 'failed_payments', hours: 1 });
+    assert.ok(dunning.rows.some((f: { decline_reason: string; amount: number }) => f.amount === 1000 && f.decline_reason === 'insufficient_funds'), JSON.stringify(dunning.rows));
     assert.deepEqual([...seen].sort(), TOOLS.map((t) => t.name).sort(), 'every tool was run');
   });
 
@@ -141,6 +151,30 @@ describe('paybridge mcp over stdio, straight to the sandbox', () => {
     assert.equal(hints('create_customer')?.idempotentHint, true);
   });
 
+  it('gives stable answers a schema, says when a create was replayed, and names the one account it acts on (issue 21)', async () => {
+    const tools = (await client.listTools()).tools;
+    const schema = (name: string) => tools.find((t) => t.name === name)!.outputSchema as { properties: Record<string, unknown>; required?: string[] } | undefined;
+    assert.deepEqual(schema('list_customers')?.required?.sort(), ['data', 'has_more', 'object']);
+    assert.deepEqual(schema('create_customer')?.required?.sort(), ['id', 'object']);
+    assert.ok(schema('stripe_report')?.properties.source);
+    assert.equal(schema('stripe_api_read'), undefined, 'a generic call has no fixed shape');
+    // The SDK client validates structured answers against the schema: a wrong schema would fail these calls.
+    const listed = (await client.callTool({ name: 'list_customers', arguments: { limit: 2 } })) as Result;
+    assert.equal(listed.structuredContent?.object, 'list');
+    assert.deepEqual(listed.structuredContent, json(listed));
+    const args = { name: 'Replayed once', email: 'replay@example.com', idempotency_key: 'agent-replay-1' };
+    const first = (await client.callTool({ name: 'create_customer', arguments: args })) as Result;
+    assert.equal(first.content.length, 1, 'a first call is not called a replay');
+    const again = (await client.callTool({ name: 'create_customer', arguments: args })) as Result;
+    assert.match(again.content[0].text, /^Replayed: .*did nothing again/);
+    assert.equal(json(again).id, json(first).id);
+    assert.equal((again.structuredContent as { id: string }).id, json(first).id);
+    const accounts = await call('list_available_accounts_or_orgs');
+    assert.equal(accounts.accounts.length, 1);
+    assert.match(accounts.accounts[0].account, /^acct_/);
+    assert.deepEqual([accounts.accounts[0].connection, accounts.accounts[0].livemode], [null, false]);
+  });
+
   it('makes a repeated create_payment_intent charge once, and reports a decline as a tool error', async () => {
     const args = { amount: 4321, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, description: 'retried by an agent' };
     const first = await call('create_payment_intent', args);
@@ -165,9 +199,12 @@ describe('least privilege', () => {
     const client = await stdioClient(['--api-key', rk.secret, '--stripe-base', h.sandbox.url]);
     try {
       const names = (await client.listTools()).tools.map((t) => t.name).sort();
-      assert.deepEqual(names, ['create_customer', 'fetch_stripe_resources', 'list_customers', 'list_products', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
+      assert.deepEqual(names, ['create_customer', 'fetch_stripe_resources', 'list_available_accounts_or_orgs', 'list_customers', 'list_products', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
       const hidden = (await client.callTool({ name: 'create_payment_intent', arguments: { amount: 100, currency: 'usd' } })) as Result;
       assert.equal(hidden.isError, true);
+      assert.match(hidden.content[0].text, /^Refused: create_payment_intent is not offered to these credentials: it needs payment_intents: write/, 'a hidden tool says why, not "not found"');
+      const unknownTool = (await client.callTool({ name: 'make_coffee', arguments: {} })) as Result;
+      assert.match(unknownTool.content[0].text, /not found/, 'a tool that does not exist is still unknown');
       const before = (await h.stripe.events.list({ limit: 1 })).data[0]?.id;
       const refused = (await client.callTool({ name: 'search', arguments: { resource: 'charges', query: "status:'succeeded'" } })) as Result;
       assert.equal(refused.isError, true);
@@ -195,7 +232,7 @@ describe('least privilege', () => {
     }
     const narrowed = await stdioClient(['--api-key', rk.secret, '--stripe-base', h.sandbox.url, '--tools', 'customers.read']);
     try {
-      assert.deepEqual((await narrowed.listTools()).tools.map((t) => t.name).sort(), ['fetch_stripe_resources', 'list_customers', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search']);
+      assert.deepEqual((await narrowed.listTools()).tools.map((t) => t.name).sort(), ['fetch_stripe_resources', 'list_available_accounts_or_orgs', 'list_customers', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search']);
     } finally {
       await narrowed.close();
     }
@@ -277,9 +314,60 @@ describe('MCP over HTTP at the gateway', () => {
       const failed = json((await client.callTool({ name: 'failed_payments', arguments: { hours: 1 } })) as Result);
       assert.equal(failed.source, 'synced records');
       assert.equal(failed.rows[0].amount, 800);
+      const report = json((await client.callTool({ name: 'stripe_report', arguments: { report: 'revenue', months: 1 } })) as Result);
+      assert.deepEqual([report.source, report.rows.map((r: { net: number }) => r.net)], ['synced records', [1200]]);
+      const mrr = json((await client.callTool({ name: 'stripe_report', arguments: { report: 'mrr_and_churn' } })) as Result);
+      assert.deepEqual([mrr.source, mrr.active], ['synced records', 0]);
     } finally {
       await client.close();
     }
+  });
+
+  it('bound to an app, acts on any of its connections by a `connection` argument, each within its own permissions (issue 21)', async () => {
+    const full = (await g.api('POST', '/v1/connections', { secret_key: 'sk_test_mcp_app_bound' })).json;
+    const rk = await fetch(`${g.gw.sandbox!.url}/_sandbox/restricted_keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissions: { customers: 'read' } }) }).then((r) => r.json());
+    const narrow = (await g.api('POST', '/v1/connections', { secret_key: rk.secret })).json;
+    const otherKey = await anotherApp(g, 'Other agent app');
+    const foreign = (await g.api('POST', '/v1/connections', { secret_key: 'sk_test_mcp_foreign' }, otherKey)).json;
+    const ids = (await g.api('GET', '/v1/connections')).json.data.filter((c: { status: string }) => c.status !== 'revoked').map((c: { id: string }) => c.id);
+    const check = async (client: Client) => {
+      const tools = (await client.listTools()).tools;
+      const pi = tools.find((t) => t.name === 'create_payment_intent')!.inputSchema as { properties: Record<string, { enum?: string[] }>; required: string[] };
+      assert.ok(pi.required.includes('connection'));
+      assert.deepEqual(pi.properties.connection.enum?.sort(), [...ids].sort(), 'limited to the app’s connections');
+      assert.ok(!('connection' in (tools.find((t) => t.name === 'stripe_api_search')!.inputSchema as { properties: object }).properties), 'catalogue tools need no account');
+      const accounts = json((await client.callTool({ name: 'list_available_accounts_or_orgs', arguments: {} })) as Result).accounts;
+      const listed = accounts.find((a: { connection: string }) => a.connection === narrow.id);
+      assert.deepEqual(listed.permissions, { customers: 'read' });
+      assert.ok(listed.tools.includes('list_customers') && !listed.tools.includes('create_customer'));
+      assert.equal(accounts.find((a: { connection: string }) => a.connection === full.id).account, full.account);
+      const made = (await client.callTool({ name: 'create_customer', arguments: { connection: full.id, name: 'App-bound', email: 'app-bound@example.com' } })) as Result;
+      assert.notEqual(made.isError, true, made.content[0].text);
+      const refused = (await client.callTool({ name: 'create_customer', arguments: { connection: narrow.id, name: 'Not allowed' } })) as Result;
+      assert.equal(refused.isError, true);
+      assert.match(refused.content[0].text, /^Refused: create_customer needs customers: write/);
+      const read = (await client.callTool({ name: 'list_customers', arguments: { connection: narrow.id, limit: 1 } })) as Result;
+      assert.notEqual(read.isError, true, read.content[0].text);
+      const stolen = (await client.callTool({ name: 'list_customers', arguments: { connection: foreign.id } })) as Result;
+      assert.equal(stolen.isError, true, 'another app’s connection is not one of these');
+    };
+    const http = new Client({ name: 'paybridge-app-bound', version: '1.0.0' });
+    await http.connect(new StreamableHTTPClientTransport(new URL(`${g.gw.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${g.key}` } } }));
+    try {
+      await check(http);
+    } finally {
+      await http.close();
+    }
+    const stdio = new Client({ name: 'paybridge-app-bound-stdio', version: '1.0.0' });
+    await stdio.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], stderr: 'pipe', env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: g.key } as Record<string, string> }));
+    try {
+      await check(stdio);
+    } finally {
+      await stdio.close();
+    }
+    await g.gw.services.rt.logs.flush();
+    const logs = (await g.api('GET', `/v1/logs?connection=${full.id}&limit=10`)).json.data;
+    assert.equal(logs.filter((l: { source: string }) => l.source === 'mcp:create_customer').length, 2, 'each call logged on the connection it named');
   });
 
   it('runs over stdio through the gateway with --connection, limited to a restricted connection’s permissions', async () => {
@@ -291,7 +379,7 @@ describe('MCP over HTTP at the gateway', () => {
       env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: g.key } as Record<string, string>,
     }));
     try {
-      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['create_customer', 'fetch_stripe_resources', 'list_customers', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['create_customer', 'fetch_stripe_resources', 'list_available_accounts_or_orgs', 'list_customers', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
       const r = (await client.callTool({ name: 'create_customer', arguments: { name: 'Through the gateway' } })) as Result;
       assert.notEqual(r.isError, true, r.content[0].text);
     } finally {
@@ -306,7 +394,7 @@ describe('MCP over HTTP at the gateway', () => {
     const ckey = (await g.api('POST', `/v1/connections/${full.id}/keys`, { permissions: { customers: 'read', payment_intents: 'write' } })).json.secret;
     const viaKey = await stdioClient(['--api-key', ckey, '--stripe-base', g.gw.url]);
     try {
-      assert.deepEqual((await viaKey.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'fetch_stripe_resources', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
+      assert.deepEqual((await viaKey.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'fetch_stripe_resources', 'list_available_accounts_or_orgs', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write']);
     } finally {
       await viaKey.close();
     }
@@ -319,7 +407,7 @@ describe('MCP over HTTP at the gateway', () => {
         env: { ...process.env, PAYBRIDGE_URL: g.gw.url, PAYBRIDGE_API_KEY: ckey } as Record<string, string>,
       }));
       try {
-        assert.deepEqual((await agent.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'fetch_stripe_resources', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write'], args.join(' '));
+        assert.deepEqual((await agent.listTools()).tools.map((t) => t.name).sort(), ['create_payment_intent', 'fetch_stripe_resources', 'list_available_accounts_or_orgs', 'list_customers', 'list_payment_intents', 'retrieve_payment_intent', 'search', 'search_stripe_resources', 'stripe_api_details', 'stripe_api_read', 'stripe_api_search', 'stripe_api_write'], args.join(' '));
         const listed = (await agent.callTool({ name: 'list_customers', arguments: { limit: 1 } })) as Result;
         assert.notEqual(listed.isError, true, listed.content[0].text);
       } finally {
