@@ -119,6 +119,16 @@ export function registerAdminRoutes(api: FastifyInstance, s: Services): void {
     const data = await Promise.all(rows.map(async (a) => ({ id: a.id, object: 'app', name: a.name, created: Math.floor(a.createdAt.getTime() / 1000), keys: await s.apps.listKeys(a.id) })));
     return { object: 'list', url: '/dashboard/api/apps', has_more: false, data };
   });
+  // The consent page of an MCP client's OAuth authorization (mcp-oauth.ts): what it asks, and the admin's answer.
+  api.get<{ Params: { id: string } }>('/dashboard/api/oauth/requests/:id', async (req) => {
+    await s.admin.session(req);
+    return s.mcpOAuth.request(req.params.id);
+  });
+  api.post<{ Params: { id: string }; Body: { approve?: unknown; connection?: unknown; permissions?: unknown } | undefined }>('/dashboard/api/oauth/requests/:id', async (req) => {
+    const app = await s.admin.appKey(req);
+    const approve = req.body?.approve === true || req.body?.approve === 'true';
+    return s.mcpOAuth.decide(req.params.id, app, { approve, connection: req.body?.connection, permissions: req.body?.permissions });
+  });
   api.post<{ Body: { name?: unknown } }>('/dashboard/api/apps', async (req) => {
     await s.admin.session(req);
     const name = typeof req.body?.name === 'string' ? req.body.name.trim() : '';

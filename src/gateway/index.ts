@@ -16,6 +16,7 @@ import { startSandboxThread, type SandboxHandle } from './sandbox-thread.js';
 import { openDatabase, type Database } from '../store/db.js';
 import { settings } from '../store/schema.js';
 import { AdminAuth } from './admin.js';
+import { McpOAuth } from './mcp-oauth.js';
 import { Retention } from './retention.js';
 import { Apps } from './apps.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
@@ -98,7 +99,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const inbound = new StripeEventsIn(rt, connections, sessions, syncs);
     const poller = new EventPoller(rt, connections, proxy, inbound);
     const retention = new Retention(database.db, config.retentionDays);
-    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions, actions: new Actions(rt, connections, proxy), appWebhooks, syncs, inbound, retention };
+    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions, actions: new Actions(rt, connections, proxy), appWebhooks, syncs, inbound, retention, mcpOAuth: new McpOAuth(rt, proxy) };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });

@@ -35,7 +35,7 @@ export interface LogEntry {
 const SECRET_FIELD = /(number|cvc|cvv|exp_month|exp_year|secret|password|token|api_key|client_secret|account_number|routing_number|iban|ssn|id_number)/i;
 
 /** A key or token anywhere in a string: Stripe's, PayBridge's, a webhook secret, an OAuth token. */
-const SECRET_VALUE = /\b(sk|rk|pk|pb|pbk|whsec|rt|ac|sk_org)_(test_|live_)?[A-Za-z0-9_]{8,}/g;
+const SECRET_VALUE = /\b(sk|rk|pk|pb|pbk|pbr|whsec|rt|ac|sk_org)_(test_|live_)?[A-Za-z0-9_]{8,}/g;
 
 /** Replaces secret-looking values anywhere in a parsed body with "[redacted]", inside longer strings too. */
 export function redact(value: unknown, key = ''): unknown {

@@ -7,11 +7,11 @@
  * Stripe's restricted-key permissions and are checked against the same
  * resource table the sandbox uses.
  */
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import qs from 'qs';
 import { permissionFor, PERMISSION_NAMES } from '../stripe/routes.js';
 import { invalidRequest, permissionError, StripeError } from '../stripe/errors.js';
-import { connectionKeys } from '../store/schema.js';
+import { connectionKeys, oauthClients } from '../store/schema.js';
 import type { AppKey } from './apps.js';
 import type { Mode } from './config.js';
 import { answerFields, failIfUnusable, stripeErrorOf, type Connection, type Connections } from './connections.js';
@@ -37,6 +37,10 @@ interface ConnectionKey {
   appId: string;
   mode: Mode;
   permissions: Record<string, Level>;
+  /** An MCP OAuth grant (its secret is an access token, taken at /mcp only). */
+  oauth: boolean;
+  /** When an OAuth access token stops working (ms); plain keys do not expire. */
+  expiresAt?: number;
 }
 
 /**
@@ -71,9 +75,11 @@ export class Proxy {
   }
 
   /** `ANY /v1/...` with a connection key: the key's permissions first, as Stripe checks a restricted key's. */
-  async forConnectionKey(secret: string, req: ProxyRequest): Promise<UpstreamAnswer> {
+  async forConnectionKey(secret: string, req: ProxyRequest, at: 'api' | 'mcp' = 'api'): Promise<UpstreamAnswer> {
     const key = await this.lookupKey(secret);
     if (!key) throw new StripeError(401, 'invalid_request_error', `Invalid API Key provided: ${hintOf(secret)}`, { code: 'api_key_invalid' });
+    // An MCP access token is issued for /mcp (its OAuth resource), not as a Stripe API key.
+    if (key.oauth && at !== 'mcp') throw new StripeError(401, 'invalid_request_error', 'This is an MCP access token: it is taken at /mcp only.', { code: 'api_key_invalid' });
     this.noteUse(key.id);
     // The permission is looked up on the path Stripe will see, never on one that ../ or escapes could change.
     req = canonical(req);
@@ -95,9 +101,9 @@ export class Proxy {
   }
 
   /** What a connection key grants (its connection and permissions), or null for an unknown or revoked key. */
-  async connectionKeyGrant(secret: string): Promise<{ connectionId: string; permissions: Record<string, Level> } | null> {
+  async connectionKeyGrant(secret: string): Promise<{ connectionId: string; permissions: Record<string, Level>; oauth: boolean } | null> {
     const key = await this.lookupKey(secret);
-    return key && { connectionId: key.connectionId, permissions: key.permissions };
+    return key && { connectionId: key.connectionId, permissions: key.permissions, oauth: key.oauth };
   }
 
   private forward(app: AppKey, conn: Connection, req: ProxyRequest, source: string): Promise<UpstreamAnswer> {
@@ -181,14 +187,7 @@ export class Proxy {
 
   async createKey(app: AppKey, connectionId: string, p: { permissions?: unknown }): Promise<Record<string, unknown>> {
     const conn = await this.conns.require(app, connectionId);
-    if (!p.permissions || typeof p.permissions !== 'object' || Array.isArray(p.permissions)) {
-      throw invalidRequest('Missing required param: permissions (e.g. {"customers": "write", "payment_intents": "read"}).', { param: 'permissions', code: 'parameter_missing' });
-    }
-    const permissions = p.permissions as Record<string, string>;
-    for (const [resource, level] of Object.entries(permissions)) {
-      if (!PERMISSION_NAMES.includes(resource)) throw invalidRequest(`Unknown permission resource: ${resource}. Known: ${PERMISSION_NAMES.join(', ')}`, { param: `permissions[${resource}]` });
-      if (!['read', 'write', 'none'].includes(level)) throw invalidRequest(`Invalid permission level for ${resource}: ${level}. Use read, write or none.`, { param: `permissions[${resource}]` });
-    }
+    const permissions = checkedPermissions(p.permissions);
     await countCreation(this.rt.db, app.appId, 'connection keys', this.rt.config.createsPerMinute);
     const secret = `pbk_${conn.mode}_${randomToken(32)}`;
     const id = newGatewayId('ckey', 16);
@@ -196,17 +195,37 @@ export class Proxy {
     return { id, object: 'connection_key', connection: conn.id, secret, hint: hintOf(secret), permissions, livemode: conn.mode === 'live' };
   }
 
+  /**
+   * A grant for an MCP client the admin consented to (OAuth): a connection key with no usable secret yet; its
+   * access token, issued when the client exchanges its code, becomes the key's secret (mcp-oauth.ts).
+   */
+  async createGrant(app: AppKey, connectionId: string, permissions: unknown, clientId: string): Promise<{ id: string; connection: Connection }> {
+    const conn = await this.conns.require(app, connectionId);
+    const checked = checkedPermissions(permissions);
+    await countCreation(this.rt.db, app.appId, 'connection keys', this.rt.config.createsPerMinute);
+    const id = newGatewayId('ckey', 16);
+    await this.rt.db.insert(connectionKeys).values({
+      id, connectionId: conn.id, appId: app.appId, mode: conn.mode, keyHash: sha256(randomToken(32)), hint: 'OAuth', permissions: checked, oauthClientId: clientId, expiresAt: new Date(),
+    });
+    return { id, connection: conn };
+  }
+
   /** `GET /v1/connections/:id/keys`: the connection's keys, newest first, with hints and never their secrets. */
   async listKeys(app: AppKey, connectionId: string) {
     const conn = await this.conns.require(app, connectionId);
     const rows = await this.rt.db.select().from(connectionKeys).where(and(eq(connectionKeys.connectionId, conn.id), eq(connectionKeys.appId, app.appId))).orderBy(desc(connectionKeys.createdAt));
     // What a key on this connection can be given: a restricted key's own permissions, or everything.
+    const clientIds = [...new Set(rows.map((k) => k.oauthClientId).filter((c): c is string => !!c))];
+    const clientNames = new Map(clientIds.length
+      ? (await this.rt.db.select().from(oauthClients).where(inArray(oauthClients.id, clientIds))).map((c) => [c.id, (c.metadata as { client_name?: string }).client_name ?? null] as const)
+      : []);
     const grantable = conn.permissions ? Object.fromEntries(Object.entries(conn.permissions as Record<string, string>).filter(([, l]) => l !== 'none'))
       : Object.fromEntries(PERMISSION_NAMES.map((n) => [n, 'write']));
     return {
       object: 'list', url: `/v1/connections/${conn.id}/keys`, has_more: false, grantable_permissions: grantable,
       data: rows.map((k) => ({ id: k.id, object: 'connection_key', connection: k.connectionId, hint: k.hint, permissions: k.permissions, livemode: k.mode === 'live', created: Math.floor(k.createdAt.getTime() / 1000),
-        last_used: k.lastUsedAt ? Math.floor(k.lastUsedAt.getTime() / 1000) : null, revoked: k.revokedAt !== null })),
+        last_used: k.lastUsedAt ? Math.floor(k.lastUsedAt.getTime() / 1000) : null, revoked: k.revokedAt !== null,
+        oauth_client: k.oauthClientId ? { id: k.oauthClientId, name: clientNames.get(k.oauthClientId) ?? null } : null })),
     };
   }
 
@@ -225,6 +244,11 @@ export class Proxy {
     return rows.length > 0;
   }
 
+  /** After a revocation elsewhere (an OAuth client revoking its token): no cached key outlives it here. */
+  forgetCachedKeys(): void {
+    this.keyCache.clear();
+  }
+
   /** Last use of each connection key, written at most once a minute per key and never on the request's path. */
   private lastUseWrite = new Map<string, number>();
   private noteUse(keyId: string): void {
@@ -236,10 +260,18 @@ export class Proxy {
   }
 
   private async lookupKey(secret: string): Promise<ConnectionKey | null> {
+    const key = await this.lookupKeyCached(secret);
+    // An OAuth access token stops working when it expires, cached or not.
+    return key && (key.expiresAt === undefined || key.expiresAt > Date.now()) ? key : null;
+  }
+
+  private async lookupKeyCached(secret: string): Promise<ConnectionKey | null> {
     const cached = this.keyCache.get(secret);
     if (cached && Date.now() - cached.at < 5000) return cached.key;
     const [row] = await this.rt.db.select().from(connectionKeys).where(eq(connectionKeys.keyHash, sha256(secret)));
-    const key = row && !row.revokedAt ? { id: row.id, connectionId: row.connectionId, appId: row.appId, mode: row.mode as Mode, permissions: row.permissions as Record<string, Level> } : null;
+    const key = row && !row.revokedAt
+      ? { id: row.id, connectionId: row.connectionId, appId: row.appId, mode: row.mode as Mode, permissions: row.permissions as Record<string, Level>, oauth: !!row.oauthClientId, expiresAt: row.expiresAt?.getTime() }
+      : null;
     if (this.keyCache.size > 10_000) this.keyCache.clear();
     this.keyCache.set(secret, { key, at: Date.now() });
     return key;
@@ -259,4 +291,16 @@ function errorOf(body: Buffer): Record<string, any> {
   } catch {
     return {};
   }
+}
+
+/** A connection key's permissions as asked for, each a known resource at a known level. */
+function checkedPermissions(permissions: unknown): Record<string, string> {
+  if (!permissions || typeof permissions !== 'object' || Array.isArray(permissions)) {
+    throw invalidRequest('Missing required param: permissions (e.g. {"customers": "write", "payment_intents": "read"}).', { param: 'permissions', code: 'parameter_missing' });
+  }
+  for (const [resource, level] of Object.entries(permissions as Record<string, unknown>)) {
+    if (!PERMISSION_NAMES.includes(resource)) throw invalidRequest(`Unknown permission resource: ${resource}. Known: ${PERMISSION_NAMES.join(', ')}`, { param: `permissions[${resource}]` });
+    if (typeof level !== 'string' || !['read', 'write', 'none'].includes(level)) throw invalidRequest(`Invalid permission level for ${resource}: ${String(level)}. Use read, write or none.`, { param: `permissions[${resource}]` });
+  }
+  return permissions as Record<string, string>;
 }

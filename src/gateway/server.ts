@@ -31,6 +31,7 @@ import { inProcessTarget } from '../mcp/callers.js';
 import { buildMcpServer, type Permissions, type Target as McpTarget } from '../mcp/server.js';
 import { ToolFailure, markReplayed } from '../mcp/tools.js';
 import type { Retention } from './retention.js';
+import { mountMcpOAuth, type McpOAuth } from './mcp-oauth.js';
 import type { Runtime } from './runtime.js';
 import type { UpstreamAnswer } from './upstream.js';
 
@@ -47,6 +48,7 @@ export interface Services {
   admin: AdminAuth;
   inbound: StripeEventsIn;
   retention: Retention;
+  mcpOAuth: McpOAuth;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -129,6 +131,8 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     secureHeaders(reply, req.url.startsWith('/assets/'));
     return payload;
   });
+  // MCP's OAuth endpoints (the SDK's), ahead of Fastify's body parsing.
+  mountMcpOAuth(app, s.mcpOAuth, () => rt.publicUrl);
   const auth = (req: FastifyRequest): Promise<AppKey> => {
     // The dashboard signs in with a cookie instead of a key (and proves each change with its CSRF token).
     if (!req.headers.authorization && s.admin.hasCookie(req)) return s.admin.appKey(req);
@@ -358,7 +362,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
         const read = method === 'GET' || method === 'DELETE';
         const headers: Record<string, string> = { 'paybridge-mcp-tool': tool, 'content-type': 'application/x-www-form-urlencoded' };
         if (idempotency) headers['idempotency-key'] = idempotency;
-        const answer = await s.proxy.forConnectionKey(secret, { method, path: read && encoded ? `${path}?${encoded}` : path, headers, body: read ? undefined : Buffer.from(encoded) }).catch(toolFailure);
+        const answer = await s.proxy.forConnectionKey(secret, { method, path: read && encoded ? `${path}?${encoded}` : path, headers, body: read ? undefined : Buffer.from(encoded) }, 'mcp').catch(toolFailure);
         const body = JSON.parse(answer.body.toString('utf8') || '{}');
         if (answer.status >= 400) throw new ToolFailure(body.error?.message ?? `Stripe answered ${answer.status}`, body.error?.code, body.error?.decline_code);
         return markReplayed(body, replayedOf(answer));
@@ -396,7 +400,17 @@ export function buildGatewayServer(s: Services): FastifyInstance {
 
     // MCP over Streamable HTTP: with a connection key (its connection, its permissions), or with an app key.
     raw.post<{ Querystring: { connection?: string } }>('/mcp', async (req, reply) => {
-      const { targets, appBound } = /^pbk_(test|live)_/.test(bearer(req.headers.authorization)) ? { targets: await connectionKeyTools(req), appBound: false } : await appKeyTools(req);
+      let bound: { targets: McpTarget[]; appBound: boolean };
+      try {
+        bound = /^pbk_(test|live)_/.test(bearer(req.headers.authorization)) ? { targets: await connectionKeyTools(req), appBound: false } : await appKeyTools(req);
+      } catch (e) {
+        // MCP's authorization: a client without a token learns where to get one (RFC 9728's resource metadata).
+        if (e instanceof StripeError && e.status === 401) {
+          e.fields.headers = { ...e.fields.headers, 'www-authenticate': `Bearer resource_metadata="${s.mcpOAuth.resourceMetadataUrl}"` };
+        }
+        throw e;
+      }
+      const { targets, appBound } = bound;
       const server = buildMcpServer(targets, { appBound });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       await server.connect(transport);

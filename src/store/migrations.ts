@@ -197,4 +197,19 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       ALTER TABLE connections ADD COLUMN events_polled_until timestamptz
     `,
   },
+  {
+    // Issue 21: PayBridge as the OAuth authorization server of /mcp (registered clients, consents and codes; a grant
+    // is a connection key whose hash is its current access token's).
+    id: '0016_mcp_oauth',
+    sql: `
+      CREATE TABLE oauth_clients (id text PRIMARY KEY, secret_id text, metadata jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE oauth_requests (
+        id text PRIMARY KEY, client_id text NOT NULL REFERENCES oauth_clients(id), params jsonb NOT NULL, code_hash text UNIQUE,
+        key_id text, expires_at timestamptz NOT NULL, used_at timestamptz, created_at timestamptz NOT NULL DEFAULT now()
+      );
+      ALTER TABLE connection_keys ADD COLUMN oauth_client_id text;
+      ALTER TABLE connection_keys ADD COLUMN refresh_hash text UNIQUE;
+      ALTER TABLE connection_keys ADD COLUMN expires_at timestamptz
+    `,
+  },
 ];

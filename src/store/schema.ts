@@ -89,6 +89,33 @@ export const connectionKeys = pgTable('connection_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
   /** Written at most once a minute per key, off the request's path. */
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  /**
+   * An MCP OAuth grant: the key's hash is its current access token's, which expires and is replaced with the
+   * refresh token's rotation; such a key is taken at /mcp only.
+   */
+  oauthClientId: text('oauth_client_id'),
+  refreshHash: text('refresh_hash').unique(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+});
+
+/** MCP clients registered by OAuth dynamic client registration; a confidential client's secret is in the vault. */
+export const oauthClients = pgTable('oauth_clients', {
+  id: text('id').primaryKey(),
+  secretId: text('secret_id'),
+  metadata: jsonb('metadata').notNull(),
+  createdAt: created(),
+});
+
+/** An MCP authorization waiting for the admin's consent, then its single-use code (bound to the grant made). */
+export const oauthRequests = pgTable('oauth_requests', {
+  id: text('id').primaryKey(),
+  clientId: text('client_id').notNull().references(() => oauthClients.id),
+  params: jsonb('params').notNull(),
+  codeHash: text('code_hash').unique(),
+  keyId: text('key_id'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  createdAt: created(),
 });
 
 /** OAuth round trips in flight: the state is single-use and expires. */

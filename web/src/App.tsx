@@ -11,6 +11,7 @@ import { Logs } from './pages/Logs';
 import { Events } from './pages/Events';
 import { Webhooks } from './pages/Webhooks';
 import { Syncs } from './pages/Syncs';
+import { Authorize } from './pages/Authorize';
 
 export interface AppSummary {
   id: string;
@@ -162,6 +163,7 @@ function Routes() {
     case 'events': return <Events id={rest[0]} />;
     case 'webhooks': return <Webhooks id={rest[0]} />;
     case 'syncs': return <Syncs />;
+    case 'authorize': return <Authorize id={rest[0] ?? ''} />;
     default: return <Notice tone="warn">There is no page here. Pick one from the menu.</Notice>;
   }
 }

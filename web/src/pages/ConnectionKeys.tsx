@@ -10,20 +10,20 @@ import { useShell } from '../App';
 import { ago, Badge, Card, Field, Modal, Notice, Secret, Table, useAsync, when } from '../ui';
 import type { Connection } from './Connections';
 
-type Level = 'read' | 'write' | 'none';
-interface ConnectionKey { id: string; hint: string; permissions: Record<string, Level>; created: number; last_used: number | null; revoked: boolean }
+export type Level = 'read' | 'write' | 'none';
+interface ConnectionKey { id: string; hint: string; permissions: Record<string, Level>; created: number; last_used: number | null; revoked: boolean; oauth_client: { id: string; name: string | null } | null }
 interface KeyList { data: ConnectionKey[]; grantable_permissions: Record<string, 'read' | 'write'> }
 interface Issued extends ConnectionKey { secret: string }
 
 /** A least-privilege start for an agent: reading customers and payments, nothing written. */
-const AGENT_DEFAULT: Record<string, Level> = { customers: 'read', payment_intents: 'read', charges: 'read', refunds: 'read', invoices: 'read', subscriptions: 'read', products: 'read', prices: 'read' };
+export const AGENT_DEFAULT: Record<string, Level> = { customers: 'read', payment_intents: 'read', charges: 'read', refunds: 'read', invoices: 'read', subscriptions: 'read', products: 'read', prices: 'read' };
 
 const summary = (permissions: Record<string, Level>) => {
   const granted = Object.entries(permissions).filter(([, l]) => l !== 'none');
   return granted.length ? granted.map(([r, l]) => `${r.replace(/_/g, ' ')}: ${l}`).join(', ') : 'nothing';
 };
 
-function PermissionPicker(p: { grantable: Record<string, 'read' | 'write'>; value: Record<string, Level>; onChange: (v: Record<string, Level>) => void }) {
+export function PermissionPicker(p: { grantable: Record<string, 'read' | 'write'>; value: Record<string, Level>; onChange: (v: Record<string, Level>) => void }) {
   const names = Object.keys(p.grantable).sort();
   return (
     <div className="permission-picker" role="group" aria-label="Permissions">
@@ -126,7 +126,8 @@ export function ConnectionKeys(p: { connection: Connection }) {
       {keys.data && rows.length === 0 && <p className="muted" style={{ padding: '16px 20px', margin: 0 }}>No keys yet. A connection key lets an app, a teammate or an AI agent use this account with only the permissions it needs, without your app key.</p>}
       {rows.length > 0 && (
         <Table label="Connection keys" rows={rows} rowKey={(k) => k.id} columns={[
-          { label: 'Key', render: (k) => <span className="mono">{k.hint}</span> },
+          // An MCP client's OAuth grant is a key too: named by its client, its tokens rotating behind it.
+          { label: 'Key', render: (k) => (k.oauth_client ? <span><Badge tone="brand">OAuth</Badge> {k.oauth_client.name ?? 'MCP client'}</span> : <span className="mono">{k.hint}</span>) },
           { label: 'May do', render: (k) => <span className="small">{summary(k.permissions)}</span> },
           { label: 'Created', render: (k) => when(k.created) },
           { label: 'Last used', render: (k) => ago(k.last_used) },
@@ -137,7 +138,7 @@ export function ConnectionKeys(p: { connection: Connection }) {
       {creating && keys.data && <CreateKey connection={p.connection} grantable={keys.data.grantable_permissions} forAgent={creating === 'agent'} onClose={() => setCreating('')} onCreated={keys.reload} />}
       {revoking && (
         <Modal title="Revoke this key?" onClose={() => setRevoking(null)} footer={<><button onClick={() => setRevoking(null)}>Keep it</button><button className="primary" style={{ background: '#b91c1c', borderColor: '#b91c1c' }} onClick={() => revoke(revoking)}>Revoke</button></>}>
-          <p style={{ margin: 0 }}>Whoever uses <span className="mono">{revoking.hint}</span> (an app or an agent) is refused from now on. Other keys of this connection keep working.</p>
+          <p style={{ margin: 0 }}>{revoking.oauth_client ? <>The MCP client <strong>{revoking.oauth_client.name ?? revoking.oauth_client.id}</strong> loses its access and its tokens stop working.</> : <>Whoever uses <span className="mono">{revoking.hint}</span> (an app or an agent) is refused from now on.</>} Other keys of this connection keep working.</p>
         </Modal>
       )}
     </Card>
