@@ -304,9 +304,12 @@ export class Syncs {
     this.dropping.add(connectionId);
     try {
       await this.running.get(connectionId);
+      // In the order a page's write takes its locks (sync_state, then records and sync_ranges): the delete of the sync
+      // state waits for a write in flight on another instance, which then finds no state. Ranges first had deadlocked
+      // with such a write (it held the state and wanted its range; this held the range and wanted the state).
       await this.rt.db.transaction(async (tx) => {
-        await tx.execute(sql`DELETE FROM sync_ranges WHERE connection_id = ${connectionId}`);
         await tx.execute(sql`DELETE FROM sync_state WHERE connection_id = ${connectionId}`);
+        await tx.execute(sql`DELETE FROM sync_ranges WHERE connection_id = ${connectionId}`);
         await tx.execute(sql`DELETE FROM records WHERE connection_id = ${connectionId}`);
       });
     } finally {

@@ -169,7 +169,8 @@ export function buildMcpServer(targets: Target[], options: ServeOptions = {}): M
   const server = new McpServer({ name: 'paybridge-stripe', version: '0.1.0' });
   const hidden = new Map<string, Tool>();
   for (const tool of ALL_TOOLS) {
-    if (!targets.some((t) => offers(policyOf(t), tool))) {
+    // Catalogue tools answer whoever asks, even an app with no connection yet.
+    if (tool.permission !== 'none' && !targets.some((t) => offers(policyOf(t), tool))) {
       hidden.set(tool.name, tool);
       continue;
     }

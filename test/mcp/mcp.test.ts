@@ -368,6 +368,15 @@ describe('MCP over HTTP at the gateway', () => {
     await g.gw.services.rt.logs.flush();
     const logs = (await g.api('GET', `/v1/logs?connection=${full.id}&limit=10`)).json.data;
     assert.equal(logs.filter((l: { source: string }) => l.source === 'mcp:create_customer').length, 2, 'each call logged on the connection it named');
+    // An app with no connection yet gets the catalogue and an empty account list (it had answered 500).
+    const empty = new Client({ name: 'paybridge-empty-app', version: '1.0.0' });
+    await empty.connect(new StreamableHTTPClientTransport(new URL(`${g.gw.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${await anotherApp(g, 'No connections yet')}` } } }));
+    try {
+      assert.deepEqual((await empty.listTools()).tools.map((t) => t.name).sort(), ['list_available_accounts_or_orgs', 'stripe_api_details', 'stripe_api_search']);
+      assert.deepEqual(json((await empty.callTool({ name: 'list_available_accounts_or_orgs', arguments: {} })) as Result).accounts, []);
+    } finally {
+      await empty.close();
+    }
   });
 
   it('runs over stdio through the gateway with --connection, limited to a restricted connection’s permissions', async () => {
