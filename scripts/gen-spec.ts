@@ -17,6 +17,7 @@ const PATH_PREFIXES = [
   '/v1/payment_links', '/v1/subscriptions', '/v1/subscription_items', '/v1/invoices',
   '/v1/invoiceitems', '/v1/promotion_codes', '/v1/test_helpers/test_clocks', '/v1/webhook_endpoints',
   '/v1/accounts', '/v1/plans', '/v1/tax_rates', '/v1/payouts', '/v1/radar/early_fraud_warnings',
+  '/v1/account_links', '/v1/account_sessions', '/v1/application_fees', '/v1/transfers',
 ];
 
 type Json = any;
@@ -131,6 +132,15 @@ const SDK_TYPES: Record<string, [file: string, iface: string]> = {
   tax_id: ['TaxIds', 'TaxId'],
   line_item: ['InvoiceLineItems', 'InvoiceLineItem'],
   customer_balance_transaction: ['CustomerBalanceTransactions', 'CustomerBalanceTransaction'],
+  application_fee: ['ApplicationFees', 'ApplicationFee'],
+  fee_refund: ['FeeRefunds', 'FeeRefund'],
+  transfer: ['Transfers', 'Transfer'],
+  transfer_reversal: ['TransferReversals', 'TransferReversal'],
+  account_link: ['AccountLinks', 'AccountLink'],
+  login_link: ['LoginLinks', 'LoginLink'],
+  account_session: ['AccountSessions', 'AccountSession'],
+  capability: ['Capabilities', 'Capability'],
+  bank_account: ['BankAccounts', 'BankAccount'],
 };
 const sdkDir = new URL('../node_modules/stripe/esm/resources/', import.meta.url);
 const sdkKeys: Record<string, string[]> = {};
@@ -161,7 +171,8 @@ const SERVED = [
   'customer', 'product', 'price', 'plan', 'coupon', 'promotion_code', 'payment_method', 'payment_intent', 'setup_intent', 'charge', 'refund',
   'balance_transaction', 'dispute', 'token', 'card', 'tax_rate', 'subscription', 'subscription_item', 'invoice', 'line_item', 'invoiceitem',
   'test_helpers.test_clock', 'webhook_endpoint', 'checkout.session', 'item', 'payment_link', 'account', 'payout', 'customer_balance_transaction',
-  'tax_id', 'balance', 'event',
+  'tax_id', 'balance', 'event', 'application_fee', 'fee_refund', 'transfer', 'transfer_reversal', 'account_link', 'login_link', 'account_session',
+  'capability', 'bank_account',
 ];
 function toJsonSchema(s: Json): Json {
   if (Array.isArray(s)) return s.map(toJsonSchema);

@@ -95,6 +95,9 @@ export const LATER_MS = 50;
  * the answer showed is what the caller saw first, and a later read sees what happened since. A failure of the work
  * is logged and loses nothing else.
  */
+/** Later work may say how much later (a payout reaching the bank), else it runs moments after the answer. */
+type LaterWork = ((ctx: Ctx) => void) & { delayMs?: number };
+
 function runLater(deps: PipelineDeps, account: string, work: ((ctx: Ctx) => void)[]): void {
   for (const fn of work) {
     setTimeout(() => {
@@ -103,7 +106,7 @@ function runLater(deps: PipelineDeps, account: string, work: ((ctx: Ctx) => void
       } catch (e) {
         deps.log?.warn({ err: e }, 'sandbox: later work failed');
       }
-    }, LATER_MS).unref();
+    }, (fn as LaterWork).delayMs ?? LATER_MS).unref();
   }
 }
 

@@ -15,6 +15,7 @@ import { registerPages } from './pages/index.js';
 import { schemaFor } from './schemas.js';
 import { registerWebhookAdmin } from './webhooks/admin.js';
 import { registerOAuth } from './connect/oauth.js';
+import { registerOnboarding } from './connect/onboarding.js';
 import { DEFAULT_ACCOUNT, runOperation, type PipelineDeps } from './pipeline.js';
 import { registerRestrictedKeys } from './restricted_keys.js';
 import { COLLECTION_OF_PREFIX, RESOURCES, VIRTUAL_EXPANSIONS } from './resources/index.js';
@@ -117,6 +118,7 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
   registerPages(app, deps);
   registerWebhookAdmin(app, deps);
   registerOAuth(app, deps, appPermissionNames());
+  registerOnboarding(app, deps);
   registerRestrictedKeys(app, options.store, new Set(RESOURCES.flatMap((r) => r.operations.map((op) => op.permission))), DEFAULT_ACCOUNT);
 
   app.setNotFoundHandler((req, reply) => sendError(reply, unrecognizedUrl(req.method, req.url)));

@@ -8,11 +8,7 @@
  */
 import { invalidRequest } from '../stripe/errors.js';
 
-const CONNECT_FUNDS = 'moving funds to connected accounts (transfers, destination charges, application fees) is not modelled';
-
 export const UNSUPPORTED: Record<string, Record<string, string>> = {
-  'POST /v1/charges': { application_fee: CONNECT_FUNDS, application_fee_amount: CONNECT_FUNDS, destination: CONNECT_FUNDS, transfer_data: CONNECT_FUNDS, on_behalf_of: CONNECT_FUNDS },
-  'POST /v1/payment_links': { transfer_data: CONNECT_FUNDS },
   'POST /v1/customers': {
     coupon: 'a coupon on the customer (before 2025-03-31.basil) is not modelled: give it as `discounts` on the subscription or invoice',
     promotion_code: 'a promotion code on the customer is not modelled: give it as `discounts` on the subscription or invoice',
@@ -26,7 +22,6 @@ export const UNSUPPORTED: Record<string, Record<string, string>> = {
   },
   'POST /v1/subscriptions/{subscription_exposed_id}': {
     add_invoice_items: 'one-off items on a subscription update are not modelled: create invoice items for the customer (POST /v1/invoiceitems with subscription)',
-    application_fee_percent: CONNECT_FUNDS, on_behalf_of: CONNECT_FUNDS, transfer_data: CONNECT_FUNDS,
     billing_cycle_anchor: 'moving the billing cycle on an update is not modelled',
     trial_from_plan: "a plan's trial on an update is not modelled: give trial_end",
   },

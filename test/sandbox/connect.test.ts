@@ -71,10 +71,17 @@ describe('Connect accounts and Stripe-Account scoping', () => {
     const account = await stripe.accounts.create({ type: 'custom', country: 'US', email: 'shop@example.com', capabilities: { card_payments: { requested: true }, transfers: { requested: true } } });
     assert.match(account.id, /^acct_/);
     assert.equal(account.type, 'custom');
-    assert.equal(account.charges_enabled, true);
-    assert.equal(account.capabilities?.card_payments, 'active');
+    // As Stripe's test mode: a new account takes payments once what it is asked for is given (issue 20).
+    assert.equal(account.charges_enabled, false);
+    assert.equal(account.capabilities?.card_payments, 'inactive');
+    assert.ok(account.requirements?.currently_due?.includes('tos_acceptance.date'));
     const updated = await stripe.accounts.update(account.id, { metadata: { tier: 'gold' } });
     assert.equal(updated.metadata?.tier, 'gold');
+    const ready = await stripe.accounts.update(account.id, {
+      business_type: 'company', business_profile: { mcc: '5734', url: 'https://accessible.stripe.com' }, company: { name: 'Shop', tax_id: '000000000' },
+      external_account: 'btok_us_verified', tos_acceptance: { date: Math.floor(Date.now() / 1000), ip: '127.0.0.1' },
+    });
+    assert.deepEqual([ready.charges_enabled, ready.payouts_enabled, ready.capabilities?.card_payments, ready.requirements?.currently_due], [true, true, 'active', []]);
     assert.ok((await stripe.accounts.list()).data.some((a) => a.id === account.id));
     const me = await stripe.accounts.retrieveCurrent();
     assert.equal(me.id, 'acct_1PayBridgeSandbox0');

@@ -36,6 +36,24 @@ export async function objectsOfEveryKind(s: Stripe, version: string): Promise<[s
   const lineItems = await s.checkout.sessions.listLineItems(session.id);
   const link = await s.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
   const account = await s.accounts.create({ type: 'express' });
+  // Connect's money (issue 20): an onboarded account, a destination charge with a fee, a transfer, their refunds.
+  const seller = await s.accounts.create({
+    type: 'custom', country: 'US', business_type: 'individual', business_profile: { mcc: '5734', url: 'https://accessible.stripe.com' },
+    individual: { first_name: 'Jenny', last_name: 'Rosen', email: 'seller@example.com' }, external_account: 'btok_us_verified',
+    tos_acceptance: { date: 1_700_000_000, ip: '127.0.0.1' }, capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+  });
+  const destination = await s.paymentIntents.create({
+    amount: 5000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, application_fee_amount: 500, transfer_data: { destination: seller.id }, ...cards,
+  } as Stripe.PaymentIntentCreateParams);
+  const applicationFee = await s.applicationFees.retrieve((await s.charges.retrieve(destination.latest_charge as string)).application_fee as string);
+  const feeRefund = await s.applicationFees.createRefund(applicationFee.id, { amount: 100 });
+  const transfer = await s.transfers.create({ amount: 1000, currency: 'usd', destination: seller.id, transfer_group: 'spec' });
+  const reversal = await s.transfers.createReversal(transfer.id, { amount: 100 });
+  const accountLink = await s.accountLinks.create({ account: account.id, type: 'account_onboarding', refresh_url: 'https://example.com/refresh', return_url: 'https://example.com/return' });
+  const loginLink = await s.accounts.createLoginLink(account.id);
+  const accountSession = await s.accountSessions.create({ account: seller.id, components: { account_onboarding: { enabled: true } } });
+  const capability = (await s.accounts.listCapabilities(seller.id)).data[0];
+  const bankAccount = seller.external_accounts!.data[0];
   const payout = await s.payouts.create({ amount: 500, currency: 'usd' });
   const credit = await s.customers.createBalanceTransaction(customer.id, { amount: -500, currency: 'usd' });
   const taxIds = await s.customers.listTaxIds(customer.id);
@@ -49,6 +67,9 @@ export async function objectsOfEveryKind(s: Stripe, version: string): Promise<[s
     ['test_helpers.test_clock', clock], ['webhook_endpoint', endpoint], ['checkout.session', session], ['item', lineItems.data[0]], ['payment_link', link],
     ['account', account], ['payout', payout], ['customer_balance_transaction', credit], ['tax_id', taxIds.data[0]], ['balance', await s.balance.retrieve()],
     ['event', eventOf('customer.created')], ['event', eventOf('invoice.paid')], ['event', eventOf('charge.dispute.created')],
+    ['account', seller], ['application_fee', applicationFee], ['fee_refund', feeRefund], ['transfer', transfer], ['transfer_reversal', reversal],
+    ['account_link', accountLink], ['login_link', loginLink], ['account_session', accountSession], ['capability', capability], ['bank_account', bankAccount],
+    ['event', eventOf('transfer.created')], ['event', eventOf('application_fee.created')],
   ];
 }
 

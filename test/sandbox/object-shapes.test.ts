@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
+import Stripe from 'stripe';
 import { harnessPerFile, stripeError, type Harness } from '../helpers.js';
+import { objectsOfEveryKind } from './flows.js';
 
 const KEYS = JSON.parse(readFileSync(new URL('../fixtures/stripe-object-keys.json', import.meta.url), 'utf8')) as Record<string, string[]>;
 /** Every always-present field of the SDK's TypeScript type (the current version's shape). */
@@ -65,7 +67,11 @@ it('returns objects with every field of Stripe’s shape', async () => {
     await new Promise((r) => setTimeout(r, 20));
     warnings = await s.radar.earlyFraudWarnings.list({ payment_intent: warned.id });
   }
+  // Connect's objects (issue 20), all from the flows of the conformance test.
+  const connect = Object.fromEntries((await objectsOfEveryKind(s, Stripe.API_VERSION)).filter(([type]) =>
+    ['account', 'application_fee', 'fee_refund', 'transfer', 'transfer_reversal', 'account_link', 'login_link', 'account_session', 'capability', 'bank_account'].includes(type)));
   const objects: Record<string, object> = {
+    ...connect,
     plan, card, 'radar.early_fraud_warning': warnings.data[0], tax_rate: taxRate, payout, tax_id: taxId, customer_balance_transaction: credit, line_item: invoice.lines.data[0],
     customer, product, price, coupon, payment_method: pm, payment_intent: pi, setup_intent: si, charge, refund, balance_transaction: txn, dispute, event, balance, token,
     subscription, subscription_item: subscription.items.data[0], invoice, invoiceitem, promotion_code: promotionCode, 'test_helpers.test_clock': clock,
@@ -77,6 +83,8 @@ it('returns objects with every field of Stripe’s shape', async () => {
     if (m.length) gaps[type] = m;
     if (type !== 'balance') assert.equal((obj as { object: string }).object, type);
   }
+  // Every kind the SDK's types list is checked here (a kind added to gen:spec without an object here would pass unseen).
+  assert.deepEqual(Object.keys(SDK_KEYS).filter((type) => !(type in objects)), []);
   assert.deepEqual(gaps, {});
   const err = await stripeError(() => s.customers.retrieve('cus_missing'));
   const raw = err.raw as Record<string, unknown>;

@@ -58,7 +58,7 @@ function accountChoices(deps: PipelineDeps): string {
 function authorizeAccount(ctx: Ctx, requested: string | undefined, email: string | undefined, clientId: string): StripeObject {
   let account = requested && requested !== 'new' ? ctx.get('accounts', requested) : undefined;
   if (!account || account.deleted) {
-    account = newAccount(ctx, { type: 'standard', email, business_profile: { name: 'Connected test account' } }, { type: 'account' });
+    account = newAccount(ctx, { type: 'standard', email, business_profile: { name: 'Connected test account' } }, { onboarded: true });
     ctx.put('accounts', account);
   }
   ctx.put(CONNECTIONS, { id: account.id, active: true });

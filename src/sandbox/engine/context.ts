@@ -42,42 +42,84 @@ export interface RequestInfo {
   keyHint?: string;
 }
 
+/** What the contexts of one transaction share, whichever account each acts on. */
+interface Txn {
+  /** The account the request acts on: its changes are the commit's own; others carry their account. */
+  root: string;
+  staged: Map<string, Change>;
+  owned: WeakSet<object>;
+  events: StripeObject[];
+  deliveries: string[];
+  later: ((ctx: Ctx) => void)[];
+  emitted: WeakSet<object>;
+  clock: { now: number };
+  eventRequest?: { id: string; idempotency_key: string | null };
+  /** Keys `once` has seen. */
+  seen: Set<string>;
+}
+
 export class Ctx {
-  private staged = new Map<string, Change>();
-  /** Objects this request built or copied: still private, so safe to change in place. */
-  private owned = new WeakSet<object>();
-  readonly events: StripeObject[] = [];
-  /** Webhook deliveries this request's events queued. */
-  readonly deliveries: string[] = [];
-  /** Work Stripe does some time after answering (a refund that fails later): each runs in its own transaction once this one committed. */
-  readonly later: ((ctx: Ctx) => void)[] = [];
-  /** Objects an event of this request refers to: frozen from then on. */
-  private emitted = new WeakSet<object>();
-  private clock: number;
-  /** The `request` of this request's events: one object, however many events it emits. */
-  private eventRequest?: { id: string; idempotency_key: string | null };
+  private readonly txn: Txn;
 
   constructor(
     readonly store: Store,
     readonly account: string,
     readonly env: SandboxEnv,
     readonly request: RequestInfo,
+    shared?: Txn,
   ) {
-    this.clock = Math.floor(Date.now() / 1000);
+    this.txn = shared ?? {
+      root: account, staged: new Map(), owned: new WeakSet(), events: [], deliveries: [], later: [], emitted: new WeakSet(),
+      clock: { now: Math.floor(Date.now() / 1000) }, seen: new Set(),
+    };
+  }
+
+  /** This request's events, in the order emitted (on every account it touched). */
+  get events(): StripeObject[] {
+    return this.txn.events;
+  }
+
+  /** Webhook deliveries this request's events queued (all kept on the request's own account). */
+  get deliveries(): string[] {
+    return this.txn.deliveries;
+  }
+
+  /** Work Stripe does some time after answering (a refund that fails later): each runs in its own transaction once this one committed. */
+  get later(): ((ctx: Ctx) => void)[] {
+    return this.txn.later;
+  }
+
+  /** True the first time this transaction asks for `key` (an event sent once per request, whatever its parts do). */
+  once(key: string): boolean {
+    if (this.txn.seen.has(key)) return false;
+    this.txn.seen.add(key);
+    return true;
+  }
+
+  /**
+   * The same transaction acting on another account: money moving between a platform and its connected accounts
+   * (a destination payment, an application fee) writes both sides in one commit, each in its own account.
+   */
+  in(account: string): Ctx {
+    return account === this.account ? this : new Ctx(this.store, account, this.env, this.request, this.txn);
   }
 
   /** Current time in seconds: the wall clock, or a test clock's frozen time. */
   now(): number {
-    return this.clock;
+    return this.txn.clock.now;
   }
 
   /** Runs the rest of the request at a test clock's time. */
   setNow(seconds: number): void {
-    this.clock = seconds;
+    this.txn.clock.now = seconds;
+  }
+
+  private key(collection: string, id: string): string {
+    return `${this.account}\0${collection}\0${id}`;
   }
 
   get(collection: string, id: string): StripeObject | undefined {
-    const staged = this.staged.get(collection + '\0' + id);
+    const staged = this.txn.staged.get(this.key(collection, id));
     if (staged) return staged[2] ?? undefined;
     return this.store.get(this.account, collection, id);
   }
@@ -95,20 +137,24 @@ export class Ctx {
    * change them in place, since they are shared with the stored original.
    */
   edit<T extends StripeObject>(obj: T): T {
-    if (this.owned.has(obj) && !this.emitted.has(obj)) return obj;
+    if (this.txn.owned.has(obj) && !this.txn.emitted.has(obj)) return obj;
     const copy = { ...obj };
-    this.owned.add(copy);
+    this.txn.owned.add(copy);
     return copy;
   }
 
   put(collection: string, obj: StripeObject): StripeObject {
-    this.owned.add(obj);
-    this.staged.set(collection + '\0' + obj.id, [collection, obj.id, obj]);
+    this.txn.owned.add(obj);
+    this.txn.staged.set(this.key(collection, obj.id), this.change(collection, obj.id, obj));
     return obj;
   }
 
   remove(collection: string, id: string): void {
-    this.staged.set(collection + '\0' + id, [collection, id, null]);
+    this.txn.staged.set(this.key(collection, id), this.change(collection, id, null));
+  }
+
+  private change(collection: string, id: string, obj: StripeObject | null): Change {
+    return this.account === this.txn.root ? [collection, id, obj] : [collection, id, obj, this.account];
   }
 
   /** Committed objects of one kind, for lists and searches. */
@@ -126,8 +172,8 @@ export class Ctx {
       const current = this.get(name, committed.id);
       if (current) yield current;
     }
-    for (const [stagedName, id, obj] of this.staged.values()) {
-      if (stagedName === name && obj && !collection.get(id)) yield obj;
+    for (const [stagedName, id, obj, account] of this.txn.staged.values()) {
+      if (stagedName === name && (account ?? this.txn.root) === this.account && obj && !collection.get(id)) yield obj;
     }
   }
 
@@ -144,23 +190,25 @@ export class Ctx {
       data: previous ? { object: obj, previous_attributes: previous } : { object: obj },
       livemode: false,
       pending_webhooks: targets.length,
-      request: (this.eventRequest ??= frozen({ id: this.request.id, idempotency_key: this.request.idempotencyKey ?? null })),
+      request: (this.txn.eventRequest ??= frozen({ id: this.request.id, idempotency_key: this.request.idempotencyKey ?? null })),
       type,
     };
-    this.emitted.add(obj);
-    this.events.push(event);
+    this.txn.emitted.add(obj);
+    this.txn.events.push(event);
+    // Deliveries live on the request's own account, where the pipeline hands them to the dispatcher.
+    const root = this.in(this.txn.root);
     for (const target of targets) {
       const id = `${event.id}:${target.endpoint.id}`;
-      this.put(DELIVERIES, {
+      root.put(DELIVERIES, {
         id, object: 'webhook_delivery', event: event.id, type, endpoint: target.endpoint.id, endpoint_account: target.account, url: target.endpoint.url,
         status: 'pending', attempts: 0, created: Date.now(), next_attempt_at: Date.now(), last_status: null, last_error: null,
       });
-      this.deliveries.push(id);
+      this.txn.deliveries.push(id);
     }
     return this.put('events', event);
   }
 
   changes(): Change[] {
-    return [...this.staged.values()];
+    return [...this.txn.staged.values()];
   }
 }

@@ -4,6 +4,7 @@
  * never directly: the Charges API is legacy and the sandbox does not offer it.
  */
 import { legacyChargeOperations } from './legacy_charges.js';
+import { balanceOf, balanceTransaction, settleCharge, settleRefund as settleConnectRefund } from '../connect/money.js';
 import { cardOf } from './payment_methods.js';
 import { earlyFraudWarningLater, settleEarlyFraudWarnings } from './early_fraud_warnings.js';
 import { invalidRequest } from '../../stripe/errors.js';
@@ -18,26 +19,9 @@ import type { StripeObject } from '../store/collection.js';
 
 const DAY = 86400;
 
-export function createBalanceTransaction(ctx: Ctx, f: { amount: number; currency: string; fee: number; type: string; source: string; description?: string | null; availableNow?: boolean; category?: string }): StripeObject {
-  const txn: StripeObject = {
-    id: newId('txn'),
-    object: 'balance_transaction',
-    amount: f.amount,
-    available_on: f.availableNow ? ctx.now() : ctx.now() + 2 * DAY,
-    balance_type: 'payments',
-    created: ctx.now(),
-    currency: f.currency,
-    description: f.description ?? null,
-    exchange_rate: null,
-    fee: f.fee,
-    fee_details: f.fee ? [{ amount: f.fee, application: null, currency: f.currency, description: 'Stripe processing fees', type: 'stripe_fee' }] : [],
-    net: f.amount - f.fee,
-    reporting_category: f.category ?? (f.type === 'adjustment' ? 'dispute' : f.type === 'payout_cancel' ? 'payout_reversal' : f.type),
-    source: f.source,
-    status: f.availableNow ? 'available' : 'pending',
-    type: f.type,
-  };
-  return ctx.put('balance_transactions', txn);
+/** A balance transaction on the request's account (charges.ts's callers' form of connect/money.ts's). */
+export function createBalanceTransaction(ctx: Ctx, f: { amount: number; currency: string; fee: number; type: string; source: string; description?: string | null; availableNow?: boolean; availableOn?: number; applicationFee?: number; category?: string }): StripeObject {
+  return balanceTransaction(ctx, f);
 }
 
 export interface ChargeRequest {
@@ -55,6 +39,8 @@ export interface ChargeRequest {
   /** Present when the issuer declines: the failure to record. */
   failure?: { code: string; decline_code: string; message: string };
   threeDSecure?: boolean;
+  /** Connect: an application fee, a destination, the account the payment is made on behalf of (checked at creation). */
+  connect?: { application_fee_amount?: number | null; transfer_data?: { destination: string; amount?: number } | null; on_behalf_of?: string | null; transfer_group?: string | null };
 }
 
 const AUTHORIZED = frozen({
@@ -78,7 +64,7 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
     amount_refunded: 0,
     application: null,
     application_fee: null,
-    application_fee_amount: null,
+    application_fee_amount: r.connect?.application_fee_amount ?? null,
     balance_transaction: null,
     billing_details: r.pm.billing_details,
     calculated_statement_descriptor: 'PAYBRIDGE SANDBOX',
@@ -94,7 +80,7 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
     fraud_details: EMPTY,
     livemode: false,
     metadata: r.metadata,
-    on_behalf_of: null,
+    on_behalf_of: r.connect?.on_behalf_of ?? null,
     outcome: failed
       ? {
           advice_code: r.failure!.decline_code === 'fraudulent' ? 'do_not_try_again' : 'try_again_later',
@@ -150,13 +136,14 @@ export function chargeCard(ctx: Ctx, r: ChargeRequest): StripeObject {
     statement_descriptor: null,
     statement_descriptor_suffix: null,
     status: failed ? 'failed' : 'succeeded',
-    transfer_data: null,
-    transfer_group: null,
+    transfer_data: r.connect?.transfer_data ? { amount: r.connect.transfer_data.amount ?? null, destination: r.connect.transfer_data.destination } : null,
+    transfer_group: r.connect?.transfer_group ?? null,
   };
   if (!failed && r.capture) {
+    const availableOn = r.card.behaviour.kind === 'available' ? ctx.now() : ctx.now() + 2 * DAY;
+    const { applicationFee } = settleCharge(ctx, charge, r.amount, availableOn);
     charge.balance_transaction = createBalanceTransaction(ctx, {
-      amount: r.amount, currency: r.currency, fee: cardFee(r.amount), type: 'charge', source: id, description: r.description,
-      availableNow: r.card.behaviour.kind === 'available',
+      amount: r.amount, currency: r.currency, fee: cardFee(r.amount), applicationFee, type: 'charge', source: id, description: r.description, availableOn,
     }).id;
   }
   ctx.put('charges', charge);
@@ -173,8 +160,10 @@ export function captureCharge(ctx: Ctx, charge: StripeObject, amount: number, av
   next.amount_captured = amount;
   next.amount_refunded = charge.amount - amount;
   next.refunded = amount === 0;
+  const availableOn = availableNow ? ctx.now() : ctx.now() + 2 * DAY;
+  const { applicationFee } = settleCharge(ctx, next, amount, availableOn);
   next.balance_transaction = createBalanceTransaction(ctx, {
-    amount, currency: charge.currency, fee: cardFee(amount), type: 'charge', source: charge.id, description: charge.description, availableNow,
+    amount, currency: charge.currency, fee: cardFee(amount), applicationFee, type: 'charge', source: charge.id, description: charge.description, availableOn,
   }).id;
   const { capture_before: _captureBefore, ...card } = charge.payment_method_details.card;
   next.payment_method_details = { ...charge.payment_method_details, card };
@@ -307,6 +296,7 @@ export function createRefund(ctx: Ctx, p: Params): StripeObject {
   }
   const id = newId('re');
   const txn = createBalanceTransaction(ctx, { amount: -amount, currency: charge.currency, fee: 0, type: 'refund', source: id, description: 'REFUND FOR CHARGE', availableNow: true });
+  const transferReversal = settleConnectRefund(ctx, charge, amount, id, p);
   const pm = charge.payment_method ? ctx.get('payment_methods', charge.payment_method) : undefined;
   const outcome = pm ? cardOf(ctx, pm).refund : undefined;
   const refund: StripeObject = {
@@ -327,7 +317,7 @@ export function createRefund(ctx: Ctx, p: Params): StripeObject {
     receipt_number: null,
     source_transfer_reversal: null,
     status: outcome === 'pending' ? 'pending' : 'succeeded',
-    transfer_reversal: null,
+    transfer_reversal: transferReversal,
   };
   ctx.put('refunds', refund);
   if (outcome) ctx.later.push((later) => settleRefund(later, id, outcome));
@@ -474,24 +464,7 @@ export const balance: Resource = {
       method: 'GET',
       path: '/v1/balance',
       permission: 'balance',
-      handle: (ctx) => {
-        const available = new Map<string, number>();
-        const pending = new Map<string, number>();
-        for (const txn of ctx.collection('balance_transactions').ascending()) {
-          const bucket = txn.available_on <= ctx.now() ? available : pending;
-          bucket.set(txn.currency, (bucket.get(txn.currency) ?? 0) + txn.net);
-        }
-        const currencies = new Set(['usd', ...available.keys(), ...pending.keys()]);
-        const rows = (m: Map<string, number>) => [...currencies].map((currency) => ({ amount: m.get(currency) ?? 0, currency, source_types: { card: m.get(currency) ?? 0 } }));
-        return {
-          object: 'balance',
-          available: rows(available),
-          connect_reserved: [...currencies].map((currency) => ({ amount: 0, currency })),
-          livemode: false,
-          pending: rows(pending),
-          refund_and_dispute_prefunding: { available: [], pending: [] },
-        };
-      },
+      handle: (ctx) => balanceOf(ctx),
     },
   ],
 };

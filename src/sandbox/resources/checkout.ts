@@ -23,6 +23,7 @@ import { createSubscription } from './billing/subscriptions.js';
 import { createPrice } from './catalog.js';
 import { createCustomer } from './customers.js';
 import { ALLOWED_TYPES_PARAM, allowedPaymentMethodTypes, confirm, createPaymentIntent } from './payment_intents.js';
+import { checkConnectParams, checkSubscriptionConnect } from '../connect/money.js';
 import { attachPaymentMethod, checkCard, createCardPaymentMethod } from './payment_methods.js';
 import { confirmSetup, createSetupIntent } from './setup_intents.js';
 
@@ -146,6 +147,9 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
   const id = newId('cs_test', 58);
   const subtotal = items.reduce((sum, li) => sum + li.amount_subtotal, 0);
   if (mode === 'payment') checkAmount(subtotal, currency!, 'line_items');
+  // Connect: the payment's fee and destination, or the subscription's, checked now as Stripe does.
+  if (mode === 'payment' && p.payment_intent_data) checkConnectParams(ctx, p.payment_intent_data, subtotal, 'payment_intent_data');
+  if (mode === 'subscription' && p.subscription_data) checkSubscriptionConnect(ctx, p.subscription_data, 'subscription_data');
   const discounts = applyDiscounts(ctx, { discounts: p.discounts }, { customer: customer?.id, checkout_session: id });
   const discount = currency ? discountAmounts(ctx, discounts, subtotal, currency).reduce((sum, d) => sum + d.amount, 0) : 0;
   const taxed = withLineTaxes(items, subtotal, discount);
@@ -311,6 +315,7 @@ export function submitCheckout(ctx: Ctx, sessionId: string, form: CheckoutForm):
       const pi = createPaymentIntent(ctx, {
         amount: session.amount_total, currency: session.currency, customer: customer?.id, payment_method: pm.id, metadata: pid.metadata ?? {},
         description: pid.description, capture_method: pid.capture_method, setup_future_usage: pid.setup_future_usage, receipt_email: email,
+        application_fee_amount: pid.application_fee_amount, transfer_data: pid.transfer_data, on_behalf_of: pid.on_behalf_of, transfer_group: pid.transfer_group,
       });
       ctx.put(SESSION_OF_INTENT, { id: pi.id, session: session.id });
       ctx.put('checkout_sessions', { ...ctx.get('checkout_sessions', session.id)!, payment_intent: pi.id });
@@ -356,6 +361,7 @@ function subscribe(ctx: Ctx, sessionId: string, stored: StripeObject, customer: 
     metadata: sd.metadata ?? {},
     description: sd.description,
     payment_behavior: 'default_incomplete',
+    application_fee_percent: sd.application_fee_percent, transfer_data: sd.transfer_data, on_behalf_of: sd.on_behalf_of,
   });
   const inv = ctx.get('invoices', sub.latest_invoice)!;
   ctx.put('checkout_sessions', { ...ctx.get('checkout_sessions', sessionId)!, subscription: sub.id, invoice: inv.id });
@@ -420,6 +426,8 @@ function createLink(ctx: Ctx, p: Params): StripeObject {
   if (p.after_completion?.type === 'redirect' && !p.after_completion.redirect?.url) {
     throw invalidRequest('Missing required param: after_completion[redirect][url].', { param: 'after_completion[redirect][url]', code: 'parameter_missing' });
   }
+  if (!recurring) checkConnectParams(ctx, { application_fee_amount: p.application_fee_amount, transfer_data: p.transfer_data, on_behalf_of: p.on_behalf_of }, undefined);
+  else checkSubscriptionConnect(ctx, { application_fee_percent: p.application_fee_percent, transfer_data: p.transfer_data, on_behalf_of: p.on_behalf_of }, '');
   const id = newId('plink');
   const link: StripeObject = {
     id,
@@ -454,7 +462,7 @@ function createLink(ctx: Ctx, p: Params): StripeObject {
     submit_type: p.submit_type ?? 'auto',
     subscription_data: recurring ? { description: null, invoice_settings: { issuer: { type: 'self' } }, metadata: {}, trial_period_days: null, trial_settings: null, ...p.subscription_data } : null,
     tax_id_collection: { enabled: false, required: 'never' },
-    transfer_data: null,
+    transfer_data: p.transfer_data ? { amount: p.transfer_data.amount ?? null, destination: p.transfer_data.destination } : null,
     url: `${ctx.env.baseUrl}/b/${id}`,
   };
   ctx.put('payment_links', link);
@@ -474,8 +482,17 @@ export function sessionForLink(ctx: Ctx, link: StripeObject): StripeObject {
     success_url: redirect,
     customer_creation: recurring ? undefined : link.customer_creation,
     metadata: link.metadata,
-    payment_intent_data: recurring ? undefined : link.payment_intent_data ?? undefined,
-    subscription_data: recurring ? { metadata: link.subscription_data?.metadata, trial_period_days: link.subscription_data?.trial_period_days ?? undefined } : undefined,
+    payment_intent_data: recurring ? undefined : {
+      ...(link.payment_intent_data ?? {}),
+      ...(link.application_fee_amount !== null ? { application_fee_amount: link.application_fee_amount } : {}),
+      ...(link.transfer_data ? { transfer_data: { destination: link.transfer_data.destination, ...(link.transfer_data.amount !== null ? { amount: link.transfer_data.amount } : {}) } } : {}),
+      ...(link.on_behalf_of ? { on_behalf_of: link.on_behalf_of } : {}),
+    },
+    subscription_data: recurring ? {
+      metadata: link.subscription_data?.metadata, trial_period_days: link.subscription_data?.trial_period_days ?? undefined,
+      application_fee_percent: link.application_fee_percent ?? undefined, on_behalf_of: link.on_behalf_of ?? undefined,
+      transfer_data: link.transfer_data ? { destination: link.transfer_data.destination } : undefined,
+    } : undefined,
     submit_type: link.submit_type === 'auto' ? undefined : link.submit_type,
   }, link);
 }

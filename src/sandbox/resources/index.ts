@@ -26,18 +26,21 @@ import { payouts } from './payouts.js';
 import { taxIds } from './tax_ids.js';
 import { earlyFraudWarnings } from './early_fraud_warnings.js';
 import { accounts } from '../connect/accounts.js';
+import { applicationFees, transfers } from '../connect/transfers.js';
 
 export const RESOURCES: Resource[] = [
   customers, customerBalanceTransactions, cardSources, products, prices, coupons, paymentMethods, tokens, paymentIntents, setupIntents,
   charges, refunds, disputes, balanceTransactions, balance, events,
   promotionCodes, discounts, plans, subscriptions, subscriptionItems, { ...invoices, operations: [...previewOperations, ...invoices.operations] }, invoiceItems, invoicePayments, testClocks,
-  webhookEndpoints, checkoutSessions, paymentLinks, accounts, taxRates, payouts, taxIds, earlyFraudWarnings,
+  webhookEndpoints, checkoutSessions, paymentLinks, accounts, taxRates, payouts, taxIds, earlyFraudWarnings, applicationFees, transfers,
 ];
 
 /** id prefix → collection, for expanding any id (`py_` charges share `ch_`'s collection). */
 export const COLLECTION_OF_PREFIX: Record<string, string> = {
   ...Object.fromEntries(RESOURCES.map((r) => [r.prefix, r.collection])),
   py: 'charges',
+  trr: 'transfer_reversals',
+  fr: 'fee_refunds',
 };
 
 export const VIRTUAL_EXPANSIONS: VirtualExpansions = Object.fromEntries(

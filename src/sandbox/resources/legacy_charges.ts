@@ -17,6 +17,7 @@ import { paginate } from '../engine/list.js';
 import type { Operation, Params, Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/store.js';
 import { captureCharge, chargeCard } from './charges.js';
+import { checkConnectParams } from '../connect/money.js';
 import { brandName, cardOf, resolvePaymentMethod } from './payment_methods.js';
 
 /** card id → the payment method behind it. */
@@ -63,6 +64,14 @@ function createCharge(ctx: Ctx, p: Params): StripeObject {
   else if (customer?.default_source) source = resolveSource(ctx, customer.default_source, 'customer', customer);
   else if (customer) throw invalidRequest('Cannot charge a customer that has no active card', { param: 'card', code: 'missing' });
   else throw invalidRequest('Must provide source or customer.', { code: 'parameter_missing' });
+  // The Charges API's Connect parameters, in their older spellings too (`application_fee`, `destination`).
+  const connect = {
+    application_fee_amount: p.application_fee_amount ?? p.application_fee,
+    transfer_data: p.transfer_data ?? (typeof p.destination === 'string' ? { destination: p.destination } : p.destination ? { destination: p.destination.account, amount: p.destination.amount } : undefined),
+    on_behalf_of: p.on_behalf_of,
+    transfer_group: p.transfer_group,
+  };
+  checkConnectParams(ctx, connect, p.amount);
   const behaviour = cardOf(ctx, source.pm).behaviour;
   const failure = behaviour.kind === 'decline' ? behaviour
     : behaviour.kind === 'charge_fail' || (behaviour.kind === 'three_ds' && behaviour.always)
@@ -70,6 +79,7 @@ function createCharge(ctx: Ctx, p: Params): StripeObject {
   const charge = ctx.edit(chargeCard(ctx, {
     amount: p.amount, currency, pm: source.pm, card: cardOf(ctx, source.pm), customer: customer?.id ?? null, paymentIntent: null, capture: p.capture !== false,
     description: p.description ?? null, metadata: p.metadata || {}, receiptEmail: p.receipt_email ?? null, failure,
+    connect: { application_fee_amount: connect.application_fee_amount ?? null, transfer_data: connect.transfer_data ?? null, on_behalf_of: connect.on_behalf_of ?? null, transfer_group: connect.transfer_group ?? null },
   }));
   charge.source = source.card;
   // What Stripe keeps on the charge as given: how it reads on the statement, where it ships, its transfer group.
@@ -79,7 +89,6 @@ function createCharge(ctx: Ctx, p: Params): StripeObject {
     charge.calculated_statement_descriptor = `PAYBRIDGE* ${p.statement_descriptor_suffix}`.slice(0, 22);
   }
   if (p.shipping !== undefined) charge.shipping = { address: null, carrier: null, name: null, phone: null, tracking_number: null, ...p.shipping };
-  if (p.transfer_group !== undefined) charge.transfer_group = p.transfer_group;
   ctx.put('charges', charge);
   if (failure) {
     throw cardError(failure.message, { code: failure.code, decline_code: failure.decline_code, doc_url: `https://stripe.com/docs/error-codes/${failure.code.replace(/_/g, '-')}`, extra: { charge: charge.id }, commit: true });

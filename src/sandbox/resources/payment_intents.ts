@@ -13,6 +13,7 @@ import { clientSecretRoutes, applyUpdate, equals, patchSpec, saveUpdate, standar
 import { checkAmount, checkCurrency } from '../../stripe/money.js';
 import type { StripeObject } from '../store/collection.js';
 import { captureCharge, chargeCard, releaseCharge } from './charges.js';
+import { checkConnectParams } from '../connect/money.js';
 import { attachPaymentMethod, cardOf, PAYMENT_METHOD_DATA, paymentMethodFromParams, resolvePaymentMethod } from './payment_methods.js';
 
 /** Payment methods that completed 3-D Secure for future off-session use. */
@@ -72,6 +73,7 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
   }
   if (p.return_url && !p.confirm) throw invalidRequest('You may only specify `return_url` when `confirm=true`.', { param: 'return_url' });
   const allowedTypes = allowedPaymentMethodTypes(p, INTENT_TYPE_CHOICES);
+  checkConnectParams(ctx, p, p.amount);
   const id = newId('pi');
   const automatic = automaticByDefault(ctx, p);
   let pi: StripeObject = {
@@ -117,7 +119,7 @@ export function createPaymentIntent(ctx: Ctx, p: Params): StripeObject {
     statement_descriptor: p.statement_descriptor ?? null,
     statement_descriptor_suffix: p.statement_descriptor_suffix ?? null,
     status: 'requires_payment_method',
-    transfer_data: p.transfer_data ?? null,
+    transfer_data: p.transfer_data ? { amount: p.transfer_data.amount, destination: p.transfer_data.destination } : null,
     transfer_group: p.transfer_group ?? null,
   };
   if (p.payment_method && p.payment_method_data) throw invalidRequest('You may only specify one of these parameters: payment_method, payment_method_data.', { param: 'payment_method_data' });
@@ -141,6 +143,9 @@ function update(ctx: Ctx, pi: StripeObject, p: Params): StripeObject {
   if (p.amount !== undefined) checkAmount(p.amount, p.currency ?? pi.currency);
   if (p.customer) ctx.require('customers', p.customer, 'customer', 'customer');
   const allowedTypes = allowedPaymentMethodTypes(p, INTENT_TYPE_CHOICES);
+  if (p.application_fee_amount !== undefined || p.transfer_data !== undefined || p.on_behalf_of !== undefined) {
+    checkConnectParams(ctx, { transfer_data: pi.transfer_data ?? undefined, on_behalf_of: pi.on_behalf_of ?? undefined, ...p }, p.amount ?? pi.amount);
+  }
   const previous = applyUpdate(next, p, ['payment_method']);
   if (allowedTypes) {
     previous.payment_method_types = pi.payment_method_types;
@@ -221,6 +226,7 @@ export function confirm(ctx: Ctx, current: StripeObject, o: ConfirmOptions): Str
   const charge = chargeCard(ctx, {
     amount: pi.amount, currency: pi.currency, pm, card, customer: pi.customer, paymentIntent: pi.id, capture: !manual,
     description: pi.description, metadata: pi.metadata, receiptEmail: pi.receipt_email, threeDSecure: behaviour.kind === 'three_ds',
+    connect: { application_fee_amount: pi.application_fee_amount, transfer_data: pi.transfer_data, on_behalf_of: pi.on_behalf_of, transfer_group: pi.transfer_group },
   });
   if (pi.setup_future_usage && pi.customer) {
     pm = attachPaymentMethod(ctx, pm, ctx.require('customers', pi.customer, 'customer', 'customer'));

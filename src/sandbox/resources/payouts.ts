@@ -2,9 +2,12 @@
  * Payouts: money leaving the available balance for the account's bank. A
  * payout takes its amount out of the available balance at once (a
  * `payout` balance transaction) and is refused beyond it; canceling a
- * pending payout puts the amount back (`payout_cancel`). The sandbox has
- * no bank: an instant payout is paid at once, a standard one stays
- * pending until canceled, as far as the API can tell.
+ * pending payout puts the amount back (`payout_cancel`). The sandbox's bank
+ * answers at once: an instant payout is paid when created, a standard one
+ * moments later — or fails, for Stripe's failing test bank accounts
+ * (000111111116 `no_account`, 000111111113 `account_closed`, 000222222227
+ * `insufficient_funds`, 000333333335 `debit_not_authorized`, 000444444440
+ * `invalid_currency`), its amount coming back (`payout_failure`).
  */
 import { invalidRequest } from '../../stripe/errors.js';
 import { checkCurrency } from '../../stripe/money.js';
@@ -13,15 +16,10 @@ import type { Ctx } from '../engine/context.js';
 import { applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/store.js';
 import { createBalanceTransaction } from './charges.js';
+import { availableBalance } from '../connect/money.js';
 
 const DAY = 86_400;
-
-/** What may be paid out now in `currency`: balance transactions already available. */
-export function availableBalance(ctx: Ctx, currency: string): number {
-  let sum = 0;
-  for (const txn of ctx.all('balance_transactions')) if (txn.currency === currency && txn.available_on <= ctx.now()) sum += txn.net;
-  return sum;
-}
+const BANK_MS = 2000;
 
 function createPayout(ctx: Ctx, p: Params): StripeObject {
   const currency = checkCurrency(p.currency);
@@ -45,7 +43,7 @@ function createPayout(ctx: Ctx, p: Params): StripeObject {
     created: ctx.now(),
     currency,
     description: p.description ?? 'STRIPE PAYOUT',
-    destination: p.destination ?? 'ba_sandbox_bank_account',
+    destination: p.destination ?? bankOf(ctx, '')?.id ?? 'ba_sandbox_bank_account',
     failure_balance_transaction: null,
     failure_code: null,
     failure_message: null,
@@ -64,11 +62,47 @@ function createPayout(ctx: Ctx, p: Params): StripeObject {
   };
   ctx.put('payouts', payout);
   ctx.emit('payout.created', payout);
-  if (method !== 'instant') return payout;
-  const paid = { ...payout, status: 'paid', trace_id: { status: 'supported', value: `TRACE${id.slice(-10).toUpperCase()}` } };
-  ctx.put('payouts', paid);
-  ctx.emit('payout.paid', paid);
-  return paid;
+  const failure = FAILING_ACCOUNTS[bankOf(ctx, payout.destination)?.last4 ?? ''];
+  if (method !== 'instant' || failure) {
+    // The bank answers in two seconds: time enough to cancel a payout, as Stripe allows while it is pending.
+    ctx.later.push(Object.assign((later: Ctx) => arrive(later.in(ctx.account), id), { delayMs: BANK_MS }));
+    return payout;
+  }
+  return paid(ctx, payout);
+}
+
+/** Stripe's test bank accounts whose payouts fail, by their last four digits, and how. */
+const FAILING_ACCOUNTS: Record<string, { code: string; message: string }> = {
+  '1116': { code: 'no_account', message: 'The bank account details on file are probably incorrect. No bank account could be located with those details.' },
+  '1113': { code: 'account_closed', message: 'The bank account has been closed.' },
+  '2227': { code: 'insufficient_funds', message: 'Your Stripe account has insufficient funds to cover the payout.' },
+  '3335': { code: 'debit_not_authorized', message: 'Debit transactions are not approved on the bank account.' },
+  '4440': { code: 'invalid_currency', message: 'The bank was unable to process this payout because of its currency.' },
+};
+
+/** The account's bank account a payout goes to (its own external account for a connected account). */
+function bankOf(ctx: Ctx, destination: string): StripeObject | undefined {
+  const account = ctx.store.get(ctx.env.platform, 'accounts', ctx.account);
+  return account?.external_accounts?.data?.find((b: StripeObject) => b.id === destination) ?? account?.external_accounts?.data?.[0];
+}
+
+function paid(ctx: Ctx, payout: StripeObject): StripeObject {
+  const next = { ...payout, status: 'paid', trace_id: { status: 'supported', value: `TRACE${payout.id.slice(-10).toUpperCase()}` } };
+  ctx.put('payouts', next);
+  ctx.emit('payout.paid', next);
+  return next;
+}
+
+/** A standard payout reaching the bank: paid, or failed with its amount back in the balance. */
+function arrive(ctx: Ctx, id: string): void {
+  const payout = ctx.get('payouts', id);
+  if (!payout || payout.status !== 'pending') return;
+  const failure = FAILING_ACCOUNTS[bankOf(ctx, payout.destination)?.last4 ?? ''];
+  if (!failure) return void paid(ctx, payout);
+  const back = createBalanceTransaction(ctx, { amount: payout.amount, currency: payout.currency, fee: 0, type: 'payout_failure', source: payout.id, description: `Payout failure for ${payout.id}`, availableNow: true });
+  const failed = { ...payout, status: 'failed', failure_balance_transaction: back.id, failure_code: failure.code, failure_message: failure.message };
+  ctx.put('payouts', failed);
+  ctx.emit('payout.failed', failed);
 }
 
 function cancelPayout(ctx: Ctx, payout: StripeObject): StripeObject {

@@ -19,7 +19,7 @@ export interface JournalEntry {
   /** account id */
   a: string;
   /** changes: [collection, id, object or null for removal] */
-  c: [string, string, unknown][];
+  c: [string, string, unknown, string?][];
   /** idempotency record saved with this transaction */
   k?: unknown;
 }

@@ -19,7 +19,8 @@ export interface IdempotentAnswer {
   requestId?: string;
 }
 
-export type Change = [collection: string, id: string, obj: StripeObject | null];
+/** A write; the fourth element names the account when it is not the commit's own (the other side of a Connect transfer). */
+export type Change = [collection: string, id: string, obj: StripeObject | null, account?: string];
 
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** Bounds memory under load tests that send a fresh key with every request. */
@@ -94,8 +95,8 @@ export class Store {
   }
 
   private apply(entry: JournalEntry): void {
-    for (const [name, id, obj] of entry.c) {
-      const collection = this.collection(entry.a, name);
+    for (const [name, id, obj, account] of entry.c) {
+      const collection = this.collection(account ?? entry.a, name);
       if (obj) collection.put(obj as StripeObject);
       else collection.remove(id);
     }

@@ -18,11 +18,14 @@ import type { StripeObject } from '../../store/collection.js';
 import { confirm, createPaymentIntent } from '../payment_intents.js';
 import { applyDiscounts, discountAmounts } from './discounts.js';
 import { requireTaxRates, taxesOn, totalTaxes, type TaxEntry } from '../tax_rates.js';
+import { checkConnectParams, invoicePaymentConnect } from '../../connect/money.js';
 
 /** PaymentIntent id → the invoice it pays. */
 const INVOICE_OF_INTENT = 'invoice_of_intent';
 /** Invoice id → its default InvoicePayment. */
 const PAYMENT_OF_INVOICE = 'payment_of_invoice';
+/** An invoice's own Connect parameters (not fields of the invoice object): its fee, destination and settlement merchant. */
+const CONNECT_OF_INVOICE = 'connect_of_invoice';
 /** Days after a failed automatic attempt until the next one; after the last, the subscription's final action. */
 export const RETRY_DAYS = [3, 5, 7];
 
@@ -209,7 +212,7 @@ export function draftInvoice(ctx: Ctx, d: DraftSpec, pullPending: boolean): Stri
     metadata: d.metadata ?? {},
     next_payment_attempt: null,
     number: null,
-    on_behalf_of: null,
+    on_behalf_of: subscription?.on_behalf_of ?? null,
     parent: subscription
       ? { quote_details: null, subscription_details: { metadata: subscription.metadata ?? {}, subscription: subscription.id }, type: 'subscription_details' }
       : null,
@@ -303,12 +306,15 @@ export function finalizeInvoice(ctx: Ctx, current: StripeObject): StripeObject {
   inv.invoice_pdf = `${ctx.env.baseUrl}/_sandbox/invoices/${inv.id}/pdf`;
   if (inv.collection_method === 'send_invoice' && inv.due_date === null) inv.due_date = now + 30 * 86_400;
   if (inv.amount_due > 0) {
+    const subId = inv.parent?.subscription_details?.subscription;
+    const connect = invoicePaymentConnect(ctx.get(CONNECT_OF_INVOICE, inv.id) ?? undefined, subId ? ctx.get('subscriptions', subId) : undefined, inv.amount_due);
     const pi = createPaymentIntent(ctx, {
       amount: inv.amount_due,
       currency: inv.currency,
       customer: inv.customer,
       description: inv.billing_reason === 'subscription_create' ? 'Subscription creation' : inv.billing_reason === 'subscription_cycle' ? 'Subscription update' : `Invoice ${inv.number}`,
       payment_method_types: ['card'],
+      ...Object.fromEntries(Object.entries(connect).filter(([, v]) => v !== undefined)),
     });
     ctx.put(INVOICE_OF_INTENT, { id: pi.id, invoice: inv.id });
     inv.confirmation_secret = { client_secret: pi.client_secret, type: 'payment_intent' };
@@ -496,7 +502,15 @@ function createInvoice(ctx: Ctx, p: Params): StripeObject {
     autoAdvance: p.auto_advance ?? false, defaultTaxRates: requireTaxRates(ctx, p.default_tax_rates, 'default_tax_rates'),
   }, p.pending_invoice_items_behavior === 'include');
   const discounts = applyDiscounts(ctx, p, { customer: customer.id, invoice: inv.id });
-  const next = withTotals(ctx, { ...inv, discounts, due_date: p.due_date ?? inv.due_date, footer: p.footer ?? null, statement_descriptor: p.statement_descriptor ?? null });
+  const connect = { application_fee_amount: p.application_fee_amount, transfer_data: p.transfer_data, on_behalf_of: p.on_behalf_of };
+  if (Object.values(connect).some((v) => v !== undefined)) {
+    checkConnectParams(ctx, connect, undefined);
+    ctx.put(CONNECT_OF_INVOICE, { id: inv.id, ...connect });
+  }
+  const next = withTotals(ctx, {
+    ...inv, discounts, due_date: p.due_date ?? inv.due_date, footer: p.footer ?? null, statement_descriptor: p.statement_descriptor ?? null,
+    on_behalf_of: p.on_behalf_of ?? inv.on_behalf_of,
+  });
   ctx.put('invoices', next);
   return next;
 }

@@ -22,6 +22,7 @@ import { addPendingItem, attemptPayment, DISCOUNTS_PARAM, draftInvoice, finalize
 import { days, nextBoundary } from './time.js';
 import { olderThan } from '../../../stripe/versions.js';
 import { requireTaxRates } from '../tax_rates.js';
+import { checkSubscriptionConnect } from '../../connect/money.js';
 
 /** Per-account sandbox settings (`POST /_sandbox/settings`). */
 export const SETTINGS = 'sandbox_settings';
@@ -144,6 +145,7 @@ export function createSubscription(ctx: Ctx, p: Params): StripeObject {
   }
   const prices = p.items.map((item: Params, i: number) => resolvePrice(ctx, item, `items[${i}]`));
   checkCompatible(prices);
+  checkSubscriptionConnect(ctx, p, '');
   const now = ctx.now();
   const { interval, interval_count } = prices[0].recurring;
   let trialEnd: number | null = null;
@@ -199,7 +201,7 @@ export function createSubscription(ctx: Ctx, p: Params): StripeObject {
     start_date: now,
     status: trialEnd ? 'trialing' : 'incomplete',
     test_clock: customer.test_clock ?? null,
-    transfer_data: p.transfer_data ?? null,
+    transfer_data: p.transfer_data ? { amount_percent: p.transfer_data.amount_percent ?? null, destination: p.transfer_data.destination } : null,
     trial_end: trialEnd,
     trial_settings: { end_behavior: { missing_payment_method: p.trial_settings?.end_behavior?.missing_payment_method ?? 'create_invoice' } },
     trial_start: trialEnd ? now : null,
@@ -365,6 +367,13 @@ function updateSubscription(ctx: Ctx, sub: StripeObject, p: Params): StripeObjec
   }
   for (const key of ['description', 'default_payment_method', 'collection_method', 'days_until_due', 'cancel_at_period_end', 'pause_collection']) {
     if (p[key] !== undefined) set(key, p[key] === '' ? null : p[key]);
+  }
+  // Connect: the fee and destination of the invoices to come.
+  if (p.application_fee_percent !== undefined || p.transfer_data !== undefined || p.on_behalf_of !== undefined) {
+    checkSubscriptionConnect(ctx, { transfer_data: sub.transfer_data ?? undefined, ...p }, '');
+    if (p.application_fee_percent !== undefined) set('application_fee_percent', p.application_fee_percent === '' ? null : Number(p.application_fee_percent));
+    if (p.on_behalf_of !== undefined) set('on_behalf_of', p.on_behalf_of === '' ? null : p.on_behalf_of);
+    if (p.transfer_data !== undefined) set('transfer_data', p.transfer_data === '' ? null : { amount_percent: p.transfer_data.amount_percent ?? null, destination: p.transfer_data.destination });
   }
   if (p.cancel_at !== undefined) set('cancel_at', p.cancel_at === '' ? null : p.cancel_at);
   if (p.cancel_at_period_end === true || p.cancel_at !== undefined) set('canceled_at', next.cancel_at_period_end || next.cancel_at ? ctx.now() : null);
