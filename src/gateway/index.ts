@@ -17,6 +17,7 @@ import { openDatabase, type Database } from '../store/db.js';
 import { settings } from '../store/schema.js';
 import { AdminAuth } from './admin.js';
 import { McpOAuth } from './mcp-oauth.js';
+import { ConnectAccounts } from './connect-accounts.js';
 import { Retention } from './retention.js';
 import { Apps } from './apps.js';
 import type { GatewayConfig, Mode, PlatformCredentials } from './config.js';
@@ -99,7 +100,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const inbound = new StripeEventsIn(rt, connections, sessions, syncs);
     const poller = new EventPoller(rt, connections, proxy, inbound);
     const retention = new Retention(database.db, config.retentionDays);
-    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions, actions: new Actions(rt, connections, proxy), appWebhooks, syncs, inbound, retention, mcpOAuth: new McpOAuth(rt, proxy) };
+    const services: Services = { rt, apps, connections, oauth, proxy, admin, sessions, actions: new Actions(rt, connections, proxy), appWebhooks, syncs, inbound, retention, mcpOAuth: new McpOAuth(rt, proxy), connect: new ConnectAccounts(rt, connections, proxy) };
     connections.afterCreate = (app, conn) => registerConnectionWebhook(rt, proxy, connections, app, conn);
     const app = buildGatewayServer(services);
     await app.listen({ port: config.port, host: config.host });
@@ -196,22 +197,25 @@ async function registerConnectionWebhook(rt: Runtime, proxy: Proxy, connections:
 }
 
 /**
- * In embedded mode the gateway is also the sandbox platform's webhook
- * receiver for Connect events, so a deauthorization shows on connections.
+ * In embedded mode the gateway is also the sandbox platform's webhook receiver: a Connect endpoint for its
+ * connected accounts' events (a deauthorization shows on connections; direct charges' Checkout events), and one
+ * for the platform's own (the Checkout Sessions of destination charges, which are the platform's).
  */
 async function registerPlatformWebhook(rt: Runtime, sandbox: SandboxHandle, url: string): Promise<void> {
-  const [existing] = await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook'));
   const target = `${url}/webhooks/stripe`;
-  if (existing && (existing.value as { url: string }).url === target) return;
-  const res = await fetch(`${sandbox.url}/v1/webhook_endpoints`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${EMBEDDED_PLATFORM.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: `${new URLSearchParams({ url: target, connect: 'true', description: 'PayBridge gateway' })}&${PLATFORM_EVENTS.map((e) => `enabled_events[]=${e}`).join('&')}`,
-  });
-  const endpoint = (await res.json()) as { id: string; secret: string };
-  const secretId = await rt.vault.seal(endpoint.secret, 'stripe_webhook_secret');
-  await rt.db.insert(settings).values({ key: 'platform_webhook', value: { url: target, endpoint: endpoint.id, secret_id: secretId } })
-    .onConflictDoUpdate({ target: settings.key, set: { value: { url: target, endpoint: endpoint.id, secret_id: secretId } } });
+  for (const [key, connect, events] of [['platform_webhook', true, PLATFORM_EVENTS], ['platform_own_webhook', false, CHECKOUT_EVENTS]] as const) {
+    const [existing] = await rt.db.select().from(settings).where(eq(settings.key, key));
+    if (existing && (existing.value as { url: string }).url === target) continue;
+    const res = await fetch(`${sandbox.url}/v1/webhook_endpoints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${EMBEDDED_PLATFORM.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `${new URLSearchParams({ url: target, ...(connect ? { connect: 'true' } : {}), description: connect ? 'PayBridge gateway' : 'PayBridge gateway (platform events)' })}&${events.map((e) => `enabled_events[]=${e}`).join('&')}`,
+    });
+    const endpoint = (await res.json()) as { id: string; secret: string };
+    const secretId = await rt.vault.seal(endpoint.secret, 'stripe_webhook_secret');
+    await rt.db.insert(settings).values({ key, value: { url: target, endpoint: endpoint.id, secret_id: secretId } })
+      .onConflictDoUpdate({ target: settings.key, set: { value: { url: target, endpoint: endpoint.id, secret_id: secretId } } });
+  }
 }
 
 export type { Mode };

@@ -22,6 +22,8 @@ export const PROBES: [resource: string, read: string, write: string | null][] = 
   ['webhook_endpoints', '/v1/webhook_endpoints?limit=1', '/v1/webhook_endpoints/pb_permission_probe'],
   ['tax_rates', '/v1/tax_rates?limit=1', '/v1/tax_rates/pb_permission_probe'],
   ['payouts', '/v1/payouts?limit=1', '/v1/payouts/pb_permission_probe'],
+  ['transfers', '/v1/transfers?limit=1', '/v1/transfers/pb_permission_probe'],
+  ['application_fees', '/v1/application_fees?limit=1', '/v1/application_fees/pb_permission_probe/refunds'],
   ['events', '/v1/events?limit=1', null],
   ['balance', '/v1/balance', null],
 ];

@@ -28,6 +28,11 @@ export interface ProxyRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body?: Buffer;
+  /**
+   * On a Connect OAuth connection, as the platform itself (no Stripe-Account): a destination charge is the
+   * platform's, paying the connection's account. Set only by PayBridge's own calls, never from a client's request.
+   */
+  asPlatform?: boolean;
 }
 
 type Level = 'read' | 'write' | 'none';
@@ -123,7 +128,7 @@ export class Proxy {
     const send = async (c: Connection) => {
       const credentials = await this.oauth.credentialsFor(c);
       headers.authorization = credentials.authorization;
-      if (credentials.stripeAccount) headers['stripe-account'] = credentials.stripeAccount;
+      if (credentials.stripeAccount && !(req.asPlatform && c.kind === 'oauth')) headers['stripe-account'] = credentials.stripeAccount;
       return this.rt.api.send({ method: req.method, path: req.path, headers, body: req.method === 'GET' || req.method === 'DELETE' ? undefined : req.body });
     };
     let answer = await send(conn);
@@ -160,23 +165,23 @@ export class Proxy {
    * same credentials, retries, limits and logs as proxied calls. Answers the
    * parsed object, or throws Stripe's error as a StripeError with its fields.
    */
-  async request(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<any> {
-    return JSON.parse((await this.requestBytes(app, conn, method, path, params, idempotencyKey, source)).toString('utf8') || '{}');
+  async request(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge', o: { asPlatform?: boolean } = {}): Promise<any> {
+    return JSON.parse((await this.requestBytes(app, conn, method, path, params, idempotencyKey, source, o)).toString('utf8') || '{}');
   }
 
   /** As `request`, answering the bytes Stripe sent (a backfill hands them to the database as they came). */
-  async requestBytes(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<Buffer> {
-    return (await this.requestAnswer(app, conn, method, path, params, idempotencyKey, source)).body;
+  async requestBytes(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge', o: { asPlatform?: boolean } = {}): Promise<Buffer> {
+    return (await this.requestAnswer(app, conn, method, path, params, idempotencyKey, source, o)).body;
   }
 
   /** As `request`, answering Stripe's whole answer (its headers say, e.g., whether it replayed an idempotent call). */
-  async requestAnswer(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge'): Promise<UpstreamAnswer> {
+  async requestAnswer(app: AppKey, conn: Connection, method: string, path: string, params?: Record<string, unknown>, idempotencyKey?: string, source = 'paybridge', o: { asPlatform?: boolean } = {}): Promise<UpstreamAnswer> {
     const encoded = params && Object.keys(params).length ? qs.stringify(params, { arrayFormat: 'indices' }) : '';
     if (method !== 'POST' && encoded) path += `${path.includes('?') ? '&' : '?'}${encoded}`;
     const body = method === 'POST' && encoded ? Buffer.from(encoded) : undefined;
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-    const answer = await this.forward(app, conn, { method, path, headers, body }, source);
+    const answer = await this.forward(app, conn, { method, path, headers, body, asPlatform: o.asPlatform }, source);
     if (answer.status >= 400) {
       const e = errorOf(answer.body);
       const { type, message, code, decline_code, param, doc_url, ...extra } = e;

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import qs from 'qs';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { apiError, invalidRequest, resourceMissing, StripeError } from '../stripe/errors.js';
 import { settings } from '../store/schema.js';
 import type { AdminAuth } from './admin.js';
@@ -32,6 +32,7 @@ import { buildMcpServer, type Permissions, type Target as McpTarget } from '../m
 import { ToolFailure, markReplayed } from '../mcp/tools.js';
 import type { Retention } from './retention.js';
 import { mountMcpOAuth, type McpOAuth } from './mcp-oauth.js';
+import type { ConnectAccounts } from './connect-accounts.js';
 import type { Runtime } from './runtime.js';
 import type { UpstreamAnswer } from './upstream.js';
 
@@ -49,6 +50,7 @@ export interface Services {
   inbound: StripeEventsIn;
   retention: Retention;
   mcpOAuth: McpOAuth;
+  connect: ConnectAccounts;
 }
 
 const HIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date']);
@@ -266,6 +268,10 @@ export function buildGatewayServer(s: Services): FastifyInstance {
 
     api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/connections/:id/sync', async (req) => s.syncs.start(await auth(req), req.params.id, req.body ?? {}));
     api.get<{ Params: { id: string } }>('/v1/connections/:id/sync', async (req) => s.syncs.status(await auth(req), req.params.id));
+    api.get<{ Params: { id: string } }>('/v1/connections/:id/connect', async (req) => s.connect.summary(await auth(req), req.params.id));
+    api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/connections/:id/onboarding_link', async (req) => s.connect.onboardingLink(await auth(req), req.params.id, req.body ?? {}));
+    api.get<{ Querystring: Record<string, string> }>('/v1/reports/platform_fees', async (req) => s.syncs.platformFees(await auth(req), req.query.connection));
+    api.get<{ Querystring: Record<string, string> }>('/v1/reports/connections', async (req) => s.syncs.connectionTotals(await auth(req), req.query.connection));
     api.get<{ Querystring: Record<string, string> }>('/v1/records', async (req) => s.syncs.records(await auth(req), req.query));
     api.get<{ Querystring: Record<string, string> }>('/v1/reports/revenue', async (req) => s.syncs.revenue(await auth(req), req.query.connection ?? ''));
     api.get<{ Querystring: Record<string, string> }>('/v1/reports/subscriptions', async (req) => s.syncs.subscriptions(await auth(req), req.query.connection ?? ''));
@@ -332,7 +338,7 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     let platformSecrets: { at: number; secrets: string[] } | undefined;
     raw.post('/webhooks/stripe', async (req) => {
       if (!platformSecrets?.secrets.length || Date.now() - platformSecrets.at > 60_000) {
-        const embedded = (await rt.db.select().from(settings).where(eq(settings.key, 'platform_webhook'))).map((r) => (r.value as { secret_id: string }).secret_id);
+        const embedded = (await rt.db.select().from(settings).where(inArray(settings.key, ['platform_webhook', 'platform_own_webhook']))).map((r) => (r.value as { secret_id: string }).secret_id);
         platformSecrets = { at: Date.now(), secrets: [...rt.config.webhookSecrets, ...(await Promise.all(embedded.map((id) => rt.vault.open(id))))] };
       }
       return receive(req, platformSecrets.secrets);

@@ -44,9 +44,45 @@ export function sessionView(s: Session, publicUrl: string) {
     cancel_url: s.cancelUrl,
     processor: s.processor ?? null,
     failure: s.failure ?? null,
+    charge_type: s.chargeType ?? null,
+    application_fee_amount: s.applicationFeeAmount ?? null,
+    on_behalf_of: s.chargeType === 'destination' ? !!s.onBehalfOf : null,
     expires_at: seconds(s.expiresAt),
     created: seconds(s.createdAt),
   };
+}
+
+/** Stripe calls about a session go where its Checkout Session is: the platform's for a destination charge. */
+const onPlatform = (s: Session) => ({ asPlatform: s.chargeType === 'destination' });
+const idOf = (v: unknown) => (typeof v === 'string' ? v : (v as { id?: string } | null)?.id ?? null);
+
+/**
+ * A session's platform fee and charge type, from `application_fee_amount` or `application_fee_percent` (of the
+ * amount), `charge_type` (`direct`, the default, or `destination`) and, for a destination charge, `on_behalf_of`
+ * (the account as settlement merchant; true by default). Undefined when the session asks for none of them.
+ */
+function platformFee(p: Record<string, any>, kind: string, amount: number | undefined): { chargeType: 'direct' | 'destination'; fee?: number; onBehalfOf: boolean } | undefined {
+  const asked = ['application_fee_amount', 'application_fee_percent', 'charge_type', 'on_behalf_of'].filter((k) => p[k] !== undefined && p[k] !== '');
+  if (!asked.length) return undefined;
+  if (kind !== 'charge') throw invalidRequest('A platform fee applies to charge sessions only.', { param: asked[0] });
+  if (p.charge_type !== undefined && p.charge_type !== 'direct' && p.charge_type !== 'destination') throw invalidRequest('charge_type must be "direct" or "destination".', { param: 'charge_type' });
+  const chargeType = p.charge_type === 'destination' ? 'destination' : 'direct';
+  if (p.application_fee_amount !== undefined && p.application_fee_percent !== undefined) {
+    throw invalidRequest('Give application_fee_amount or application_fee_percent, not both.', { param: 'application_fee_percent' });
+  }
+  let fee: number | undefined;
+  if (p.application_fee_amount !== undefined) {
+    fee = Number(p.application_fee_amount);
+    if (!Number.isInteger(fee) || fee < 0 || fee > (amount ?? 0)) throw invalidRequest('application_fee_amount must be a whole number of minor units, from 0 to the amount.', { param: 'application_fee_amount', code: 'parameter_invalid_integer' });
+  } else if (p.application_fee_percent !== undefined) {
+    const pct = Number(p.application_fee_percent);
+    if (!Number.isFinite(pct) || pct < 0 || pct > 100) throw invalidRequest('application_fee_percent must be between 0 and 100.', { param: 'application_fee_percent' });
+    fee = Math.round(((amount ?? 0) * pct) / 100);
+  }
+  const obo = p.on_behalf_of === undefined ? chargeType === 'destination' : p.on_behalf_of === true || p.on_behalf_of === 'true';
+  if (p.on_behalf_of !== undefined && !['true', 'false', true, false].includes(p.on_behalf_of)) throw invalidRequest('on_behalf_of must be true or false.', { param: 'on_behalf_of' });
+  if (obo && chargeType === 'direct') throw invalidRequest('on_behalf_of applies to destination charges: a direct charge is already the account\'s own.', { param: 'on_behalf_of' });
+  return { chargeType, fee, onBehalfOf: obo };
 }
 
 export class PaymentSessions {
@@ -81,7 +117,8 @@ export class PaymentSessions {
     for (const url of ['success_url', 'cancel_url'] as const) if (p[url] !== undefined) checkRedirectUrl(p[url], url);
     if (p.customer_email !== undefined && (typeof p.customer_email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(p.customer_email))) throw invalidRequest('customer_email must be an email address.', { param: 'customer_email' });
     const metadata = p.metadata && typeof p.metadata === 'object' ? Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, String(v)])) : {};
-    const fingerprint = createHash('sha256').update(JSON.stringify([kind, amount, currency, p.connection, p.customer_email, p.description, metadata, p.success_url, p.cancel_url])).digest('hex');
+    const connect = platformFee(p, kind, amount);
+    const fingerprint = createHash('sha256').update(JSON.stringify([kind, amount, currency, p.connection, p.customer_email, p.description, metadata, p.success_url, p.cancel_url, connect])).digest('hex');
     if (idempotencyKey) {
       const [earlier] = await this.rt.db.select().from(paymentSessions)
         .where(and(eq(paymentSessions.appId, app.appId), eq(paymentSessions.mode, app.mode), eq(paymentSessions.idempotencyKey, idempotencyKey)));
@@ -93,12 +130,16 @@ export class PaymentSessions {
       }
     }
     const conn = await this.connectionFor(app, p.connection);
+    if (connect && conn.kind !== 'oauth') {
+      throw invalidRequest(`A platform fee or charge_type needs a Stripe Connect OAuth connection: ${conn.id} is ${conn.kind === 'api_key' ? 'an API-key' : 'a Stripe Apps'} connection, whose account is not one of the platform's.`, { param: p.charge_type !== undefined ? 'charge_type' : 'application_fee_amount', code: 'connect_required' });
+    }
     const id = newGatewayId('ses', 24);
     // Stored first, so a crash after Stripe's calls still finds the session, whose keys then replay those calls.
     await this.rt.db.insert(paymentSessions).values({
       id, appId: app.appId, mode: app.mode, kind, connectionId: conn.id, status: 'open', amount: amount ?? null, currency,
       customerEmail: p.customer_email ?? null, description: p.description ?? null, metadata, successUrl: p.success_url ?? null,
       cancelUrl: p.cancel_url ?? null, idempotencyKey: idempotencyKey ?? null, fingerprint,
+      chargeType: connect?.chargeType ?? null, applicationFeeAmount: connect?.fee ?? null, onBehalfOf: connect ? connect.onBehalfOf : null,
     });
     try {
       const back = `${this.rt.publicUrl}/s/${id}`;
@@ -106,11 +147,17 @@ export class PaymentSessions {
       let checkout: any;
       let customerId: string | null = null;
       if (kind === 'charge') {
+        // A destination charge is the platform's Checkout Session, paying the connection's account; a direct one is the account's.
+        const destination = connect?.chargeType === 'destination';
         checkout = await this.proxy.request(app, conn, 'POST', '/v1/checkout/sessions', {
           ...common, mode: 'payment', customer_email: p.customer_email,
           line_items: [{ quantity: 1, price_data: { currency, unit_amount: amount, product_data: { name: p.description || 'Payment' } } }],
-          payment_intent_data: { description: p.description, metadata: { paybridge_session: id } },
-        }, `${id}-checkout`);
+          payment_intent_data: {
+            description: p.description, metadata: { paybridge_session: id },
+            ...(connect?.fee !== undefined ? { application_fee_amount: connect.fee } : {}),
+            ...(destination ? { transfer_data: { destination: conn.accountId }, ...(connect.onBehalfOf ? { on_behalf_of: conn.accountId } : {}) } : {}),
+          },
+        }, `${id}-checkout`, 'paybridge', { asPlatform: destination });
       } else {
         const customer = await this.proxy.request(app, conn, 'POST', '/v1/customers', { email: p.customer_email, description: p.description, metadata: { paybridge_session: id } }, `${id}-customer`);
         customerId = customer.id;
@@ -169,7 +216,7 @@ export class PaymentSessions {
     if (!conn || conn.status !== 'active') return s;
     const app: AppKey = { appId: s.appId, mode: s.mode as 'test' | 'live', keyId: '' };
     const expand = s.kind === 'charge' ? ['payment_intent.latest_charge'] : ['setup_intent.payment_method'];
-    const checkout = await this.proxy.request(app, conn, 'GET', `/v1/checkout/sessions/${s.checkoutSessionId}?${expand.map((e) => `expand[]=${e}`).join('&')}`, undefined, undefined, 'session');
+    const checkout = await this.proxy.request(app, conn, 'GET', `/v1/checkout/sessions/${s.checkoutSessionId}?${expand.map((e) => `expand[]=${e}`).join('&')}`, undefined, undefined, 'session', onPlatform(s));
     return this.apply(s, checkout);
   }
 
@@ -189,6 +236,11 @@ export class PaymentSessions {
             stripe_payment_intent_id: pi.id, stripe_charge_id: charge?.id ?? null, receipt_url: charge?.receipt_url ?? null,
             payment_method_id: typeof pi.payment_method === 'string' ? pi.payment_method : pi.payment_method?.id ?? null,
             card_brand: card?.brand ?? null, card_last4: card?.last4 ?? null,
+            // Connect: what the platform took, and what moved to the account.
+            ...(s.chargeType ? {
+              charge_type: s.chargeType, application_fee_amount: charge?.application_fee_amount ?? null, application_fee_id: idOf(charge?.application_fee),
+              transfer_id: idOf(charge?.transfer), destination_account: charge?.transfer_data?.destination ?? null, on_behalf_of: charge?.on_behalf_of ?? null,
+            } : {}),
           };
         } else if (checkout.payment_status === 'unpaid' && (pi?.status === 'requires_payment_method' || pi?.status === 'canceled')) {
           // A delayed payment method that failed after Checkout completed (Stripe's async_payment_failed), as Stripe shows it.
@@ -230,10 +282,10 @@ export class PaymentSessions {
     ];
     const conn = await this.conns.load(s.connectionId);
     if (conn && conn.status === 'active' && s.checkoutSessionId) {
-      const checkout = await this.proxy.request(app, conn, 'GET', `/v1/checkout/sessions/${s.checkoutSessionId}`, undefined, undefined, 'session').catch(() => null);
+      const checkout = await this.proxy.request(app, conn, 'GET', `/v1/checkout/sessions/${s.checkoutSessionId}`, undefined, undefined, 'session', onPlatform(s)).catch(() => null);
       const intent = typeof checkout?.payment_intent === 'string' ? checkout.payment_intent : checkout?.payment_intent?.id;
       if (intent) {
-        const charges = await this.proxy.request(app, conn, 'GET', `/v1/charges?payment_intent=${intent}&limit=20`, undefined, undefined, 'session').catch(() => ({ data: [] }));
+        const charges = await this.proxy.request(app, conn, 'GET', `/v1/charges?payment_intent=${intent}&limit=20`, undefined, undefined, 'session', onPlatform(s)).catch(() => ({ data: [] }));
         for (const c of charges.data ?? []) {
           const threeDs = c.payment_method_details?.card?.three_d_secure;
           entries.push({
@@ -281,8 +333,9 @@ export class PaymentSessions {
     if ('connection' in from) {
       if (s.connectionId !== from.connection) return;
     } else {
+      // A destination session's Checkout Session is the platform's own (no account); a direct one is the account's.
       const conn = await this.conns.load(s.connectionId);
-      if (!conn || conn.kind === 'api_key' || conn.accountId !== from.account) return;
+      if (!conn || conn.kind === 'api_key' || (s.chargeType === 'destination' ? from.account !== null : conn.accountId !== from.account)) return;
     }
     await this.refresh(s);
   }
@@ -291,7 +344,7 @@ export class PaymentSessions {
     const s = await this.require(app, id);
     if (s.status !== 'open') throw invalidRequest(`Only open sessions can be canceled; this one is ${s.status}.`, { code: 'session_not_open' });
     const conn = await this.conns.require(app, s.connectionId);
-    await this.proxy.request(app, conn, 'POST', `/v1/checkout/sessions/${s.checkoutSessionId}/expire`, {}, `${s.id}-expire`);
+    await this.proxy.request(app, conn, 'POST', `/v1/checkout/sessions/${s.checkoutSessionId}/expire`, {}, `${s.id}-expire`, 'paybridge', onPlatform(s));
     return (await this.transition(s, { status: 'canceled' })) ?? (await this.require(app, id));
   }
 

@@ -21,7 +21,13 @@ import { describeFailure, Outbound, refusedUrlReason } from '../net/outbound.js'
  * Model → its list path, the event type prefixes that change it, and what is expanded on it (read from Stripe
  * then, events included, since an event carries the object unexpanded).
  */
-export const MODELS: Record<string, { path: string; events: string[]; expand?: string }> = {
+/**
+ * `platform` marks the platform's own objects about a connected account: on a Connect OAuth connection they are
+ * read as the platform (no Stripe-Account) and only the connection's account's are kept — fees by their `account`,
+ * transfers by `destination`. They change by the platform's own events, which connections do not receive, so a
+ * new sync (or a later one) brings them up to date.
+ */
+export const MODELS: Record<string, { path: string; events: string[]; expand?: string; platform?: 'account' | 'destination' }> = {
   customers: { path: '/v1/customers', events: ['customer.created', 'customer.updated', 'customer.deleted'] },
   products: { path: '/v1/products', events: ['product.'] },
   prices: { path: '/v1/prices', events: ['price.'] },
@@ -32,7 +38,13 @@ export const MODELS: Record<string, { path: string; events: string[]; expand?: s
   charges: { path: '/v1/charges', events: ['charge.succeeded', 'charge.failed', 'charge.captured', 'charge.refunded', 'charge.updated', 'charge.pending', 'charge.expired'] },
   refunds: { path: '/v1/refunds', events: ['refund.'] },
   disputes: { path: '/v1/disputes', events: ['charge.dispute.'] },
+  payouts: { path: '/v1/payouts', events: ['payout.'] },
+  application_fees: { path: '/v1/application_fees', events: [], platform: 'account' },
+  transfers: { path: '/v1/transfers', events: [], platform: 'destination' },
 };
+
+/** Whether `model` is read as the platform for `conn` (a Connect OAuth connection), and how it is narrowed to its account. */
+const platformScope = (conn: Connection, model: string) => (conn.kind === 'oauth' && conn.accountId ? MODELS[model].platform : undefined);
 
 export function modelOfEvent(type: string): string | undefined {
   return Object.entries(MODELS).find(([, m]) => m.events.some((e) => (e.endsWith('.') ? type.startsWith(e) : type === e)))?.[0];
@@ -156,7 +168,8 @@ export class Syncs {
       ? sql`SELECT ${conn.id}, ${model}, e->'o'->>'id', e->'o', (e->'o'->>'created')::bigint, (e->>'v')::bigint, (e->>'d')::boolean
           FROM jsonb_array_elements(${JSON.stringify(source.items.map((i) => ({ o: i.object, v: i.version, d: i.deleted })))}::jsonb) AS e`
       : sql`SELECT ${conn.id}, ${model}, e->>'id', e, (e->>'created')::bigint, ${source.version}::bigint, false
-          FROM jsonb_array_elements(${jsonbArrayOf(source.pages.map((p) => p.body))}::jsonb) AS p, jsonb_array_elements(p->'data') AS e`;
+          FROM jsonb_array_elements(${jsonbArrayOf(source.pages.map((p) => p.body))}::jsonb) AS p, jsonb_array_elements(p->'data') AS e
+          ${platformScope(conn, model) === 'account' ? sql`WHERE e->>'account' = ${conn.accountId}` : sql``}`;
     const upsert = sql`
       WITH written AS (INSERT INTO records (connection_id, model, id, data, stripe_created, version_at, deleted)
       ${rows}
@@ -476,12 +489,13 @@ export class Syncs {
   /** One list page of a range (`limit` objects after `after`), waiting out 429s with a growing pause. */
   private async readPage(app: AppKey, conn: Connection, model: string, range: Range, after: string | null, limit = 100): Promise<ListPage & { hasMore: boolean; fetchedAt: number; lastCreated?: number }> {
     const base = MODELS[model].path;
-    const filter = `${range.lo > 0 ? `&created[gte]=${range.lo}` : ''}${range.hi < ALL_TIME ? `&created[lt]=${range.hi}` : ''}`;
+    const scope = platformScope(conn, model);
+    const filter = `${range.lo > 0 ? `&created[gte]=${range.lo}` : ''}${range.hi < ALL_TIME ? `&created[lt]=${range.hi}` : ''}${scope === 'destination' ? `&destination=${encodeURIComponent(conn.accountId!)}` : ''}`;
     const path = `${base}${base.includes('?') ? '&' : '?'}limit=${limit}${filter}${after ? `&starting_after=${after}` : ''}`;
     for (let attempt = 0; ; attempt++) {
       const fetchedAt = Math.floor(Date.now() / 1000);
       try {
-        const body = await this.proxy.requestBytes(app, conn, 'GET', path, undefined, undefined, 'sync');
+        const body = await this.proxy.requestBytes(app, conn, 'GET', path, undefined, undefined, 'sync', { asPlatform: !!scope });
         return { ...scanListPage(body), body, fetchedAt };
       } catch (e) {
         // The upstream already retried a few times; a storm of 429s only slows the range down.
@@ -637,6 +651,56 @@ export class Syncs {
       object: 'report', report: 'subscriptions', connection: conn.id,
       mrr: mrr.map((r) => ({ currency: r.currency, mrr: Math.round(Number(r.mrr)), subscriptions: Number(r.subscriptions) })),
       active: live, churned_30d: churned, churn_rate_30d: live + churned ? Math.round((churned / (live + churned)) * 10_000) / 10_000 : 0,
+    };
+  }
+
+  /** The app's connections in the key's mode, or the one named: the reports' scope. */
+  private async scope(app: AppKey, connectionId: string | undefined): Promise<SQL> {
+    if (connectionId !== undefined) return sql`c.id = ${(await this.conns.require(app, connectionId)).id}`;
+    return sql`c.app_id = ${app.appId} AND c.mode = ${app.mode} AND c.deleted_at IS NULL`;
+  }
+
+  /** The platform's application fees by connection and month, net of what was refunded (synced `application_fees`). */
+  async platformFees(app: AppKey, connectionId?: string) {
+    const where = await this.scope(app, connectionId);
+    const rows = (await this.rt.db.execute(sql`
+      SELECT r.connection_id, c.account_id, to_char(to_timestamp(r.stripe_created), 'YYYY-MM') AS month, r.data->>'currency' AS currency,
+        SUM((r.data->>'amount')::bigint) AS fees, SUM((r.data->>'amount_refunded')::bigint) AS refunded, COUNT(*) AS count
+      FROM records r JOIN connections c ON c.id = r.connection_id
+      WHERE ${where} AND r.model = 'application_fees' AND NOT r.deleted
+      GROUP BY 1, 2, 3, 4 ORDER BY 3, 1, 4`)).rows as Record<string, any>[];
+    return {
+      object: 'report', report: 'platform_fees', connection: connectionId ?? null,
+      rows: rows.map((r) => ({ connection: r.connection_id, account: r.account_id, month: r.month, currency: r.currency, fees: Number(r.fees), refunded: Number(r.refunded), net: Number(r.fees) - Number(r.refunded), count: Number(r.count) })),
+    };
+  }
+
+  /**
+   * Each connection's gross and net by month (synced charges: what was captured, less refunds and the platform's
+   * fees net of fee refunds; before Stripe's processing fees), and what it paid out (synced payouts).
+   */
+  async connectionTotals(app: AppKey, connectionId?: string) {
+    const where = await this.scope(app, connectionId);
+    const rows = (await this.rt.db.execute(sql`
+      SELECT r.connection_id, c.account_id, to_char(to_timestamp(r.stripe_created), 'YYYY-MM') AS month, r.data->>'currency' AS currency,
+        SUM((r.data->>'amount_captured')::bigint) AS gross, SUM((r.data->>'amount_refunded')::bigint) AS refunds,
+        SUM(COALESCE((r.data->>'application_fee_amount')::bigint, 0) - COALESCE((f.data->>'amount_refunded')::bigint, 0)) AS platform_fees, COUNT(*) AS count
+      FROM records r JOIN connections c ON c.id = r.connection_id
+      LEFT JOIN records f ON f.connection_id = r.connection_id AND f.model = 'application_fees' AND f.id = r.data->>'application_fee'
+      WHERE ${where} AND r.model = 'charges' AND NOT r.deleted AND r.data->>'status' = 'succeeded'
+      GROUP BY 1, 2, 3, 4 ORDER BY 3, 1, 4`)).rows as Record<string, any>[];
+    const payouts = (await this.rt.db.execute(sql`
+      SELECT r.connection_id, to_char(to_timestamp(r.stripe_created), 'YYYY-MM') AS month, r.data->>'currency' AS currency,
+        SUM((r.data->>'amount')::bigint) FILTER (WHERE r.data->>'status' = 'paid') AS paid, COUNT(*) FILTER (WHERE r.data->>'status' = 'failed') AS failed
+      FROM records r JOIN connections c ON c.id = r.connection_id
+      WHERE ${where} AND r.model = 'payouts' AND NOT r.deleted GROUP BY 1, 2, 3 ORDER BY 2, 1, 3`)).rows as Record<string, any>[];
+    return {
+      object: 'report', report: 'connections', connection: connectionId ?? null,
+      rows: rows.map((r) => ({
+        connection: r.connection_id, account: r.account_id, month: r.month, currency: r.currency, gross: Number(r.gross), refunds: Number(r.refunds),
+        platform_fees: Number(r.platform_fees), net: Number(r.gross) - Number(r.refunds) - Number(r.platform_fees), count: Number(r.count),
+      })),
+      payouts: payouts.map((p) => ({ connection: p.connection_id, month: p.month, currency: p.currency, paid: Number(p.paid ?? 0), failed: Number(p.failed) })),
     };
   }
 

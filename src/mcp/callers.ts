@@ -35,9 +35,10 @@ function httpSender(base: string, authorization: string, extraHeaders: Record<st
 function caller(send: Send, toolHeader?: string, report?: Caller['report']): Caller {
   return {
     report,
-    async call(method, path, params, idempotencyKey) {
+    async call(method, path, params, idempotencyKey, account) {
       const headers: Record<string, string> = {};
       if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+      if (account) headers['stripe-account'] = account;
       if (toolHeader) headers['paybridge-mcp-tool'] = toolHeader;
       const { status, json, replayed } = await send(method, path, params, headers);
       if (status >= 400) throw new ToolFailure(json?.error?.message ?? `Stripe answered HTTP ${status}`, json?.error?.code, json?.error?.decline_code);

@@ -175,9 +175,12 @@ export function buildMcpServer(targets: Target[], options: ServeOptions = {}): M
       continue;
     }
     const reachesStripe = !tool.local;
+    // `account` only where a key is used directly: through the gateway the connection is the account.
+    const direct = targets.every((t) => !t.connection);
     const input: z.ZodRawShape = {
       ...(appBound && reachesStripe ? { connection: connectionArg } : {}),
       ...tool.input,
+      ...(tool.onAccount && direct ? { account: z.string().regex(/^acct_/, 'a connected account id (acct_…)').optional().describe('Act on this connected account of the platform (Stripe-Account)') } : {}),
       ...(tool.creates ? { idempotency_key: z.string().max(255).optional().describe('Repeat this key to make a retried call safe; derived from the call when absent') } : {}),
     };
     const annotations = {

@@ -7,8 +7,11 @@
 import { z } from 'zod';
 
 export interface Caller {
-  /** One Stripe call; answers the parsed object or throws a ToolFailure with Stripe's message and code. */
-  call(method: 'GET' | 'POST' | 'DELETE', path: string, params?: Record<string, unknown>, idempotencyKey?: string): Promise<any>;
+  /**
+   * One Stripe call; answers the parsed object or throws a ToolFailure with Stripe's message and code. `account`
+   * acts on a connected account (Stripe-Account), for a platform's key used directly only.
+   */
+  call(method: 'GET' | 'POST' | 'DELETE', path: string, params?: Record<string, unknown>, idempotencyKey?: string, account?: string): Promise<any>;
   /**
    * A report computed by SQL over the gateway's synced records, when the
    * connection is synced; undefined means "crawl the API instead".
@@ -44,6 +47,8 @@ export interface Tool {
   destructive?: boolean;
   /** Retrieves objects by their ids (fetch_stripe_resources): each id's kind decides the permission. */
   fetches?: boolean;
+  /** Takes `account` (a connected account of the platform whose key is used directly); through a gateway the connection decides. */
+  onAccount?: boolean;
   input: z.ZodRawShape;
   run(stripe: Caller, args: Record<string, any>, idempotencyKey?: string): Promise<unknown>;
 }
@@ -94,8 +99,8 @@ export const TOOLS: Tool[] = [
     run: (s, a, key) => s.call('POST', '/v1/invoiceitems', { customer: a.customer, invoice: a.invoice, pricing: { price: a.price } }, key) },
   { name: 'finalize_invoice', description: 'Finalize a draft invoice so it can be paid.', permission: 'invoices', level: 'write',
     input: { invoice: id('invoice') }, run: (s, a) => s.call('POST', `/v1/invoices/${encodeURIComponent(a.invoice)}/finalize`) },
-  { name: 'retrieve_balance', description: 'Retrieve the balance: available and pending amounts per currency.', permission: 'balance', level: 'read',
-    input: {}, run: (s) => s.call('GET', '/v1/balance') },
+  { name: 'retrieve_balance', description: 'Retrieve the balance: available and pending amounts per currency (of a connected account with `account`).', permission: 'balance', level: 'read', onAccount: true,
+    input: {}, run: (s, a) => s.call('GET', '/v1/balance', undefined, undefined, a.account) },
   { name: 'create_refund', description: 'Refund a payment intent, fully or partly.', permission: 'refunds', level: 'write', creates: true, destructive: true,
     input: { payment_intent: id('payment intent'), amount: amount.optional().describe('Amount to refund in minor units (default: all)') },
     run: (s, a, key) => s.call('POST', '/v1/refunds', clean(a), key) },
@@ -159,6 +164,24 @@ export const TOOLS: Tool[] = [
   { name: 'failed_payments', description: 'Failed payments of the last `hours` hours, with customer and decline reason, for dunning.', permission: 'charges', level: 'read',
     input: { hours: z.number().int().min(1).max(24 * 90).optional().describe('How far back (default 24)') },
     run: async (s, a) => (await s.report?.('failed_payments', { hours: a.hours ?? 24 })) ?? failedPayments(s, a.hours ?? 24) },
+  // Connect: a platform's money to and from its connected accounts (issue 20).
+  { name: 'create_transfer', description: 'Send funds from the platform\'s available balance (or from a charge, with source_transaction) to a connected account.', permission: 'transfers', level: 'write', creates: true,
+    input: {
+      amount, currency, destination: z.string().regex(/^acct_/, 'a connected account id (acct_…)').describe('The connected account'),
+      transfer_group: z.string().optional().describe('Groups the transfer with the charges it pays out'), source_transaction: id('charge').optional(), description: z.string().optional(), metadata,
+    },
+    run: (s, a, key) => s.call('POST', '/v1/transfers', clean({ ...a, currency: a.currency.toLowerCase() }), key) },
+  { name: 'list_transfers', description: 'Fetch a list of transfers to connected accounts, optionally to one account or of one transfer group.', permission: 'transfers', level: 'read',
+    input: listOf({ destination: z.string().optional().describe('Only transfers to this account (acct_…)'), transfer_group: z.string().optional() }), run: list('/v1/transfers') },
+  { name: 'list_application_fees', description: 'Fetch a list of the application fees the platform earned on its connected accounts\' payments.', permission: 'application_fees', level: 'read',
+    input: listOf({ charge: id('charge').optional() }), run: list('/v1/application_fees') },
+  { name: 'create_payout', description: 'Pay out available funds to the bank account (of a connected account with `account`).', permission: 'payouts', level: 'write', creates: true, onAccount: true,
+    input: { amount, currency, method: z.enum(['standard', 'instant']).optional(), description: z.string().optional() },
+    run: (s, a, key) => s.call('POST', '/v1/payouts', clean({ amount: a.amount, currency: a.currency.toLowerCase(), method: a.method, description: a.description }), key, a.account) },
+  { name: 'list_payouts', description: 'Fetch a list of payouts (of a connected account with `account`), optionally by status.', permission: 'payouts', level: 'read', onAccount: true,
+    input: listOf({ status: z.enum(['pending', 'paid', 'failed', 'canceled']).optional() }),
+    run: (s, a) => s.call('GET', '/v1/payouts', clean({ limit: a.limit, status: a.status }), undefined, a.account) },
+
   // The hosted server's report tool, one shape whichever source answers it.
   { name: 'stripe_report', description: "A business report for the account: `revenue` (gross, refunds and net by month, product and currency over `months`), `mrr_and_churn` (monthly recurring revenue per currency, live subscriptions, churn over the last 30 days) or `failed_payments` (over the last `hours`, with the customer and decline reason). From PayBridge's synced records when the account is synced, else read from the API.",
     permission: 'report', level: 'read',

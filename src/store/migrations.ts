@@ -212,4 +212,13 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
       ALTER TABLE connection_keys ADD COLUMN expires_at timestamptz
     `,
   },
+  {
+    // Issue 20: payment sessions that take a platform fee, as direct or destination charges.
+    id: '0017_session_fees',
+    sql: `
+      ALTER TABLE payment_sessions ADD COLUMN charge_type text;
+      ALTER TABLE payment_sessions ADD COLUMN application_fee_amount integer;
+      ALTER TABLE payment_sessions ADD COLUMN on_behalf_of boolean
+    `,
+  },
 ];

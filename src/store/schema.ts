@@ -201,6 +201,10 @@ export const paymentSessions = pgTable('payment_sessions', {
   stripeCustomerId: text('stripe_customer_id'),
   processor: jsonb('processor'),
   failure: jsonb('failure'),
+  /** Connect: direct (on the connected account) or destination (the platform's charge, paid to the account); null otherwise. */
+  chargeType: text('charge_type'),
+  applicationFeeAmount: integer('application_fee_amount'),
+  onBehalfOf: boolean('on_behalf_of'),
   idempotencyKey: text('idempotency_key'),
   fingerprint: text('fingerprint'),
   expiresAt: timestamp('expires_at', { withTimezone: true }),

@@ -117,11 +117,12 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): 
  * Connects a new account by Connect OAuth through the sandbox's real authorize page, as a person would:
  * answers the connection id (and the account id) that the gateway's callback sent the person back with.
  */
-export async function connectByOAuth(h: GatewayHarness, key = h.key): Promise<{ connection: string; account: string }> {
+/** Connects a new test account by Connect OAuth (or `account`, an existing one of the sandbox's platform). */
+export async function connectByOAuth(h: GatewayHarness, key = h.key, account = 'new'): Promise<{ connection: string; account: string }> {
   const session = await h.api('POST', '/v1/connect_sessions', { mode: 'test', return_url: 'https://merchant-app.example.com/connected' }, key);
   if (session.status !== 200) throw new Error(JSON.stringify(session.json));
   const html = await (await fetch(session.json.url)).text();
-  const form = new URLSearchParams({ decision: 'approve', account: 'new' });
+  const form = new URLSearchParams({ decision: 'approve', account });
   for (const m of html.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)) form.set(m[1], m[2].replace(/&amp;/g, '&'));
   const action = /<form method="post" action="([^"]+)"/.exec(html)![1];
   const toGateway = await fetch(new URL(action, session.json.url), { method: 'POST', body: form, redirect: 'manual' });

@@ -103,6 +103,23 @@ describe('paybridge mcp over stdio, straight to the sandbox', () => {
     const failed = await run('failed_payments', { hours: 1 });
     assert.ok(failed.failed.some((f: { failure_code: string }) => f.failure_code === 'card_declined'));
     seen.add('failed_payments');
+    // Connect (issue 20): the platform's key used directly, acting on a connected account with `account`.
+    const seller = await h.stripe.accounts.create({
+      type: 'custom', business_type: 'individual', business_profile: { mcc: '5734', url: 'https://accessible.stripe.com' },
+      individual: { first_name: 'Jenny', last_name: 'Rosen', email: 'seller@example.com' }, external_account: 'btok_us_verified',
+      tos_acceptance: { date: Math.floor(Date.now() / 1000), ip: '127.0.0.1' }, capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+    });
+    await h.stripe.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    await h.stripe.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, application_fee_amount: 400, transfer_data: { destination: seller.id }, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    const transfer = await run('create_transfer', { amount: 700, currency: 'usd', destination: seller.id, transfer_group: 'agent-order' });
+    assert.deepEqual([transfer.object, transfer.destination], ['transfer', seller.id]);
+    assert.ok((await run('list_transfers', { destination: seller.id })).data.some((t: { id: string }) => t.id === transfer.id));
+    assert.ok((await run('list_application_fees', { limit: 5 })).data.some((f: { account: string; amount: number }) => f.account === seller.id && f.amount === 400));
+    const sellerBalance = await run('retrieve_balance', { account: seller.id });
+    assert.equal(sellerBalance.available.find((b: { currency: string }) => b.currency === 'usd').amount, 5000 - 400 + 700);
+    const payout = await run('create_payout', { amount: 1000, currency: 'usd', account: seller.id });
+    assert.equal(payout.status, 'pending');
+    assert.equal((await run('list_payouts', { account: seller.id })).data[0].id, payout.id);
     // stripe_report (issue 21): the same reports in one shape, read from the API when nothing is synced.
     const revenue = await run('stripe_report', { report: 'revenue', months: 1 });
     assert.deepEqual([revenue.object, revenue.report, revenue.source], ['report', 'revenue', 'stripe api']);
