@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { api, type List } from '../api';
 import { go, useShell } from '../App';
 import { ConnectionKeys } from './ConnectionKeys';
+import { ConnectAccount } from './ConnectAccount';
 import { CopyId, ago, Badge, Card, Empty, Field, Modal, Notice, Page, Table, useAsync, when } from '../ui';
 
 export interface Connection {
@@ -182,6 +183,7 @@ function ConnectionDetail(p: { id: string }) {
             <p className="small muted" style={{ marginTop: 12 }}><a href={`#/logs?connection=${c.id}`}>See this connection's requests →</a></p>
           </Card>
         </div>
+        {c.type === 'oauth' && c.status !== 'revoked' && <ConnectAccount connection={c} />}
         <ConnectionKeys connection={c} />
         <Card title="Permissions" flush>
           {c.permissions ? (

@@ -12,11 +12,14 @@ const ENTRY_TONE: Record<string, 'ok' | 'bad' | 'brand' | undefined> = { attempt
 const PROCESSOR_FIELDS: [string, string][] = [
   ['stripe_payment_intent_id', 'PaymentIntent'], ['stripe_charge_id', 'Charge'], ['stripe_customer_id', 'Customer'], ['payment_method_id', 'Payment method'],
   ['card_brand', 'Card brand'], ['card_last4', 'Card number'], ['receipt_url', 'Receipt'],
+  ['charge_type', 'Charge type'], ['application_fee_amount', 'Platform fee'], ['application_fee_id', 'Application fee'], ['transfer_id', 'Transfer'],
+  ['destination_account', 'Paid to account'], ['on_behalf_of', 'On behalf of'],
 ];
 
-function Processor(p: { processor: Record<string, unknown> }) {
+function Processor(p: { processor: Record<string, unknown>; currency: string }) {
   const known = new Set(PROCESSOR_FIELDS.map(([k]) => k));
-  const value = (k: string, v: unknown) => (k === 'receipt_url' && typeof v === 'string' ? <a href={v} target="_blank" rel="noreferrer">Open receipt</a> : k === 'card_last4' ? `•••• ${v}` : <span className="mono wrap-anywhere">{String(v)}</span>);
+  const value = (k: string, v: unknown) => (k === 'receipt_url' && typeof v === 'string' ? <a href={v} target="_blank" rel="noreferrer">Open receipt</a> : k === 'card_last4' ? `•••• ${v}`
+    : k === 'application_fee_amount' && typeof v === 'number' ? money(v, p.currency) : k === 'charge_type' ? (v === 'destination' ? 'Destination charge (on the platform)' : 'Direct charge (on the account)') : <span className="mono wrap-anywhere">{String(v)}</span>);
   return (
     <dl className="details">
       {PROCESSOR_FIELDS.filter(([k]) => p.processor[k] !== undefined && p.processor[k] !== null).map(([k, label]) => <Fragment key={k}><dt>{label}</dt><dd>{value(k, p.processor[k])}</dd></Fragment>)}
@@ -52,10 +55,13 @@ function NewSession(p: { onClose: () => void; onCreated: (s: Session) => void })
   const connections = useAsync(() => api<List<Connection>>('GET', '/v1/connections'), [scope]);
   const usable = (connections.data?.data ?? []).filter((c) => c.status === 'active');
   const fallback = usable.find((c) => c.default_for_sessions) ?? usable[0];
-  const [form, setForm] = useState({ mode: 'charge', amount: '', currency: 'usd', customer_email: '', description: '', connection: '' });
+  const [form, setForm] = useState({ mode: 'charge', amount: '', currency: 'usd', customer_email: '', description: '', connection: '', fee: '', charge_type: 'direct' });
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+  // A platform fee is taken on a Connect OAuth connection only.
+  const chosen = usable.find((c) => c.id === form.connection) ?? fallback;
+  const connect = form.mode === 'charge' && chosen?.type === 'oauth';
   const create = async () => {
     setBusy(true);
     setError('');
@@ -65,6 +71,7 @@ function NewSession(p: { onClose: () => void; onCreated: (s: Session) => void })
         mode: form.mode, ...(form.mode === 'charge' ? { amount, currency: form.currency } : {}), connection: form.connection || fallback?.id,
         ...(form.customer_email.trim() ? { customer_email: form.customer_email.trim() } : {}), ...(form.description.trim() ? { description: form.description.trim() } : {}),
         success_url: `${window.location.origin}/#/sessions`,
+        ...(connect && form.fee.trim() ? { application_fee_amount: Math.round(Number(form.fee.replace(',', '.')) * 100), charge_type: form.charge_type } : {}),
       }));
     } catch (e) {
       setError((e as Error).message);
@@ -86,6 +93,12 @@ function NewSession(p: { onClose: () => void; onCreated: (s: Session) => void })
       )}
       <Field label="Customer email" hint="Optional: prefilled on the payment page."><input type="email" value={form.customer_email} onChange={set('customer_email')} placeholder="e.g. jenny@example.com" /></Field>
       <Field label="Description" hint="Optional: shown to the payer and in Stripe."><input value={form.description} onChange={set('description')} placeholder="e.g. Annual plan" /></Field>
+      {connect && (
+        <div className="row" style={{ gap: 12, flexWrap: 'wrap' }}>
+          <Field label="Platform fee" hint="Optional: what the platform keeps."><input inputMode="decimal" value={form.fee} onChange={set('fee')} placeholder="e.g. 4.90" aria-label="Platform fee" /></Field>
+          <Field label="Charge type"><select value={form.charge_type} onChange={set('charge_type')} aria-label="Charge type"><option value="direct">Direct (on the account)</option><option value="destination">Destination (on the platform)</option></select></Field>
+        </div>
+      )}
       <Field label="Paid into" hint={fallback ? `Without a choice, new sessions go to ${accountLabel(fallback)}${fallback.default_for_sessions ? ' (the default for sessions)' : ' (the newest connection; make one the default on its page)'}.` : undefined}>
         <select value={form.connection} onChange={set('connection')} aria-label="Connection for the session">
           <option value="">{fallback ? `Default: ${accountLabel(fallback)}` : 'No connection'}</option>
@@ -100,6 +113,7 @@ interface Session {
   id: string; mode: 'charge' | 'tokenize'; status: string; connection: string; amount: number | null; currency: string | null;
   customer_email: string | null; description: string | null; url: string; processor: Record<string, unknown> | null;
   failure: { message?: string; code?: string; decline_code?: string } | null; expires_at: number; created: number; metadata: unknown;
+  charge_type: 'direct' | 'destination' | null; application_fee_amount: number | null;
 }
 
 const TONE: Record<string, 'ok' | 'warn' | 'bad' | undefined> = { succeeded: 'ok', open: 'warn', failed: 'bad', expired: undefined, canceled: undefined };
@@ -134,13 +148,14 @@ function SessionDetail(p: { id: string }) {
             <dt>Customer email</dt><dd>{d.customer_email ?? '—'}</dd>
             <dt>Description</dt><dd>{d.description ?? '—'}</dd>
             <dt>Connection</dt><dd><a href={`#/connections/${d.connection}`}>{label(d.connection)}</a></dd>
+            {d.charge_type && <><dt>Platform fee</dt><dd>{d.application_fee_amount !== null ? money(d.application_fee_amount, d.currency ?? 'usd') : 'None'} · {d.charge_type === 'destination' ? 'destination charge' : 'direct charge'}</dd></>}
             <dt>Payment page</dt><dd><a href={d.url} target="_blank" rel="noreferrer">{d.url}</a></dd>
             <dt>Created</dt><dd>{when(d.created)}</dd>
             <dt>Expires</dt><dd>{when(d.expires_at)}</dd>
           </dl>
           {d.status !== 'open' && d.failure && <div style={{ marginTop: 12 }}><Notice tone="bad">{d.failure.message ?? 'The payment failed.'}</Notice></div>}
         </Card>
-        <Card title="Processor details">{d.processor ? <Processor processor={d.processor} /> : <p className="muted" style={{ margin: 0 }}>{d.status === 'open' ? 'Filled in once the payer completes the payment.' : d.mode === 'charge' ? 'No payment was taken.' : 'No card was saved.'}</p>}</Card>
+        <Card title="Processor details">{d.processor ? <Processor processor={d.processor} currency={d.currency ?? 'usd'} /> : <p className="muted" style={{ margin: 0 }}>{d.status === 'open' ? 'Filled in once the payer completes the payment.' : d.mode === 'charge' ? 'No payment was taken.' : 'No card was saved.'}</p>}</Card>
       </div>
       <Timeline id={d.id} status={d.status} />
       </div>

@@ -8,6 +8,8 @@ import { accountLabel, type Connection } from './Connections';
 interface SyncStatus { models: { model: string; status: string; synced: number; error: string | null; last_synced_at: number | null }[] }
 interface Revenue { rows: { month: string; product: string; currency: string; gross: number; refunds: number; net: number; count: number }[] }
 interface Subscriptions { mrr: { currency: string; mrr: number; subscriptions: number }[]; active: number; churned_30d: number; churn_rate_30d: number }
+interface PlatformFees { rows: { connection: string; account: string | null; month: string; currency: string; fees: number; refunded: number; net: number; count: number }[] }
+interface ConnectionTotals { rows: { connection: string; month: string; currency: string; gross: number; refunds: number; platform_fees: number; net: number; count: number }[] }
 interface Failed { rows: { charge: string; customer: string | null; customer_email: string | null; customer_name: string | null; amount: number; currency: string; decline_reason: string | null; message: string | null; created: number }[] }
 
 const SYNC: Record<string, [string, 'ok' | 'warn' | 'bad' | undefined]> = { synced: ['Up to date', 'ok'], backfilling: ['Copying', 'warn'], error: ['Failed', 'bad'], skipped: ['Skipped', undefined] };
@@ -49,10 +51,11 @@ function Reports(p: { connection: string; syncing: boolean }) {
   const { scope } = useShell();
   const data = useAsync(async () => {
     const c = qs({ connection: p.connection });
-    const [revenue, subs, failed] = await Promise.all([
+    const [revenue, subs, failed, fees, totals] = await Promise.all([
       api<Revenue>('GET', `/v1/reports/revenue${c}`), api<Subscriptions>('GET', `/v1/reports/subscriptions${c}`), api<Failed>('GET', `/v1/reports/failed_payments${qs({ connection: p.connection, hours: 24 })}`),
+      api<PlatformFees>('GET', '/v1/reports/platform_fees'), api<ConnectionTotals>('GET', `/v1/reports/connections${c}`),
     ]);
-    return { revenue, subs, failed };
+    return { revenue, subs, failed, fees, totals };
   }, [p.connection, scope, p.syncing]);
   if (data.error) return <Notice tone="bad">{data.error}</Notice>;
   const d = data.data;
@@ -74,6 +77,24 @@ function Reports(p: { connection: string; syncing: boolean }) {
             { label: 'Month', render: (r) => r.month }, { label: 'Product', render: (r) => r.product },
             { label: 'Gross', render: (r) => money(r.gross, r.currency) }, { label: 'Refunds', render: (r) => money(r.refunds, r.currency) },
             { label: 'Net', render: (r) => <strong>{money(r.net, r.currency)}</strong> }, { label: 'Charges', render: (r) => r.count },
+          ]} />
+        </Card>
+      )}
+      {d.totals.rows.length > 0 && (
+        <Card title="Gross and net by month" flush>
+          <Table label="Gross and net" rows={d.totals.rows} rowKey={(r) => `${r.month}${r.currency}`} columns={[
+            { label: 'Month', render: (r) => r.month }, { label: 'Gross', render: (r) => money(r.gross, r.currency) }, { label: 'Refunds', render: (r) => money(r.refunds, r.currency) },
+            { label: 'Platform fees', render: (r) => money(r.platform_fees, r.currency) }, { label: 'Net', render: (r) => <strong>{money(r.net, r.currency)}</strong> }, { label: 'Payments', render: (r) => r.count },
+          ]} />
+          <p className="small muted" style={{ padding: '8px 20px 14px', margin: 0 }}>What the account took, less refunds and the platform's fees; before Stripe's processing fees.</p>
+        </Card>
+      )}
+      {d.fees.rows.length > 0 && (
+        <Card title="Platform fees by connection and month" flush>
+          <Table label="Platform fees" rows={d.fees.rows} rowKey={(r) => `${r.connection}${r.month}${r.currency}`} columns={[
+            { label: 'Month', render: (r) => r.month }, { label: 'Connection', render: (r) => <span className="mono small">{r.account ?? r.connection}</span> },
+            { label: 'Fees', render: (r) => money(r.fees, r.currency) }, { label: 'Refunded', render: (r) => money(r.refunded, r.currency) },
+            { label: 'Net', render: (r) => <strong>{money(r.net, r.currency)}</strong> }, { label: 'Payments', render: (r) => r.count },
           ]} />
         </Card>
       )}
