@@ -267,7 +267,7 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     // The page follows the backfill by polling; the API says when every model is done.
     const synced = await eventually(async () => {
       const status = await api(`/v1/connections/${oauth.id}/sync`);
-      assert.ok(status.models.length === 9 && status.models.every((m: { status: string }) => m.status !== 'backfilling'), `${JSON.stringify(status)}\npage: ${(await page.locator('main, .content').first().textContent())?.slice(0, 600)}`);
+      assert.ok(status.models.length === 12 && status.models.every((m: { status: string }) => m.status !== 'backfilling'), `${JSON.stringify(status)}\npage: ${(await page.locator('main, .content').first().textContent())?.slice(0, 600)}`);
       return status;
     }, 60_000);
     assert.ok(synced.models.every((m: { status: string }) => m.status === 'synced'), JSON.stringify(synced));
@@ -289,7 +289,7 @@ describe('the dashboard, walked through by a new user', { skip }, () => {
     await page.getByRole('table', { name: 'Sync status' }).getByText(/Not permitted by this key \(it needs \w+ read\)\./).first().waitFor();
     assert.equal(await page.getByRole('table', { name: 'Sync status' }).getByText('Failed').count(), 0);
     // Which connections are synced, at a glance (issue 18).
-    await page.getByRole('table', { name: 'Sync overview' }).getByText(/of 9 up to date, \d+ not permitted/).waitFor();
+    await page.getByRole('table', { name: 'Sync overview' }).getByText(/of 12 up to date, \d+ not permitted/).waitFor();
     await screenshot(page, 'dashboard-18-syncs-restricted');
 
     await page.getByRole('link', { name: 'Webhooks' }).click();

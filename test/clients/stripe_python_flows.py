@@ -114,6 +114,29 @@ def errors():
         assert e.code == "parameter_unknown"
 
 
-for f in (customers, payment_intent_and_refund, manual_capture, subscription_and_invoice, checkout_session, webhook_signature, errors):
+def connect_destination_charge():
+    # Issue 20: a platform's destination charge with a fee, refunded with the transfer reversed, from an older client.
+    acct = stripe.Account.create(type="custom", country="US", business_type="individual",
+                                 business_profile={"mcc": "5734", "url": "https://accessible.stripe.com"},
+                                 individual={"first_name": "Jenny", "last_name": "Rosen", "email": "py-seller@example.com"},
+                                 external_account="btok_us_verified", tos_acceptance={"date": int(time.time()), "ip": "127.0.0.1"},
+                                 capabilities={"card_payments": {"requested": True}, "transfers": {"requested": True}})
+    assert acct.charges_enabled is True, acct.requirements
+    pi = stripe.PaymentIntent.create(amount=10000, currency="usd", payment_method="pm_card_bypassPending", confirm=True,
+                                     payment_method_types=["card"], application_fee_amount=1000,
+                                     transfer_data={"destination": acct.id}, expand=["latest_charge"])
+    charge = pi.latest_charge
+    assert charge.transfer.startswith("tr_") and charge.application_fee.startswith("fee_"), charge
+    balance = stripe.Balance.retrieve(stripe_account=acct.id)
+    assert [b.amount for b in balance.available if b.currency == "usd"] == [9000], balance
+    refund = stripe.Refund.create(charge=charge.id, reverse_transfer=True, refund_application_fee=True)
+    assert refund.transfer_reversal.startswith("trr_"), refund
+    balance = stripe.Balance.retrieve(stripe_account=acct.id)
+    assert [b.amount for b in balance.available if b.currency == "usd"] == [0], balance
+    transfer = stripe.Transfer.retrieve(charge.transfer)
+    assert transfer.reversed is True and transfer.amount_reversed == 10000, transfer
+
+
+for f in (customers, payment_intent_and_refund, manual_capture, subscription_and_invoice, checkout_session, webhook_signature, errors, connect_destination_charge):
     flow(f)
 sys.exit(1 if failures else 0)

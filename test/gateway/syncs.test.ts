@@ -62,14 +62,14 @@ for (const backend of list) {
       await h.api('POST', `/v1/connections/${restricted}/sync`, {});
       const status = await eventually(async () => {
         const s = (await h.api('GET', `/v1/connections/${restricted}/sync`)).json;
-        assert.ok(s.models.length === 9 && s.models.every((m: { status: string }) => m.status !== 'backfilling'), JSON.stringify(s));
+        assert.ok(s.models.length === 12 && s.models.every((m: { status: string }) => m.status !== 'backfilling'), JSON.stringify(s));
         return s;
       }, 20_000);
       const by = Object.fromEntries(status.models.map((m: { model: string }) => [m.model, m]));
       assert.equal(by.customers.status, 'synced');
       assert.equal(by.charges.status, 'synced');
       assert.ok(typeof by.customers.last_synced_at === 'number', 'the last synced time is shown');
-      for (const model of ['products', 'prices', 'subscriptions', 'invoices', 'payment_intents', 'refunds', 'disputes']) {
+      for (const model of ['products', 'prices', 'subscriptions', 'invoices', 'payment_intents', 'refunds', 'disputes', 'payouts', 'transfers', 'application_fees']) {
         assert.equal(by[model].status, 'skipped', model);
         assert.match(by[model].error, /^Not permitted by this key \(it needs \w+ read\)\.$/, model);
       }

@@ -34,5 +34,5 @@ it('runs an older stripe-python integration’s flows unchanged', { skip: !avail
     .catch((e: { stdout: string; stderr: string }) => e);
   const lines = run.stdout.trim().split('\n');
   assert.deepEqual(lines.filter((l) => !l.startsWith('ok ')), [], run.stderr);
-  assert.equal(lines.length, 7, run.stdout);
+  assert.equal(lines.length, 8, run.stdout);
 });
