@@ -16,6 +16,7 @@ import { schemaFor } from './schemas.js';
 import { registerWebhookAdmin } from './webhooks/admin.js';
 import { registerOAuth } from './connect/oauth.js';
 import { registerOnboarding } from './connect/onboarding.js';
+import { registerStripeJs } from './stripejs/index.js';
 import { DEFAULT_ACCOUNT, runOperation, type PipelineDeps } from './pipeline.js';
 import { registerRestrictedKeys } from './restricted_keys.js';
 import { COLLECTION_OF_PREFIX, RESOURCES, VIRTUAL_EXPANSIONS } from './resources/index.js';
@@ -88,6 +89,8 @@ export function buildSandboxServer(options: SandboxServerOptions): FastifyInstan
   faults.register(app);
   app.get('/_sandbox/config', async () => ({ object: 'sandbox.config', ...pace.current }));
   app.post<{ Body: Record<string, unknown> }>('/_sandbox/config', async (req) => ({ object: 'sandbox.config', ...pace.set(req.body ?? {}) }));
+  // Stripe.js (and the API's CORS, answered before faults or pace see a preflight).
+  registerStripeJs(app);
   app.addHook('onRequest', async (req, reply) => {
     const fault = faults.check(req);
     if (fault) return sendError(reply.headers(fault.fields.headers ?? {}), fault);

@@ -109,11 +109,14 @@ export function registerCheckoutPages(app: FastifyInstance, deps: PipelineDeps):
   const lineItems = (account: string, session: StripeObject): StripeObject[] => store.get(account, 'checkout_line_items', session.id)?.items ?? [];
   const emailOf = (account: string, session: StripeObject): string | null => (session.customer ? store.get(account, 'customers', session.customer)?.email ?? null : null);
 
-  const show = (reply: FastifyReply, id: string, status = 200, problem?: { message: string; field?: string }, form?: CheckoutForm) => {
+  const show = (reply: FastifyReply, id: string, status = 200, problem?: { message: string; field?: string }, form?: CheckoutForm, embedded?: string) => {
     const { account } = locate(id);
     const session = transact(deps, account, (ctx) => currentSession(ctx, ctx.require('checkout_sessions', id, 'checkout.session')));
     if (session.status !== 'open') return reply.code(status === 200 ? 200 : 409).type('text/html').send(closed(session));
-    return reply.code(status).type('text/html').send(render(session, lineItems(account, session), emailOf(account, session), problem, form));
+    let html = render(session, lineItems(account, session), emailOf(account, session), problem, form);
+    // In Stripe.js's embedded frame the form posts back with the embedding page's origin, to tell it when it is done.
+    if (embedded) html = html.replace(`action="/c/pay/${escapeHtml(session.id)}"`, `action="/c/pay/${escapeHtml(session.id)}?embedded=${encodeURIComponent(embedded)}"`);
+    return reply.code(status).type('text/html').send(html);
   };
 
   /** Submits a checkout form and turns the outcome (or a decline) into a redirect or a message. */
@@ -127,13 +130,19 @@ export function registerCheckoutPages(app: FastifyInstance, deps: PipelineDeps):
     }
   };
 
-  app.get<{ Params: { id: string } }>('/c/pay/:id', async (req, reply) => show(reply, req.params.id));
+  app.get<{ Params: { id: string }; Querystring: { embedded?: string } }>('/c/pay/:id', async (req, reply) => show(reply, req.params.id, 200, undefined, undefined, req.query.embedded));
 
-  app.post<{ Params: { id: string }; Body: CheckoutForm }>('/c/pay/:id', async (req, reply) => {
+  app.post<{ Params: { id: string }; Querystring: { embedded?: string }; Body: CheckoutForm }>('/c/pay/:id', async (req, reply) => {
     const form = req.body ?? {};
     const outcome = submit(req.params.id, form);
+    // Embedded Checkout (Stripe.js's initEmbeddedCheckout): the page around the frame goes on, not the frame.
+    const embedded = req.query.embedded;
+    if (outcome.kind === 'redirect' && embedded && /^https?:\/\/[^/]+$/.test(embedded) && !outcome.url.includes('/_sandbox/3ds/')) {
+      return reply.type('text/html').send(page('Payment complete', `<h1>Payment complete</h1><p><a href="${escapeHtml(outcome.url)}" target="_top">Continue</a></p>
+        <script>parent.postMessage({ __pbjsCheckout: ${JSON.stringify(req.params.id)}, url: ${JSON.stringify(outcome.url)} }, ${JSON.stringify(embedded)});</script>`));
+    }
     if (outcome.kind === 'redirect') return reply.redirect(outcome.url, 303);
-    return show(reply, req.params.id, 402, outcome, { ...form, card_number: form.card_number });
+    return show(reply, req.params.id, 402, outcome, { ...form, card_number: form.card_number }, embedded);
   });
 
   app.get<{ Params: { id: string } }>('/c/pay/:id/return', async (req, reply) => {

@@ -12,7 +12,7 @@ import { isBrowserUrl } from '../../net/outbound.js';
 import { cardError, invalidRequest, StripeError } from '../../stripe/errors.js';
 import type { Ctx } from '../engine/context.js';
 import { paymentSucceeded, setupSucceeded } from '../engine/hooks.js';
-import { newId } from '../../stripe/ids.js';
+import { newId, randomText } from '../../stripe/ids.js';
 import { listOf } from '../engine/list.js';
 import { applyUpdate, equals, patchSpec, saveUpdate, standardOperations, type Operation, type Params, type Resource } from '../engine/resource.js';
 import { checkAmount } from '../../stripe/money.js';
@@ -167,7 +167,8 @@ function createSession(ctx: Ctx, p: Params, link?: StripeObject): StripeObject {
     billing_address_collection: p.billing_address_collection ?? null,
     cancel_url: p.cancel_url ?? null,
     client_reference_id: p.client_reference_id ?? null,
-    client_secret: null,
+    // Embedded and Elements sessions are mounted by Stripe.js with their client secret.
+    client_secret: (p.ui_mode ?? 'hosted_page') === 'hosted_page' ? null : `${id}_secret_${randomText(24)}`,
     collected_information: null,
     consent: null,
     consent_collection: p.consent_collection ?? null,
@@ -273,7 +274,8 @@ export type CheckoutOutcome =
 
 /** Where the browser goes once the session is complete: `success_url` with its `{CHECKOUT_SESSION_ID}` filled in. */
 export function successUrl(session: StripeObject): string {
-  return (session.success_url ?? `/c/done/{CHECKOUT_SESSION_ID}`).replace(/\{CHECKOUT_SESSION_ID\}/g, session.id);
+  // Embedded sessions end on their return_url (with the session's id), hosted ones on success_url.
+  return (session.success_url ?? session.return_url ?? `/c/done/{CHECKOUT_SESSION_ID}`).replace(/\{CHECKOUT_SESSION_ID\}/g, session.id);
 }
 
 function parseExpiry(expiry: string | undefined): { exp_month: number; exp_year: number } {
