@@ -52,7 +52,9 @@ export function registerSessionPages(app: FastifyInstance, sessions: PaymentSess
   app.get<{ Params: { id: string } }>('/s/:id', async (req, reply) => {
     const s = await find(req.params.id, req, reply);
     if (!s) return reply;
-    return done(req, reply, s) ?? reply.redirect(s.checkoutUrl!, 303);
+    // An embedded session has no Checkout page of its own: the merchant's page mounts it with Stripe.js.
+    if (!s.checkoutUrl) return done(req, reply, s) ?? result(req, reply, 'Pay on the merchant’s page', '<p>This payment is completed on the page of the shop that started it.</p>', 409);
+    return done(req, reply, s) ?? reply.redirect(s.checkoutUrl, 303);
   });
 
   app.get<{ Params: { id: string } }>('/s/:id/return', async (req, reply) => {

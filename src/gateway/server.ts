@@ -248,12 +248,12 @@ export function buildGatewayServer(s: Services): FastifyInstance {
     api.post<{ Body: Record<string, unknown> }>('/v1/connect_sessions', async (req) => s.oauth.createSession(await auth(req), req.body ?? {}));
 
     const idempotencyKey = (req: FastifyRequest) => (typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
-    api.post<{ Body: Record<string, unknown> }>('/v1/sessions', async (req) => sessionView(await s.sessions.create(await auth(req), req.body ?? {}, idempotencyKey(req)), rt.publicUrl));
+    api.post<{ Body: Record<string, unknown> }>('/v1/sessions', async (req) => s.sessions.view(await s.sessions.create(await auth(req), req.body ?? {}, idempotencyKey(req))));
     api.get<{ Querystring: Record<string, string> }>('/v1/sessions', async (req) =>
       s.sessions.list(await auth(req), { status: req.query.status, mode: req.query.mode, connection: req.query.connection, limit: limit(req.query.limit), startingAfter: req.query.starting_after }));
     api.get<{ Params: { id: string } }>('/v1/sessions/:id', async (req) => {
       const session = await s.sessions.require(await auth(req), req.params.id);
-      return sessionView(await s.sessions.refresh(session).catch(() => session), rt.publicUrl);
+      return s.sessions.view(await s.sessions.refresh(session).catch(() => session));
     });
     api.get<{ Params: { id: string } }>('/v1/sessions/:id/timeline', async (req) => s.sessions.timeline(await auth(req), req.params.id));
     api.post<{ Params: { id: string }; Body: Record<string, unknown> }>('/v1/sessions/:id/charge', async (req) => s.sessions.charge(await auth(req), req.params.id, req.body ?? {}, idempotencyKey(req)));

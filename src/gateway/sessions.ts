@@ -44,6 +44,7 @@ export function sessionView(s: Session, publicUrl: string) {
     cancel_url: s.cancelUrl,
     processor: s.processor ?? null,
     failure: s.failure ?? null,
+    ui_mode: s.uiMode ?? 'hosted',
     charge_type: s.chargeType ?? null,
     application_fee_amount: s.applicationFeeAmount ?? null,
     on_behalf_of: s.chargeType === 'destination' ? !!s.onBehalfOf : null,
@@ -88,6 +89,24 @@ function platformFee(p: Record<string, any>, kind: string, amount: number | unde
 export class PaymentSessions {
   constructor(private readonly rt: Runtime, private readonly conns: Connections, private readonly proxy: Proxy) {}
 
+  /**
+   * The session as its app sees it; an open embedded session adds what its page needs to mount Checkout with
+   * Stripe.js: the Checkout Session's client secret, the connection's publishable key and, for a direct charge
+   * on a Connect account, that account (`Stripe({stripeAccount})`).
+   */
+  async view(s: Session) {
+    const base = sessionView(s, this.rt.publicUrl);
+    if (s.uiMode !== 'embedded') return base;
+    const conn = await this.conns.load(s.connectionId);
+    const open = s.status === 'open' && s.checkoutClientSecretId;
+    return {
+      ...base,
+      client_secret: open ? await this.rt.vault.open(s.checkoutClientSecretId!) : null,
+      publishable_key: conn?.publishableKey ?? null,
+      stripe_account: conn?.kind === 'oauth' && s.chargeType !== 'destination' ? conn.accountId : null,
+    };
+  }
+
   /** The connection a session uses: the one asked for, else the app's default for sessions, else its newest active one. */
   private async connectionFor(app: AppKey, requested: unknown): Promise<Connection> {
     if (requested !== undefined) {
@@ -118,7 +137,9 @@ export class PaymentSessions {
     if (p.customer_email !== undefined && (typeof p.customer_email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(p.customer_email))) throw invalidRequest('customer_email must be an email address.', { param: 'customer_email' });
     const metadata = p.metadata && typeof p.metadata === 'object' ? Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, String(v)])) : {};
     const connect = platformFee(p, kind, amount);
-    const fingerprint = createHash('sha256').update(JSON.stringify([kind, amount, currency, p.connection, p.customer_email, p.description, metadata, p.success_url, p.cancel_url, connect])).digest('hex');
+    if (p.ui_mode !== undefined && p.ui_mode !== 'hosted' && p.ui_mode !== 'embedded') throw invalidRequest('ui_mode must be "hosted" or "embedded".', { param: 'ui_mode' });
+    const embedded = p.ui_mode === 'embedded';
+    const fingerprint = createHash('sha256').update(JSON.stringify([kind, amount, currency, p.connection, p.customer_email, p.description, metadata, p.success_url, p.cancel_url, connect, embedded])).digest('hex');
     if (idempotencyKey) {
       const [earlier] = await this.rt.db.select().from(paymentSessions)
         .where(and(eq(paymentSessions.appId, app.appId), eq(paymentSessions.mode, app.mode), eq(paymentSessions.idempotencyKey, idempotencyKey)));
@@ -140,16 +161,29 @@ export class PaymentSessions {
       customerEmail: p.customer_email ?? null, description: p.description ?? null, metadata, successUrl: p.success_url ?? null,
       cancelUrl: p.cancel_url ?? null, idempotencyKey: idempotencyKey ?? null, fingerprint,
       chargeType: connect?.chargeType ?? null, applicationFeeAmount: connect?.fee ?? null, onBehalfOf: connect ? connect.onBehalfOf : null,
+      uiMode: embedded ? 'embedded' : null,
     });
     try {
       const back = `${this.rt.publicUrl}/s/${id}`;
-      const common = { success_url: `${back}/return`, cancel_url: `${back}/cancelled`, metadata: { ...metadata, paybridge_session: id } };
+      // Embedded: the merchant's page mounts Checkout, which ends on PayBridge's return page like the hosted one.
+      const common = embedded
+        ? { ui_mode: 'embedded_page', return_url: `${back}/return`, metadata: { ...metadata, paybridge_session: id } }
+        : { success_url: `${back}/return`, cancel_url: `${back}/cancelled`, metadata: { ...metadata, paybridge_session: id } };
       let checkout: any;
       let customerId: string | null = null;
+      // `embedded_page` since 2026-03-25.dahlia, `embedded` before: an account on an older version refuses the new name.
+      const createCheckout = async (params: Record<string, unknown>, o: { asPlatform?: boolean } = {}) => {
+        try {
+          return await this.proxy.request(app, conn, 'POST', '/v1/checkout/sessions', params, `${id}-checkout`, 'paybridge', o);
+        } catch (e) {
+          if (!(embedded && e instanceof StripeError && e.fields.param === 'ui_mode')) throw e;
+          return this.proxy.request(app, conn, 'POST', '/v1/checkout/sessions', { ...params, ui_mode: 'embedded' }, `${id}-checkout-embedded`, 'paybridge', o);
+        }
+      };
       if (kind === 'charge') {
         // A destination charge is the platform's Checkout Session, paying the connection's account; a direct one is the account's.
         const destination = connect?.chargeType === 'destination';
-        checkout = await this.proxy.request(app, conn, 'POST', '/v1/checkout/sessions', {
+        checkout = await createCheckout({
           ...common, mode: 'payment', customer_email: p.customer_email,
           line_items: [{ quantity: 1, price_data: { currency, unit_amount: amount, product_data: { name: p.description || 'Payment' } } }],
           payment_intent_data: {
@@ -157,14 +191,15 @@ export class PaymentSessions {
             ...(connect?.fee !== undefined ? { application_fee_amount: connect.fee } : {}),
             ...(destination ? { transfer_data: { destination: conn.accountId }, ...(connect.onBehalfOf ? { on_behalf_of: conn.accountId } : {}) } : {}),
           },
-        }, `${id}-checkout`, 'paybridge', { asPlatform: destination });
+        }, { asPlatform: destination });
       } else {
         const customer = await this.proxy.request(app, conn, 'POST', '/v1/customers', { email: p.customer_email, description: p.description, metadata: { paybridge_session: id } }, `${id}-customer`);
         customerId = customer.id;
-        checkout = await this.proxy.request(app, conn, 'POST', '/v1/checkout/sessions', { ...common, mode: 'setup', currency, customer: customer.id, setup_intent_data: { metadata: { paybridge_session: id } } }, `${id}-checkout`);
+        checkout = await createCheckout({ ...common, mode: 'setup', currency, customer: customer.id, setup_intent_data: { metadata: { paybridge_session: id } } });
       }
       await this.rt.db.update(paymentSessions).set({
         checkoutSessionId: checkout.id, checkoutUrl: checkout.url, stripeCustomerId: customerId, expiresAt: new Date(checkout.expires_at * 1000), updatedAt: new Date(),
+        checkoutClientSecretId: embedded && checkout.client_secret ? await this.rt.vault.seal(checkout.client_secret, 'checkout_client_secret') : null,
       }).where(eq(paymentSessions.id, id));
     } catch (e) {
       await this.rt.db.delete(paymentSessions).where(eq(paymentSessions.id, id));

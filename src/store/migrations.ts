@@ -213,12 +213,14 @@ export const MIGRATIONS: { id: string; sql: string }[] = [
     `,
   },
   {
-    // Issue 20: payment sessions that take a platform fee, as direct or destination charges.
+    // Issues 20 and 19: payment sessions that take a platform fee, as direct or destination charges; embedded sessions.
     id: '0017_session_fees',
     sql: `
       ALTER TABLE payment_sessions ADD COLUMN charge_type text;
       ALTER TABLE payment_sessions ADD COLUMN application_fee_amount integer;
-      ALTER TABLE payment_sessions ADD COLUMN on_behalf_of boolean
+      ALTER TABLE payment_sessions ADD COLUMN on_behalf_of boolean;
+      ALTER TABLE payment_sessions ADD COLUMN ui_mode text;
+      ALTER TABLE payment_sessions ADD COLUMN checkout_client_secret_id text
     `,
   },
 ];

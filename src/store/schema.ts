@@ -205,6 +205,9 @@ export const paymentSessions = pgTable('payment_sessions', {
   chargeType: text('charge_type'),
   applicationFeeAmount: integer('application_fee_amount'),
   onBehalfOf: boolean('on_behalf_of'),
+  /** hosted (PayBridge's link to Checkout's page) or embedded (the merchant's page mounts it with Stripe.js). */
+  uiMode: text('ui_mode'),
+  checkoutClientSecretId: text('checkout_client_secret_id'),
   idempotencyKey: text('idempotency_key'),
   fingerprint: text('fingerprint'),
   expiresAt: timestamp('expires_at', { withTimezone: true }),

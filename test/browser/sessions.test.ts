@@ -4,6 +4,8 @@
  * then charge off-session, a decline, expiry, and a session on an OAuth connection.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startGatewayHarness, type GatewayHarness } from '../gateway/harness.js';
@@ -191,4 +193,39 @@ it('refuses new sessions once Stripe is disconnected, and keeps old ones readabl
   } finally {
     await g.close();
   }
+});
+
+describe('an embedded payment session (issue 19)', { skip }, () => {
+  it('gives the page a client secret and publishable key to mount Checkout with Stripe.js from the sandbox, and ends on success_url', async () => {
+    const conn = (await h.api('POST', '/v1/connections', { secret_key: 'sk_test_embedded_shop', publishable_key: 'pk_test_embedded_shop' })).json;
+    const created = await h.api('POST', '/v1/sessions', { mode: 'charge', amount: 4200, currency: 'usd', connection: conn.id, ui_mode: 'embedded', success_url: `${merchant.url}/thanks`, description: 'Embedded order' });
+    assert.equal(created.status, 200, JSON.stringify(created.json));
+    const s = created.json;
+    assert.deepEqual([s.ui_mode, s.publishable_key, s.stripe_account], ['embedded', 'pk_test_embedded_shop', null]);
+    assert.match(s.client_secret, /^cs_test_\w+_secret_\w+$/);
+    const hosted = await fetch(s.url, { redirect: 'manual' });
+    assert.equal(hosted.status, 409, 'no hosted page: the merchant’s page mounts it');
+    // The merchant's page, as Stripe's embedded Checkout quickstart writes it.
+    const shop = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><script src="${h.gw.sandbox!.url}/v3/"></script><div id="checkout"></div>
+      <script>Stripe('${s.publishable_key}').initEmbeddedCheckout({ clientSecret: '${s.client_secret}' }).then((c) => c.mount('#checkout'));</script>`));
+    await new Promise<void>((r) => shop.listen(0, '127.0.0.1', r));
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${(shop.address() as AddressInfo).port}/`);
+      const frame = (await (await page.waitForSelector('iframe[title="Embedded Checkout"]')).contentFrame())!;
+      await frame.getByLabel('Card number').waitFor();
+      await frame.getByLabel('Email').fill('embedded@example.com');
+      await frame.getByLabel('Card number').fill('4242424242424242');
+      await frame.getByLabel('Expiration date').fill('12 / 34');
+      await frame.getByLabel('CVC').fill('123');
+      await frame.getByLabel('Cardholder name').fill('Jenny Rosen');
+      await frame.getByRole('button', { name: 'Pay' }).click();
+      await page.waitForURL(`${merchant.url}/thanks?session_id=${s.id}`);
+      const done = (await h.api('GET', `/v1/sessions/${s.id}`)).json;
+      assert.deepEqual([done.status, done.client_secret, done.processor.card_last4], ['succeeded', null, '4242']);
+    } finally {
+      await page.close();
+      shop.close();
+    }
+  });
 });
