@@ -95,6 +95,20 @@ const PAGES: Record<string, (q: URLSearchParams) => Promise<string>> = {
     const block = /```html\n(<!doctype html>[\s\S]*?)```/.exec(readme)![1];
     return block.replaceAll('http://127.0.0.1:12111', h.sandbox.url);
   },
+  // A page that knows nothing of the sandbox: @stripe/stripe-js's loadStripe, as Stripe's React and npm quickstarts use it.
+  '/npm': async () => `<!doctype html><title>loadStripe</title><h1>loadStripe</h1><form id="form"><div id="card"></div><button>Pay</button></form><div id="message" role="status"></div>
+    <script type="module">
+      import { loadStripe } from '/stripe-js.mjs';
+      const stripe = await loadStripe('${PK}');
+      const card = stripe.elements().create('card');
+      card.mount('#card');
+      document.getElementById('form').addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const { clientSecret } = await fetch('/create-payment-intent', { method: 'POST', body: JSON.stringify({ amount: 700 }) }).then((r) => r.json());
+        const result = await stripe.confirmCardPayment(clientSecret, { payment_method: { card } });
+        document.getElementById('message').textContent = result.error ? result.error.message : 'paid ' + result.paymentIntent.id + ' ' + result.paymentIntent.status;
+      });
+    </script>`,
   '/done': async (q) => `<!doctype html><title>Done</title><h1>Done</h1><p id="where">${new URLSearchParams(q).toString()}</p>`,
   '/return': async (q) => `<!doctype html><title>Return</title><h1>Returned</h1><p id="where">${new URLSearchParams(q).toString()}</p>`,
 };
@@ -117,6 +131,7 @@ before(async () => {
         });
         return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ clientSecret: session.client_secret }));
       }
+      if (url.pathname === '/stripe-js.mjs') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(new URL('../../node_modules/@stripe/stripe-js/dist/index.mjs', import.meta.url)));
       const page = PAGES[url.pathname];
       if (!page) return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'text/html' }).end(await page(url.searchParams));
@@ -256,6 +271,22 @@ describe('Stripe.js in the sandbox', { skip }, () => {
     await page.waitForURL(`${site}/done?**`);
     assert.equal(new URL(page.url()).searchParams.get('redirect_status'), 'succeeded');
     onlyOurs(hosts);
+    await page.close();
+  });
+
+  it('stands in for js.stripe.com when a test routes it here, as the README shows, under @stripe/stripe-js’s loadStripe', async () => {
+    const page = await browser.newPage();
+    const hosts = new Set<string>();
+    page.on('request', (r) => hosts.add(new URL(r.url()).host));
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const snippet = /```js\n(await page\.route[\s\S]*?)```/.exec(readme)![1].replaceAll('http://127.0.0.1:12111', h.sandbox.url);
+    await (new Function('page', `return (async () => { ${snippet} })();`) as (p: Page) => Promise<void>)(page);
+    await page.goto(`${site}/npm`);
+    await fillCard(await elementFrame(page, 'card'), '4242424242424242');
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.getByText(/^paid pi_\w+ succeeded$/).waitFor();
+    assert.ok(hosts.has('js.stripe.com'), 'the page asked for js.stripe.com, which the route answered');
+    assert.deepEqual([...hosts].filter((x) => ![new URL(site).host, new URL(h.sandbox.url).host, 'js.stripe.com'].includes(x)), []);
     await page.close();
   });
 

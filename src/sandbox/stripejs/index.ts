@@ -6,7 +6,7 @@
  * merchant's page, so `/v1` answers CORS as Stripe's API does.
  */
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const read = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
 const SCRIPT = read('./stripe-v3.js');
@@ -31,9 +31,20 @@ const AUTHENTICATION_COMPLETE = `<!doctype html><html lang="en"><head><meta char
 <p style="font-family:sans-serif">Authentication complete.</p><script>parent.postMessage({ __pbjs3ds: true }, '*');</script></body></html>`;
 
 export function registerStripeJs(app: FastifyInstance): void {
-  const script = async (_req: unknown, reply: import('fastify').FastifyReply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').header('access-control-allow-origin', '*').send(SCRIPT);
-  app.get('/v3', script);
+  // The script calls the sandbox by the origin it was asked for (the Host it was fetched from), and says which
+  // release it is: `3` at /v3/, the release train's name at /<train>/stripe.js (where @stripe/stripe-js loads it).
+  const serve = (req: FastifyRequest, reply: FastifyReply, version: string) => {
+    const host = String(req.headers.host ?? '');
+    if (!/^[\w.-]+(:\d+)?$|^\[[\da-f:.]+\](:\d+)?$/i.test(host)) return reply.code(400).type('text/plain').send('Bad Host header.');
+    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').header('access-control-allow-origin', '*')
+      .send(SCRIPT.replace('__PAYBRIDGE_ORIGIN__', `${req.protocol}://${host}`).replace("'__PAYBRIDGE_VERSION__'", version));
+  };
+  app.get('/v3', (req, reply) => serve(req, reply, '3'));
+  app.get('/v3/stripe.js', (req, reply) => serve(req, reply, '3'));
+  app.get<{ Params: { train: string } }>('/:train/stripe.js', (req, reply) => {
+    if (!/^[a-z]{3,20}$/.test(req.params.train)) return reply.code(404).type('text/plain').send('No such release of Stripe.js.');
+    return serve(req, reply, JSON.stringify(req.params.train));
+  });
   app.get('/v3/elements/frame', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'public, max-age=300').send(FRAME));
   app.get('/v3/authentication-complete', async (_req, reply) => reply.type('text/html; charset=utf-8').send(AUTHENTICATION_COMPLETE));
 

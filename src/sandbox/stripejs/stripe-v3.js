@@ -7,8 +7,9 @@
 (function () {
   'use strict';
   if (window.Stripe && window.Stripe.__paybridge) return;
-  var script = document.currentScript;
-  var ORIGIN = new URL(script && script.src ? script.src : location.href).origin;
+  // The sandbox that served this script (it writes its own origin here): also right when a test runner routed
+  // https://js.stripe.com/v3/ to it, where the script's own URL would say js.stripe.com.
+  var ORIGIN = '__PAYBRIDGE_ORIGIN__';
   var seq = 0;
   var nextId = function (p) { return p + '-' + Date.now().toString(36) + '-' + (++seq); };
 
@@ -146,6 +147,9 @@
     this._key = key; this._account = options.stripeAccount; this._apiVersion = options.apiVersion; this._locale = options.locale || 'auto';
   }
   Stripe.__paybridge = true;
+  Stripe.version = '__PAYBRIDGE_VERSION__';
+  // @stripe/stripe-js tells Stripe.js it wraps it; nothing to record here.
+  Stripe.prototype._registerWrapper = function () {};
 
   Stripe.prototype._request = function (method, path, params) {
     var headers = { 'content-type': 'application/x-www-form-urlencoded' };
