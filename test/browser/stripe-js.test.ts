@@ -241,6 +241,34 @@ describe('Stripe.js in the sandbox', { skip }, () => {
     }
   });
 
+  it('runs 3-D Secure from the Payment Element: completed, on to return_url; failed, the page shows why', async () => {
+    for (const button of ['Complete authentication', 'Fail authentication']) {
+      const { page, hosts } = await open('/payment');
+      const frame = await elementFrame(page, 'payment');
+      await fillCard(frame, '4000002760003184');
+      await page.getByRole('button', { name: 'Pay now' }).click();
+      await page.frameLocator('iframe[name="paybridge-3ds"]').getByRole('button', { name: button }).click();
+      if (button === 'Complete authentication') {
+        await page.waitForURL(`${site}/return?**`);
+        const q = new URL(page.url()).searchParams;
+        assert.equal(q.get('redirect_status'), 'succeeded');
+        assert.equal((await h.stripe.paymentIntents.retrieve(q.get('payment_intent')!)).status, 'succeeded');
+      } else {
+        await page.getByText('An unexpected error occurred.').waitFor();
+        assert.equal(new URL(page.url()).pathname, '/payment', 'no redirect after a failed authentication');
+      }
+      onlyOurs(hosts);
+      await page.close();
+    }
+  });
+
+  it('honours the appearance in the rendered fields', async () => {
+    const { page } = await open('/payment');
+    const frame = await elementFrame(page, 'payment');
+    assert.equal(await frame.locator('.tab').evaluate((e) => getComputedStyle(e).color), 'rgb(5, 112, 222)', 'colorPrimary #0570de');
+    await page.close();
+  });
+
   it('saves a card with confirmSetup (no redirect needed), then the server charges it off-session', async () => {
     const { page } = await open('/setup');
     await fillCard(await elementFrame(page, 'payment'), '4242424242424242');

@@ -177,7 +177,11 @@
       frame.name = 'paybridge-3ds';
       frame.style.cssText = 'width:min(500px,95vw);height:min(600px,90vh);border:0;border-radius:8px;background:#fff';
       var back = ORIGIN + '/v3/authentication-complete';
-      frame.src = url + (url.indexOf('?') < 0 ? '?' : '&') + 'return_url=' + encodeURIComponent(back);
+      // The challenge returns to the modal's closing page, whatever return_url the confirmation gave (that one is
+      // the page's, used after the modal).
+      var challenge = new URL(url);
+      challenge.searchParams.set('return_url', back);
+      frame.src = challenge.toString();
       var done = function (ev) {
         if (ev.origin !== ORIGIN || !ev.data || ev.data.__pbjs3ds !== true) return;
         window.removeEventListener('message', done);
