@@ -22,11 +22,22 @@ export async function startPaybridge(dataDir: string, env: Record<string, string
   let output = '';
   child.stderr!.on('data', (c) => (output += c));
   await new Promise<void>((resolve, reject) => {
+    // A start that never finishes fails the test with what it printed, instead of hanging the file.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`paybridge start did not finish starting within 90 s: ${output}`));
+    }, 90_000);
     child.stdout!.on('data', (c) => {
       output += c;
-      if (/Stripe: /.test(output) && (!/First start/.test(output) || /Its live API key/.test(output))) resolve();
+      if (/Stripe: /.test(output) && (!/First start/.test(output) || /Its live API key/.test(output))) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.once('exit', (code) => reject(Object.assign(new Error(`exited ${code}: ${output}`), { code, output })));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`exited ${code}: ${output}`), { code, output }));
+    });
   });
   await new Promise((r) => setTimeout(r, 100));
   return {

@@ -30,6 +30,10 @@ function keyOf(pb: PaybridgeProcess): string {
 }
 
 async function killHard(pb: PaybridgeProcess): Promise<void> {
+  // A gateway that already stopped would never say so again: waiting for its exit would hang the file.
+  if (pb.child.exitCode !== null || pb.child.signalCode !== null) {
+    throw new Error(`the gateway had already stopped (${pb.child.exitCode ?? pb.child.signalCode}) before the kill:\n${pb.output.slice(-2000)}`);
+  }
   const exited = new Promise((r) => pb.child.once('exit', r));
   pb.child.kill('SIGKILL');
   await exited;
