@@ -296,16 +296,33 @@ export function settleCharge(ctx: Ctx, charge: StripeObject, captured: number, a
 /** Part of `total` in proportion to `part / whole`; the last part takes what is left, so parts add up exactly. */
 const share = (total: number, part: number, whole: number, left: number) => (part >= whole ? left : Math.min(left, Math.round((total * part) / whole)));
 
+/** What a fee refund or transfer reversal gives back: `amount`, else all that is `left`, checked as Stripe checks it. */
+function amountBack(left: number, amount: number | undefined, noun: { done: string; code: string; over: string }): number {
+  const value = amount ?? left;
+  if (left <= 0) throw invalidRequest(noun.done, { code: noun.code });
+  if (!Number.isInteger(value) || value <= 0) throw invalidRequest('Invalid positive integer', { param: 'amount' });
+  if (value > left) throw invalidRequest(`${noun.over} (${value}) is greater than the amount left (${left}).`, { param: 'amount', code: 'amount_too_large' });
+  return value;
+}
+
+/**
+ * Refunds an application fee's share of `part` of `whole` (a refund of a charge, a reversal of a transfer), all
+ * that is left of it when `all` (the last of them); nothing when the fee is already refunded.
+ */
+export function refundFeeShare(ctx: Ctx, feeId: string, part: number, whole: number, all: boolean): void {
+  const fee = ctx.in(ctx.env.platform).get('application_fees', feeId);
+  if (!fee) return;
+  const left = fee.amount - fee.amount_refunded;
+  const amount = all ? left : share(fee.amount, part, whole, left);
+  if (amount > 0) refundApplicationFee(ctx, fee.id, amount);
+}
+
 /** Refunds `amount` of an application fee: the platform gives it back to the account the fee came from. */
 export function refundApplicationFee(ctx: Ctx, feeId: string, amount: number | undefined, p: { metadata?: Record<string, string> } = {}): StripeObject {
   const platform = ctx.in(ctx.env.platform);
   const fee = platform.get('application_fees', feeId);
   if (!fee) throw resourceMissing('application_fee', feeId, 'id');
-  const left = fee.amount - fee.amount_refunded;
-  const value = amount ?? left;
-  if (left <= 0) throw invalidRequest(`Application fee ${fee.id} has already been refunded.`, { code: 'charge_already_refunded' });
-  if (!Number.isInteger(value) || value <= 0) throw invalidRequest('Invalid positive integer', { param: 'amount' });
-  if (value > left) throw invalidRequest(`Refund amount (${value}) is greater than unrefunded amount on fee (${left}).`, { param: 'amount', code: 'amount_too_large' });
+  const value = amountBack(fee.amount - fee.amount_refunded, amount, { done: `Application fee ${fee.id} has already been refunded.`, code: 'charge_already_refunded', over: 'Refund amount' });
   const id = newId('fr');
   const txn = balanceTransaction(platform, { amount: -value, currency: fee.currency, type: 'application_fee_refund', source: id, availableNow: true });
   balanceTransaction(ctx.in(fee.account), { amount: value, currency: fee.currency, type: 'application_fee_refund', source: id, availableNow: true });
@@ -325,11 +342,7 @@ export function reverseTransfer(ctx: Ctx, transferId: string, amount: number | u
   const platform = ctx.in(ctx.env.platform);
   const transfer = platform.get('transfers', transferId);
   if (!transfer) throw resourceMissing('transfer', transferId, 'id');
-  const left = transfer.amount - transfer.amount_reversed;
-  const value = amount ?? left;
-  if (left <= 0) throw invalidRequest(`Transfer ${transfer.id} has already been fully reversed.`, { code: 'transfer_already_reversed' });
-  if (!Number.isInteger(value) || value <= 0) throw invalidRequest('Invalid positive integer', { param: 'amount' });
-  if (value > left) throw invalidRequest(`Reversal amount (${value}) is greater than the amount left on the transfer (${left}).`, { param: 'amount', code: 'amount_too_large' });
+  const value = amountBack(transfer.amount - transfer.amount_reversed, amount, { done: `Transfer ${transfer.id} has already been fully reversed.`, code: 'transfer_already_reversed', over: 'Reversal amount' });
   const id = newId('trr');
   const txn = balanceTransaction(platform, { amount: value, currency: transfer.currency, type: 'transfer_refund', source: id, availableNow: true });
   const dest = ctx.in(transfer.destination);
@@ -374,10 +387,7 @@ export function settleRefund(ctx: Ctx, charge: StripeObject, refunded: number, r
   }
   if (refundFee) {
     if (!charge.application_fee) throw invalidRequest('This charge has no application fee to refund.', { param: 'refund_application_fee' });
-    const fee = ctx.in(ctx.env.platform).get('application_fees', charge.application_fee)!;
-    const left = fee.amount - fee.amount_refunded;
-    const amount = done ? left : share(fee.amount, refunded, charge.amount_captured, left);
-    if (amount > 0) refundApplicationFee(ctx, fee.id, amount);
+    refundFeeShare(ctx, charge.application_fee, refunded, charge.amount_captured, done);
   }
   return reversalId;
 }

@@ -9,7 +9,7 @@ import type { Ctx } from '../engine/context.js';
 import { paginate } from '../engine/list.js';
 import { applyUpdate, equals, saveUpdate, standardOperations, type Operation, type Resource } from '../engine/resource.js';
 import type { StripeObject } from '../store/store.js';
-import { createSeparateTransfer, refundApplicationFee, reverseTransfer } from './money.js';
+import { createSeparateTransfer, refundApplicationFee, refundFeeShare, reverseTransfer } from './money.js';
 
 /** A child object (`fr_`, `trr_`) of its parent, or Stripe's 404. */
 function child(ctx: Ctx, collection: string, noun: string, id: string, parentField: string, parent: string): StripeObject {
@@ -84,14 +84,8 @@ const reversalOps: Operation[] = [
       const transfer = ctx.require('transfers', path.id, 'transfer', 'id');
       const reversal = reverseTransfer(ctx, transfer.id, p.amount, p);
       // Reversing a transfer can give back its share of an application fee too.
-      if ((p.refund_application_fee === true || p.refund_application_fee === 'true') && transfer.source_transaction) {
-        const charge = ctx.get('charges', transfer.source_transaction);
-        const fee = charge?.application_fee ? ctx.get('application_fees', charge.application_fee) : undefined;
-        if (fee && fee.amount > fee.amount_refunded) {
-          const left = fee.amount - fee.amount_refunded;
-          refundApplicationFee(ctx, fee.id, reversal.amount >= transfer.amount - transfer.amount_reversed ? left : Math.min(left, Math.round((fee.amount * reversal.amount) / transfer.amount)));
-        }
-      }
+      const charge = (p.refund_application_fee === true || p.refund_application_fee === 'true') && transfer.source_transaction ? ctx.get('charges', transfer.source_transaction) : undefined;
+      if (charge?.application_fee) refundFeeShare(ctx, charge.application_fee, reversal.amount, transfer.amount, reversal.amount >= transfer.amount - transfer.amount_reversed);
       return reversal;
     },
   },
