@@ -126,7 +126,10 @@ export function Syncs() {
     const t = setTimeout(status.reload, 1500);
     return () => clearTimeout(t);
   }, [running, status]);
-  const overview = useAsync(() => Promise.all(list.map(async (c) => ({ c, s: await api<SyncStatus>('GET', `/v1/connections/${c.id}/sync`).catch(() => ({ models: [] })) }))), [connections.data, scope, running]);
+  // Reloaded whenever the chosen connection's models change state: a sync can finish before the page ever saw it
+  // running, and the overview would then still say "Not synced".
+  const statusKey = (status.data?.models ?? []).map((m) => `${m.model}:${m.status}`).join();
+  const overview = useAsync(() => Promise.all(list.map(async (c) => ({ c, s: await api<SyncStatus>('GET', `/v1/connections/${c.id}/sync`).catch(() => ({ models: [] })) }))), [connections.data, scope, statusKey]);
   const start = () => api('POST', `/v1/connections/${connection}/sync`).then(status.reload, (e: Error) => setError(e.message));
   if (connections.data && list.length === 0) {
     return <Page title="Syncs & reports"><Card><Empty icon="↻" title="Nothing to sync yet" action={<button className="primary" onClick={() => go('connections')}>Connect Stripe</button>}>Connect a Stripe account, then sync its customers, payments and subscriptions here for fast local queries and reports.</Empty></Card></Page>;
